@@ -1,0 +1,20 @@
+"""auth-service: accounts, passwords and sessions; every family's sign-up lives here."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from auth_service import internal
+from auth_service.models import db
+from auth_service.v0 import auth, users
+from tessera_shared.app import create_service_app
+from tessera_shared.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("auth")
+    app, api = create_service_app(__name__, settings, db, title="Tessera auth service")
+    api.register_blueprint(users.blp)
+    api.register_blueprint(auth.blp)
+    app.register_blueprint(internal.blueprint)
+    return app

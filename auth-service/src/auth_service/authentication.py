@@ -1,0 +1,61 @@
+"""Signing in and out with a password: credentials in, a session out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import orm
+
+from auth_service import passwords
+from auth_service.accounts import find_by_email
+from tessera_shared.errors import DomainError
+from tessera_shared.events import emit
+from tessera_shared.sessions import SessionRecord, SessionStore
+
+
+def invalid_credentials() -> DomainError:
+    return DomainError("auth:invalid_credentials", 401, "The email or password is wrong.")
+
+
+@dataclass(frozen=True)
+class Login:
+    email: str
+    password: str
+    remember_me: bool
+    ip: str
+    user_agent: str
+
+
+def log_in(session: orm.Session, sessions: SessionStore, login: Login,
+           *, replacing: str | None = None) -> tuple[str, SessionRecord]:
+    """Check the password and open a session; returns the session token and record.
+
+    An unknown email costs the same time as a wrong password. `replacing` is the token of a
+    session the client already holds: it is ended, so a login always rotates the session.
+    """
+    account = find_by_email(session, login.email)
+    password_hash = account.password_hash if account else None
+    if not passwords.verify_password(password_hash, login.password) or account is None:
+        emit(session, "auth.login_failed", {"user_id": account.id if account else None,
+                                            "ip": login.ip, "user_agent": login.user_agent})
+        session.commit()
+        raise invalid_credentials()
+    if password_hash and passwords.needs_rehash(password_hash):
+        account.password_hash = passwords.hash_password(login.password)
+    if replacing:
+        sessions.revoke(replacing)
+    token, record = sessions.create(account.id, remember_me=login.remember_me, ip=login.ip,
+                                    user_agent=login.user_agent)
+    emit(session, "auth.logged_in", {"user_id": account.id, "session_id": record.id,
+                                     "ip": login.ip, "user_agent": login.user_agent,
+                                     "method": "password"})
+    session.commit()
+    return token, record
+
+
+def log_out(session: orm.Session, sessions: SessionStore, token: str, *, ip: str) -> None:
+    record = sessions.revoke(token)
+    if record is not None:
+        emit(session, "auth.logged_out", {"user_id": record.user_id, "session_id": record.id,
+                                          "ip": ip})
+        session.commit()

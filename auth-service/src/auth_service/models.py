@@ -1,0 +1,32 @@
+"""What auth-service owns: accounts (email, password hash, role)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tessera_shared.clock import utcnow
+from tessera_shared.db import make_db
+
+db = make_db()
+
+
+def email_key(email: str) -> str:
+    """Emails are unique without regard to case; they are stored as given."""
+    return email.strip().casefold()
+
+
+class Account(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    email_key: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    role: Mapped[str] = mapped_column(sa.String(16), default="user")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow)

@@ -1,0 +1,55 @@
+"""v0 password authentication: `POST /v0/auth/login` and `POST /v0/auth/logout`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from auth_service import authentication
+from auth_service.models import db
+from auth_service.passwords import MAX_LENGTH
+from auth_service.v0.cookies import clear_session_cookie, set_session_cookie
+from tessera_shared.context import client_ip, require_session, user_agent
+from tessera_shared.platform import platform
+from tessera_shared.sessions import COOKIE_NAME
+from tessera_shared.validation import Schema, Text
+
+blp = Blueprint("v0-auth", __name__, url_prefix="/v0/auth", description="Authentication")
+
+
+class LoginRequest(Schema):
+    email = Text(required=True, validate=[validate.Length(max=254), validate.Email()])
+    password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    remember_me = fields.Boolean(load_default=False)
+
+
+@blp.route("/login")
+class LoginView(MethodView):
+    @blp.arguments(LoginRequest)
+    @blp.response(204)
+    def post(self, body: dict[str, Any]) -> Response:
+        """Sign in with email and password; sets the `session_id` cookie."""
+        token, record = authentication.log_in(
+            db.session, platform().sessions,
+            authentication.Login(ip=client_ip(), user_agent=user_agent(), **body),
+            replacing=request.cookies.get(COOKIE_NAME))
+        response = Response(status=204)
+        set_session_cookie(response, token, record)
+        return response
+
+
+@blp.route("/logout")
+class LogoutView(MethodView):
+    @blp.response(204)
+    def post(self) -> Response:
+        """End the current session and clear its cookie."""
+        require_session()
+        authentication.log_out(db.session, platform().sessions,
+                               request.cookies[COOKIE_NAME], ip=client_ip())
+        response = Response(status=204)
+        clear_session_cookie(response)
+        return response

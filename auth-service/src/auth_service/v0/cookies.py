@@ -1,0 +1,20 @@
+"""The v0 session cookie: `session_id`, HttpOnly, SameSite=Lax, Secure unless served over
+plain http; persistent (Max-Age) only when the user asked to be remembered."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from tessera_shared.platform import platform
+from tessera_shared.sessions import COOKIE_NAME, SessionRecord
+
+
+def set_session_cookie(response: Response, token: str, record: SessionRecord) -> None:
+    max_age = record.max_expires_at - record.created_at if record.remember_me else None
+    response.set_cookie(COOKIE_NAME, token, max_age=max_age, path="/", httponly=True,
+                        samesite="Lax", secure=platform().settings.secure_cookies)
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.set_cookie(COOKIE_NAME, "", max_age=0, path="/", httponly=True, samesite="Lax",
+                        secure=platform().settings.secure_cookies)

@@ -1,0 +1,44 @@
+"""v0 sign-up: `POST /v0/users`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from auth_service import accounts
+from auth_service.models import db
+from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
+from tessera_shared.context import client_ip, request_id, user_agent
+from tessera_shared.platform import platform
+from tessera_shared.validation import Schema, Text, not_blank
+
+blp = Blueprint("v0-signup", __name__, url_prefix="/v0", description="Sign-up")
+
+
+class SignUpRequest(Schema):
+    email = Text(required=True, validate=[validate.Length(max=254), validate.Email()])
+    handle = Text(required=True, validate=[validate.Length(min=3, max=20), not_blank])
+    display_name = Text(required=True, validate=[validate.Length(min=3, max=20), not_blank])
+    # v0's original allowed 6-20 characters; the core policy asks 8 and allows 128.
+    password = Text(required=True, validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH))
+
+
+class Message(Schema):
+    message = fields.String(required=True)
+
+
+CREATED = "User created successfully. Please check your email to verify your account."
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.arguments(SignUpRequest)
+    @blp.response(201, Message)
+    def post(self, body: dict[str, Any]) -> dict[str, str]:
+        """Register a user with email, handle, display name and password."""
+        accounts.sign_up(db.session, platform().internal, accounts.SignUp(
+            ip=client_ip(), user_agent=user_agent(), **body), request_id=request_id())
+        return {"message": CREATED}

@@ -1,0 +1,43 @@
+"""The gateway: the platform's one public door. It proxies each public path to the service
+that owns it (`routes.ROUTES`), and itself serves health, the merged OpenAPI and Swagger UI."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, request
+from werkzeug.exceptions import HTTPException
+
+from gateway import docs, health
+from gateway.config import GatewaySettings
+from gateway.proxy import Gateway
+from tessera_shared import logs
+from tessera_shared.errors import from_http_status
+from tessera_shared.families import error_response_body
+from tessera_shared.metrics import exposition
+
+
+def create_app(settings: GatewaySettings | None = None) -> Flask:
+    settings = settings or GatewaySettings.from_env()
+    app = Flask(__name__)
+    logs.configure("gateway")
+    app.extensions["tessera.spec"] = docs.SpecCache(settings)
+    app.extensions["tessera.health"] = health.HealthProbe(settings)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        domain = from_http_status(error.code or 500, request.method, request.path,
+                                  error.description)
+        return Response(error_response_body(request.path, domain), status=domain.status,
+                        content_type="application/json")
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        """Only for a scraper on this host, never for a client coming through a proxy."""
+        local = (request.remote_addr or "").startswith("127.")
+        if not local or "X-Forwarded-For" in request.headers:
+            abort(404)
+        return Response(exposition(), content_type="text/plain; version=0.0.4")
+
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(docs.blueprint)
+    app.wsgi_app = Gateway(app.wsgi_app, settings)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,65 @@
+"""The gateway's configuration: where the services are, who the public is, and the limits."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from tessera_shared.config import SERVICES, ConfigError, parse_networks, service_url_variable
+
+
+@dataclass(frozen=True)
+class Upstream:
+    name: str
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    upstreams: dict[str, Upstream]
+    public_url: str
+    trusted_proxies: tuple
+    cors_allowed_origins: frozenset[str]
+    connect_timeout: float = 2.0
+    read_timeout: float = 30.0
+    stream_idle_timeout: float = 60.0
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def https(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
+        env = dict(os.environ if env is None else env)
+        upstreams = {}
+        for name in SERVICES:
+            variable = service_url_variable(name)
+            if not env.get(variable):
+                raise ConfigError(f"{variable} is not set: the gateway needs the {name} "
+                                  "service's address. `./tessera up` sets it for you.")
+            url = urlsplit(env[variable])
+            if url.scheme != "http" or not url.hostname or not url.port:
+                raise ConfigError(f"{variable} must look like http://host:port, "
+                                  f"not {env[variable]!r}.")
+            upstreams[name] = Upstream(name, url.hostname, url.port)
+        public_url = (env.get("PUBLIC_URL", "").strip().rstrip("/")
+                      or f"http://127.0.0.1:{env.get('PORT', '8080')}")
+        origins = {o.strip().rstrip("/") for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
+                   if o.strip()}
+        public = urlsplit(public_url)
+        origins.add(f"{public.scheme}://{public.netloc}")
+        return cls(
+            upstreams=upstreams, public_url=public_url,
+            trusted_proxies=parse_networks(env.get("TRUSTED_PROXIES", "")),
+            cors_allowed_origins=frozenset(origins),
+            connect_timeout=float(env.get("GATEWAY_CONNECT_TIMEOUT", "2")),
+            read_timeout=float(env.get("GATEWAY_READ_TIMEOUT", "30")),
+            stream_idle_timeout=float(env.get("GATEWAY_STREAM_IDLE_TIMEOUT", "60")),
+        )

@@ -1,0 +1,119 @@
+"""One OpenAPI document for the whole platform (`/swagger.json`) and Swagger UI (`/docs`),
+served from the wheel's own assets so it works with no network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import flask_swagger_ui
+import urllib3
+from flask import Blueprint, Response, current_app, send_from_directory
+
+from gateway.config import GatewaySettings
+from gateway.routes import match
+
+SWAGGER_DIST = Path(flask_swagger_ui.__file__).with_name("dist")
+STATIC = Path(__file__).with_name("static")
+DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "frame-ancestors 'none'")
+
+blueprint = Blueprint("docs", __name__)
+
+
+def _rename_refs(node: Any, section: str, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {key: (_renamed(value, section, renames) if key == "$ref"
+                      else _rename_refs(value, section, renames)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rename_refs(item, section, renames) for item in node]
+    return node
+
+
+def _renamed(ref: Any, section: str, renames: dict[str, str]) -> Any:
+    prefix = f"#/components/{section}/"
+    if isinstance(ref, str) and ref.startswith(prefix) and ref[len(prefix):] in renames:
+        return prefix + renames[ref[len(prefix):]]
+    return ref
+
+
+def merge_specs(specs: dict[str, dict[str, Any]], public_url: str) -> dict[str, Any]:
+    """Merge the services' documents, keeping only the paths the gateway routes to each.
+    Components with one name but different content across services get the service's name
+    as a prefix; identical ones are shared."""
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "Tessera", "version": "v0",
+                 "description": "Identity platform: the v0, registry, user and users APIs."},
+        "servers": [{"url": public_url}],
+        "paths": {}, "components": {}, "tags": [],
+    }
+    for service, spec in specs.items():
+        for section, components in spec.get("components", {}).items():
+            target = merged["components"].setdefault(section, {})
+            renames = {name: f"{service.title()}{name}" for name, value in components.items()
+                       if name in target and target[name] != value}
+            spec = _rename_refs(spec, section, renames)
+            for name, value in spec["components"][section].items():
+                target[renames.get(name, name)] = value
+        for path, operations in spec.get("paths", {}).items():
+            concrete = path.replace("{", "").replace("}", "")
+            routed = {method: operation for method, operation in operations.items()
+                      if (route := match(method.upper(), concrete)) and route.service == service}
+            if routed:
+                merged["paths"].setdefault(path, {}).update(routed)
+        known = {tag["name"] for tag in merged["tags"]}
+        merged["tags"] += [tag for tag in spec.get("tags", []) if tag["name"] not in known]
+    return merged
+
+
+class SpecCache:
+    """The merged document, fetched from the services on first use; kept once complete."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=3))
+        self.spec: dict[str, Any] | None = None
+
+    def get(self) -> tuple[dict[str, Any], bool]:
+        if self.spec is not None:
+            return self.spec, True
+        specs = {}
+        for name, upstream in self.settings.upstreams.items():
+            try:
+                response = self.http.request(
+                    "GET", f"http://{upstream.host}:{upstream.port}/openapi.json")
+            except urllib3.exceptions.HTTPError:
+                continue
+            if response.status == 200:
+                specs[name] = json.loads(response.data)
+        merged = merge_specs(specs, self.settings.public_url)
+        complete = len(specs) == len(self.settings.upstreams)
+        if complete:
+            self.spec = merged
+        return merged, complete
+
+
+@blueprint.get("/swagger.json")
+def swagger_json() -> Response:
+    spec, complete = current_app.extensions["tessera.spec"].get()
+    response = current_app.json.response(spec)
+    if not complete:
+        response.headers["Warning"] = '199 - "some services did not answer; the spec is partial"'
+    return response
+
+
+@blueprint.get("/docs")
+def swagger_ui() -> Response:
+    response = send_from_directory(STATIC, "docs.html", max_age=0)
+    response.headers["Content-Security-Policy"] = DOCS_CSP
+    return response
+
+
+@blueprint.get("/docs/assets/<path:name>")
+def swagger_assets(name: str) -> Response:
+    folder = STATIC if name == "docs.js" else SWAGGER_DIST
+    response = send_from_directory(folder, name, max_age=3600)
+    response.headers["Content-Security-Policy"] = DOCS_CSP
+    return response

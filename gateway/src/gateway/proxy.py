@@ -1,0 +1,267 @@
+"""The proxy: a raw WSGI callable in front of the gateway's own Flask app.
+
+This is the hottest code in the platform, so it stays below Flask: one route lookup, one pass
+over the headers, one pooled `http.client` round trip. Small answers are read whole and sent
+with their length; anything else (SSE, large bodies) is streamed chunk by chunk, unbuffered.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import quote
+
+from gateway import websocket
+from gateway.config import GatewaySettings
+from gateway.edge import Edge, Headers, merge
+from gateway.routes import ROUTES, Route, match
+from gateway.upstream import UpstreamPool
+from prometheus_client import Counter, Histogram
+from tessera_shared import errors
+from tessera_shared.errors import DomainError
+from tessera_shared.families import error_response_body
+
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                        "proxy-connection", "te", "trailer", "trailers", "transfer-encoding",
+                        "upgrade"})
+# Client headers the gateway replaces or never lets through (internal ones start X-Tessera-).
+_DROPPED = frozenset({"HTTP_HOST", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO",
+                      "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT", "HTTP_X_REAL_IP",
+                      "HTTP_FORWARDED", "HTTP_X_REQUEST_ID", "HTTP_CF_CONNECTING_IP",
+                      *("HTTP_" + name.upper().replace("-", "_") for name in HOP_BY_HOP)})
+_INTERNAL = "HTTP_X_TESSERA_"
+WHOLE_BODY_LIMIT = 1 << 20      # answers up to this size are read whole, then sent
+STREAM_CHUNK = 64 * 1024
+
+REQUESTS = Counter("tessera_gateway_requests_total", "Requests proxied", ["service", "status"])
+UPSTREAM_SECONDS = Histogram("tessera_gateway_upstream_seconds",
+                             "Time from sending a request to a service to its response head",
+                             ["service"], buckets=(.001, .0025, .005, .01, .025, .05, .1, .25,
+                                                   .5, 1, 2.5, 10))
+
+
+class TooLarge(Exception):
+    pass
+
+
+def _read_body(environ: dict, limit: int) -> bytes:
+    length = environ.get("CONTENT_LENGTH")
+    stream = environ["wsgi.input"]
+    if length:
+        try:
+            size = int(length)
+        except ValueError:
+            raise TooLarge from None
+        if size > limit or size < 0:
+            raise TooLarge
+        return stream.read(size) if size else b""
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        body = stream.read(limit + 1)
+        if len(body) > limit:
+            raise TooLarge
+        return body
+    return b""
+
+
+def _is_traversal(path: str) -> bool:
+    return "/../" in path or "/./" in path or path.endswith(("/..", "/.")) or "\x00" in path
+
+
+class Gateway:
+    def __init__(self, app: WSGIApp, settings: GatewaySettings,
+                 routes: tuple[Route, ...] = ROUTES) -> None:
+        self.app = app
+        self.routes = routes
+        self.edge = Edge(settings)
+        self.settings = settings
+        self.pools = {name: UpstreamPool(upstream, connect_timeout=settings.connect_timeout,
+                                         read_timeout=settings.read_timeout)
+                      for name, upstream in settings.upstreams.items()}
+        self.proto = "https" if settings.https else "http"
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or "/"
+        request_id = self.edge.request_id(environ)
+        edge_headers = self.edge.response_headers(environ, request_id)
+
+        if _is_traversal(path):
+            return self._error(start_response, path, errors.not_found(), edge_headers)
+        if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            start_response("204 No Content", edge_headers + self.edge.preflight_headers(environ))
+            return []
+        if self.edge.is_cross_site_with_session(environ, method):
+            return self._error(start_response, path, DomainError(
+                "system:cross_site_request", 403,
+                "A page of another site may not make this request with your session."),
+                edge_headers)
+
+        route = match(method, path, self.routes)
+        if route is None:
+            return self._own(environ, start_response, request_id, edge_headers)
+        client_ip = self.edge.client_ip(environ)
+        if route.websocket and environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            headers = self._forwarded_headers(environ, route, client_ip, request_id)
+            try:
+                return websocket.bridge(environ, self.settings.upstreams[route.service],
+                                        self._target(environ, path), headers,
+                                        self.settings.connect_timeout)
+            except OSError:
+                return self._error(start_response, path, errors.service_unavailable(),
+                                   edge_headers)
+        return self._forward(route, environ, start_response, path, method, client_ip,
+                             request_id, edge_headers)
+
+    def _own(self, environ: dict, start_response: Callable, request_id: str,
+             edge_headers: Headers) -> Iterable[bytes]:
+        """The gateway's own endpoints (health, docs) and its 404s, with the edge's headers."""
+        environ["tessera.request_id"] = request_id
+
+        def start(status: str, headers: Headers, exc_info: object = None) -> object:
+            return start_response(status, merge(headers, edge_headers), exc_info)
+
+        return self.app(environ, start)
+
+    @staticmethod
+    def _target(environ: dict, path: str) -> str:
+        raw = environ.get("RAW_URI", "")
+        if raw.startswith("/"):
+            return raw  # as the client wrote it, so the service decodes it the same way
+        query = environ.get("QUERY_STRING")
+        return quote(path) + (f"?{query}" if query else "")
+
+    def _forwarded_headers(self, environ: dict, route: Route, client_ip: str,
+                           request_id: str) -> Headers:
+        upstream = self.settings.upstreams[route.service]
+        connection = environ.get("HTTP_CONNECTION")
+        named_hop = {t.strip() for t in connection.lower().split(",")} if connection else ()
+        headers: Headers = []
+        for key, value in environ.items():
+            if not key.startswith("HTTP_") or key in _DROPPED or key.startswith(_INTERNAL):
+                continue
+            name = key[5:].replace("_", "-")
+            if named_hop and name.lower() in named_hop:  # RFC 9110: the client's own hop headers
+                continue
+            headers.append((name, value))
+        if environ.get("CONTENT_TYPE"):
+            headers.append(("Content-Type", environ["CONTENT_TYPE"]))
+        headers += [("Host", f"{upstream.host}:{upstream.port}"),
+                    ("X-Forwarded-For", client_ip),
+                    ("X-Forwarded-Proto", self.proto),
+                    ("X-Forwarded-Host", environ.get("HTTP_HOST", "")),
+                    ("X-Request-ID", request_id)]
+        return headers
+
+    def _forward(self, route: Route, environ: dict, start_response: Callable, path: str,
+                 method: str, client_ip: str, request_id: str,
+                 edge_headers: Headers) -> Iterable[bytes]:
+        try:
+            body = _read_body(environ, route.max_body)
+        except TooLarge:
+            return self._error(start_response, path, errors.payload_too_large(route.max_body),
+                               edge_headers)
+        headers = self._forwarded_headers(environ, route, client_ip, request_id)
+        if body or method in {"POST", "PUT", "PATCH"}:
+            headers.append(("Content-Length", str(len(body))))
+        target = self._target(environ, path)
+        pool = self.pools[route.service]
+        started = time.perf_counter()
+
+        for attempt in (1, 2):
+            try:
+                connection, reused = pool.acquire()
+            except OSError:
+                REQUESTS.labels(route.service, "503").inc()
+                return self._error(start_response, path, errors.service_unavailable(
+                    f"The {route.service} service is not accepting connections."), edge_headers)
+            try:
+                connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+                for name, value in headers:
+                    connection.putheader(name, value)
+                connection.endheaders(body or None)
+                response = connection.getresponse()
+                break
+            except TimeoutError:
+                connection.close()
+                REQUESTS.labels(route.service, "504").inc()
+                return self._error(start_response, path, errors.gateway_timeout(
+                    f"The {route.service} service took too long to answer."), edge_headers)
+            except (ConnectionError, http.client.RemoteDisconnected):
+                connection.close()
+                if reused and attempt == 1:
+                    continue  # a pooled connection the service had closed: once more, fresh
+                REQUESTS.labels(route.service, "502").inc()
+                return self._error(start_response, path, errors.bad_gateway(
+                    f"The {route.service} service dropped the connection."), edge_headers)
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                REQUESTS.labels(route.service, "502").inc()
+                return self._error(start_response, path, errors.bad_gateway(), edge_headers)
+
+        UPSTREAM_SECONDS.labels(route.service).observe(time.perf_counter() - started)
+        REQUESTS.labels(route.service, str(response.status)).inc()
+        response_headers = merge(((name, value) for name, value in response.msg.items()
+                                  if name.lower() not in HOP_BY_HOP), edge_headers)
+        status = f"{response.status} {response.reason}"
+        if response.length is not None and response.length <= WHOLE_BODY_LIMIT:
+            try:
+                data = response.read()
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                return self._error(start_response, path, errors.bad_gateway(), edge_headers)
+            self._finish(pool, connection, response)
+            start_response(status, response_headers)
+            return [data]
+        if connection.sock is not None:
+            connection.sock.settimeout(self.settings.stream_idle_timeout)
+        start_response(status, response_headers)
+        return _Stream(pool, connection, response)
+
+    @staticmethod
+    def _finish(pool: UpstreamPool, connection: http.client.HTTPConnection,
+                response: http.client.HTTPResponse) -> None:
+        if response.will_close:
+            connection.close()
+        else:
+            pool.release(connection)
+
+    @staticmethod
+    def _error(start_response: Callable, path: str, error: DomainError,
+               edge_headers: Headers) -> list[bytes]:
+        body = error_response_body(path, error)
+        start_response(f"{error.status} {http.client.responses.get(error.status, '')}",
+                       [("Content-Type", "application/json"),
+                        ("Content-Length", str(len(body))), *edge_headers])
+        return [body]
+
+
+class _Stream:
+    """A response body passed on as it arrives; the connection goes back to the pool only if
+    the body was read to its end."""
+
+    def __init__(self, pool: UpstreamPool, connection: http.client.HTTPConnection,
+                 response: http.client.HTTPResponse) -> None:
+        self.pool = pool
+        self.connection = connection
+        self.response = response
+        self.complete = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while chunk := self.response.read1(STREAM_CHUNK):
+                yield chunk
+        except (OSError, http.client.HTTPException):
+            return  # the service went away mid-body; the client sees the body end
+        self.complete = True
+
+    def close(self) -> None:
+        if self.complete and not self.response.will_close:
+            self.pool.release(self.connection)
+        else:
+            self.connection.close()  # the client left early: tell the service by closing

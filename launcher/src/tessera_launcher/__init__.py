@@ -1,0 +1,1 @@
+"""The `tessera` command: run the platform, migrate it, test it."""

@@ -1,0 +1,3 @@
+from tessera_launcher.cli import main
+
+raise SystemExit(main())

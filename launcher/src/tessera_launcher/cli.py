@@ -1,0 +1,46 @@
+"""`./tessera <command>`: the launcher's commands."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from tessera_launcher.launch import up
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    """Lint, then the whole suite (unit, integration, end-to-end)."""
+    print("ruff: checking the code ...", flush=True)
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)]).returncode
+    tests = subprocess.run([sys.executable, "-m", "pytest", *(pytest_args or ["tests"])],
+                           cwd=ROOT).returncode
+    if lint != 0:
+        print("ruff found problems (above); `./tessera lint --fix` mends most of them.")
+    return tests or lint
+
+
+def lint(fix: bool) -> int:
+    return subprocess.run([sys.executable, "-m", "ruff", "check", *(["--fix"] if fix else []),
+                           str(ROOT)]).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tessera", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run the whole platform until Ctrl-C")
+    test = commands.add_parser("test", help="lint and run the whole test suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER,
+                      help="passed to pytest (default: tests)")
+    lint_command = commands.add_parser("lint", help="ruff over the whole tree")
+    lint_command.add_argument("--fix", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.command == "up":
+        return up()
+    if args.command == "test":
+        return run_tests(args.pytest_args)
+    return lint(args.fix)

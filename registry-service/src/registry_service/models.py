@@ -1,0 +1,5 @@
+"""What registry-service owns. So far only its event outbox."""
+
+from tessera_shared.db import make_db
+
+db = make_db()

@@ -1,0 +1,2 @@
+"""Plumbing shared by every Tessera service: configuration, app base, database, Redis,
+sessions, events, internal HTTP and observability."""

@@ -1,0 +1,137 @@
+"""The base every service app is built on: configuration, logs, request ids, errors in each
+family's envelope, database, Redis, health, metrics and OpenAPI (flask-smorest)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from werkzeug.exceptions import HTTPException
+
+from tessera_shared import health, internal, logs, metrics
+from tessera_shared.config import Settings
+from tessera_shared.db import database_url, engine_options
+from tessera_shared.errors import DomainError, from_http_status, internal_error
+from tessera_shared.events import EventConsumer, Handler, OutboxRelay
+from tessera_shared.families import error_response_body
+from tessera_shared.internal import InternalClient
+from tessera_shared.platform import Platform
+from tessera_shared.redis import connect
+from tessera_shared.sessions import SessionStore
+from tessera_shared.validation import classify
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+MAX_BODY = 1 << 20  # services take at most 1 MiB unless a route says otherwise
+
+
+def error_response(error: DomainError, headers: dict[str, str] | None = None) -> Response:
+    return Response(error_response_body(request.path, error), status=error.status,
+                    headers=headers, content_type="application/json")
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api answering every HTTP error in the request's family envelope."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        data: dict[str, Any] = getattr(error, "data", None) or {}
+        code = error.code or 500
+        if "messages" in data:
+            messages = data["messages"]
+            if isinstance(messages, dict) and len(messages) == 1:
+                messages = next(iter(messages.values()))  # webargs nests under the location
+            exc = data.get("exc")
+            domain = classify(data.get("schema"), getattr(exc, "data", None), messages)
+        else:
+            domain = from_http_status(code, request.method, request.path, error.description)
+        headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
+        return error_response(domain, headers)
+
+
+def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
+                       *, title: str) -> tuple[Flask, ServiceApi]:
+    """A Flask app wired to the platform; the service adds its blueprints to the returned Api."""
+    app = Flask(import_name)
+    url = database_url(settings)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        API_TITLE=title,
+        API_VERSION="v0",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    logs.configure(settings.service)
+
+    db.init_app(app)
+    redis = connect(settings.redis_url)
+    with app.app_context():
+        relay = OutboxRelay(db.engine, redis, settings.service)
+    app.extensions["tessera"] = Platform(
+        settings=settings, redis=redis, sessions=SessionStore(redis),
+        internal=InternalClient(settings.service, settings.internal_secret,
+                                settings.service_urls),
+        background=[relay])
+
+    _register_request_hooks(app, settings)
+    _register_error_handlers(app)
+    metrics.instrument(app, settings.service)
+    app.register_blueprint(health.blueprint)
+    return app, ServiceApi(app)
+
+
+def add_consumer(app: Flask, db: SQLAlchemy, *, group: str,
+                 handlers: Mapping[str, Handler]) -> None:
+    """Have each worker apply the stream's events of the given types, in consumer group `group`."""
+    handle: Platform = app.extensions["tessera"]
+    block_ms = 2000
+    with app.app_context():
+        engine = db.engine
+    handle.background.append(EventConsumer(
+        engine, connect(handle.settings.redis_url, blocking_ms=block_ms), group,
+        f"{group}-{socket.gethostname()}-{os.getpid()}", handlers, block_ms=block_ms))
+
+
+def _register_request_hooks(app: Flask, settings: Settings) -> None:
+    @app.before_request
+    def _identify_request() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # The gateway replaces any client-sent X-Forwarded-For with the one address it trusts.
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        g.client_ip = forwarded.rsplit(",", 1)[-1].strip() or request.remote_addr or ""
+
+    @app.before_request
+    def _authenticate_internal_calls() -> None:
+        if request.path.startswith("/internal/"):
+            g.caller = internal.verify(settings.internal_secret, app.extensions["tessera"].redis,
+                                       request.method, request.full_path.rstrip("?"),
+                                       request.headers, request.get_data())
+
+    @app.after_request
+    def _echo_request_id(response: Response) -> Response:
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(Exception)  # HTTPExceptions have ServiceApi's more specific handler
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return error_response(internal_error())

@@ -1,0 +1,114 @@
+"""Configuration from the environment: DESIGN.md's contract, read once per process.
+
+The launcher (and docker-compose) pass every variable explicitly; a service never guesses a
+production secret. Missing secrets fail fast at start-up with a message that says what to set.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SERVICES = ("user", "auth", "registry", "events")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable service."""
+
+
+def _require(env: dict[str, str], name: str, hint: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set. {hint}")
+    return value
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}.")
+
+
+def parse_networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`TRUSTED_PROXIES`: comma-separated addresses or CIDRs."""
+    networks = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as error:
+            raise ConfigError(f"TRUSTED_PROXIES has an invalid entry {item!r}: {error}") from None
+    return tuple(networks)
+
+
+def service_url_variable(service: str) -> str:
+    return f"{service.upper()}_SERVICE_URL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Tessera process reads from its environment."""
+
+    service: str
+    redis_url: str
+    database_url: str | None
+    var_dir: Path
+    internal_secret: bytes
+    secret_key: bytes
+    public_url: str
+    smtp_url: str | None
+    registration_open: bool
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    service_urls: dict[str, str] = field(default_factory=dict)
+    cors_allowed_origins: tuple[str, ...] = ()
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry `Secure` unless the platform is served over plain http."""
+        return urlsplit(self.public_url).scheme != "http"
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @classmethod
+    def from_env(cls, service: str, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        hint = "Start Tessera with `./tessera up`, which provides it, or set it yourself."
+        port = env.get("PORT", "8080")
+        public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://127.0.0.1:{port}"
+        if urlsplit(public_url).scheme not in {"http", "https"}:
+            raise ConfigError(f"PUBLIC_URL must be an http(s) URL, not {public_url!r}.")
+        origins = tuple(o.strip().rstrip("/") for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
+                        if o.strip())
+        return cls(
+            service=service,
+            redis_url=_require(env, "REDIS_URL", hint),
+            database_url=env.get("DATABASE_URL", "").strip() or None,
+            var_dir=Path(env.get("TESSERA_VAR_DIR", "var")).resolve(),
+            internal_secret=_require(env, "INTERNAL_SECRET", hint).encode(),
+            secret_key=_require(env, "SECRET_KEY", hint).encode(),
+            public_url=public_url,
+            smtp_url=env.get("SMTP_URL", "").strip() or None,
+            registration_open=_flag(env, "REGISTRATION_OPEN", True),
+            trusted_proxies=parse_networks(env.get("TRUSTED_PROXIES", "")),
+            service_urls={name: env[var].rstrip("/") for name in SERVICES
+                          if (var := service_url_variable(name)) in env},
+            cors_allowed_origins=origins,
+        )
+
+    def service_url(self, name: str) -> str:
+        try:
+            return self.service_urls[name]
+        except KeyError:
+            raise ConfigError(f"{service_url_variable(name)} is not set; the {self.service} "
+                              f"service needs to reach the {name} service.") from None

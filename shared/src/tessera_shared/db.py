@@ -1,0 +1,81 @@
+"""Databases: one per service. SQLite files under `var/` by default; with `DATABASE_URL` naming
+a PostgreSQL server, each service uses its own database on it (`<name>_<service>`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.engine import Engine, make_url
+
+from tessera_shared.config import ConfigError, Settings
+
+# Stable constraint names, so Alembic migrations name things the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_db() -> SQLAlchemy:
+    """The service's Flask-SQLAlchemy handle, with the event outbox tables already declared."""
+    from tessera_shared import events  # imported here: events imports this module
+
+    db = SQLAlchemy(metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
+    events.declare_tables(db.metadata)
+    return db
+
+
+def database_url(settings: Settings) -> str:
+    """The SQLAlchemy URL of this service's own database."""
+    if not settings.database_url:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{settings.var_dir / f'{settings.service}.sqlite3'}"
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ConfigError("DATABASE_URL must name a PostgreSQL server "
+                          "(postgresql://user@host:5432/name); leave it unset for SQLite.")
+    base = url.database or "tessera"
+    return url.set(drivername="postgresql+psycopg",
+                   database=f"{base}_{settings.service}").render_as_string(hide_password=False)
+
+
+def ensure_database(url: str) -> bool:
+    """Create the PostgreSQL database named by `url` if it is missing; True if it was created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return False
+    server = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                       {"n": parsed.database})
+            if not exists:
+                quoted = server.dialect.identifier_preparer.quote(parsed.database)
+                connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
+            return not exists
+    finally:
+        server.dispose()
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if make_url(url).get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": 10, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+@sa.event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; foreign keys are off in SQLite unless asked."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

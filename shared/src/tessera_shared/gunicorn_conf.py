@@ -1,0 +1,38 @@
+"""gunicorn settings and hooks shared by every Tessera process (`-c python:tessera_shared.gunicorn_conf`).
+
+Workers start the app's background threads (outbox relay, consumers) once the app is loaded,
+and stop them on exit; Prometheus' per-worker files are cleaned when a worker dies.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+control_socket_disable = True     # gunicorn >= 25.1 would share one ~/.gunicorn socket between services
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))  # the gateway keeps pooled connections
+graceful_timeout = 10
+accesslog = None                  # services log requests themselves, as JSON
+
+
+def _platform(worker: Any) -> Any:
+    app = getattr(worker, "wsgi", None)
+    extensions = getattr(app, "extensions", {})
+    return extensions.get("tessera")
+
+
+def post_worker_init(worker: Any) -> None:
+    if (handle := _platform(worker)) is not None:
+        handle.start_background()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    if (handle := _platform(worker)) is not None:
+        handle.stop_background()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

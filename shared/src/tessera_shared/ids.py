@@ -1,0 +1,42 @@
+"""Identifiers: time-ordered UUIDv7 (RFC 9562) and 256-bit secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+import time
+import uuid
+
+_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+
+
+def uuid7() -> uuid.UUID:
+    """A UUIDv7 whose 12-bit `rand_a` is a counter, so ids made in one process keep their order
+    even within one millisecond (RFC 9562, method 1)."""
+    global _last_ms, _counter
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms > _last_ms:
+            _last_ms, _counter = ms, int.from_bytes(os.urandom(2)) & 0x3FF
+        else:
+            _counter += 1
+            if _counter > 0xFFF:
+                _last_ms, _counter = _last_ms + 1, 0
+        ms, counter = _last_ms, _counter
+    tail = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
+    value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail
+    return uuid.UUID(int=value)
+
+
+def new_secret() -> str:
+    """A 256-bit random token, URL-safe base64 without padding (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    """How a secret is stored: its SHA-256, hex. Tokens are random, so no salt is needed."""
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,63 @@
+"""Alembic, driven from code: each service keeps its revisions in `<service>/migrations/versions`
+and its `env.py` is one call to `run_migrations`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from flask_sqlalchemy import SQLAlchemy
+
+from tessera_shared.config import Settings
+from tessera_shared.db import database_url, ensure_database
+
+SERVICE_PACKAGES = {"user": "user_service", "auth": "auth_service",
+                    "registry": "registry_service", "events": "events_service"}
+
+
+def migrations_dir(service: str) -> Path:
+    package = importlib.import_module(SERVICE_PACKAGES[service])
+    # <service>-service/src/<package>/__init__.py -> <service>-service/migrations
+    return Path(package.__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(service: str, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir(service)))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["service"] = service
+    return config
+
+
+def upgrade(settings: Settings) -> None:
+    """Create the service's database if needed and bring it to the newest revision."""
+    url = database_url(settings)
+    ensure_database(url)
+    command.upgrade(alembic_config(settings.service, url), "head")
+
+
+def run_migrations(db: SQLAlchemy) -> None:
+    """The body of every service's `migrations/env.py`."""
+    import sqlalchemy as sa
+
+    config = context.config
+    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=db.metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def main() -> None:
+    """`python -m tessera_shared.migrations <service>`: upgrade that service's database."""
+    service = sys.argv[1]
+    upgrade(Settings.from_env(service))
+
+
+if __name__ == "__main__":
+    main()

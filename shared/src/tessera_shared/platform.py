@@ -1,0 +1,41 @@
+"""What every service app carries: settings, Redis, sessions, the internal client, and the
+background workers (outbox relay, event consumers) that gunicorn starts in each worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import redis as redis_py
+from flask import current_app
+
+from tessera_shared.config import Settings
+from tessera_shared.internal import InternalClient
+from tessera_shared.sessions import SessionStore
+
+
+class Background(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    redis: redis_py.Redis
+    sessions: SessionStore
+    internal: InternalClient
+    background: list[Background] = field(default_factory=list)
+
+    def start_background(self) -> None:
+        for worker in self.background:
+            worker.start()
+
+    def stop_background(self) -> None:
+        for worker in reversed(self.background):
+            worker.stop()
+
+
+def platform() -> Platform:
+    """The current app's platform handle."""
+    return current_app.extensions["tessera"]

@@ -1,0 +1,128 @@
+"""Login sessions, kept in Redis: written by auth-service, read by every service.
+
+The session record (documented here, and only here)
+---------------------------------------------------
+The client holds a 256-bit random token (cookie `session_id`). Redis never sees the token:
+
+* ``session:<sha256(token)>`` -> JSON object, expiring with the session::
+
+      {"id": "<uuid7>",              public id: listing and revoking, never a credential
+       "user_id": "<uuid7>",
+       "created_at": <unix s>, "last_seen_at": <unix s>,
+       "expires_at": <unix s>,       sliding expiry, pushed forward on use
+       "max_expires_at": <unix s>,   hard limit, never moved
+       "remember_me": <bool>,        cookie persists (Max-Age) only when true
+       "ip": "<client address>", "user_agent": "<at most 256 chars>"}
+
+* ``user_sessions:<user_id>`` -> hash ``{<session id>: <sha256(token)>}``, so a user's sessions
+  can be listed and revoked together; entries whose record has expired are pruned on use.
+
+Sliding refresh: when a read finds less than `refresh_threshold` of the sliding lifetime left,
+it extends `expires_at` to ``min(now + sliding, max_expires_at)``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+
+import redis as redis_py
+
+from tessera_shared.ids import digest, new_secret, uuid7
+
+COOKIE_NAME = "session_id"
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    user_id: str
+    created_at: int
+    last_seen_at: int
+    expires_at: int
+    max_expires_at: int
+    remember_me: bool
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    sliding_seconds: int = 24 * HOUR
+    max_lifetime_seconds: int = 30 * 24 * HOUR
+    refresh_threshold: float = 0.5
+
+
+def _record_key(token_hash: str) -> str:
+    return f"session:{token_hash}"
+
+
+def _index_key(user_id: str) -> str:
+    return f"user_sessions:{user_id}"
+
+
+class SessionStore:
+    def __init__(self, redis: redis_py.Redis, policy: SessionPolicy | None = None) -> None:
+        self.redis = redis
+        self.policy = policy or SessionPolicy()
+
+    def create(self, user_id: str, *, remember_me: bool, ip: str,
+               user_agent: str) -> tuple[str, SessionRecord]:
+        """A new session; returns the token for the cookie and the stored record."""
+        now = int(time.time())
+        token, policy = new_secret(), self.policy
+        max_expires_at = now + policy.max_lifetime_seconds
+        record = SessionRecord(
+            id=str(uuid7()), user_id=user_id, created_at=now, last_seen_at=now,
+            expires_at=min(now + policy.sliding_seconds, max_expires_at),
+            max_expires_at=max_expires_at, remember_me=remember_me, ip=ip,
+            user_agent=user_agent[:256])
+        token_hash = digest(token)
+        pipe = self.redis.pipeline()
+        pipe.set(_record_key(token_hash), json.dumps(asdict(record)), exat=record.expires_at)
+        pipe.hset(_index_key(user_id), record.id, token_hash)
+        # The newest session always ends last (lifetimes are equal), so its end is the index's.
+        pipe.expireat(_index_key(user_id), max_expires_at)
+        pipe.execute()
+        return token, record
+
+    def read(self, token: str | None) -> SessionRecord | None:
+        """The live session for a token, refreshed if it is due; None if unknown or expired."""
+        if not token or len(token) > 128:
+            return None
+        key = _record_key(digest(token))
+        raw = self.redis.get(key)
+        if raw is None:
+            return None
+        record = SessionRecord(**json.loads(raw))
+        now = int(time.time())
+        if now >= record.expires_at or now >= record.max_expires_at:
+            return None
+        if record.expires_at - now < self.policy.sliding_seconds * self.policy.refresh_threshold:
+            record = replace(record, last_seen_at=now, expires_at=min(
+                now + self.policy.sliding_seconds, record.max_expires_at))
+            self.redis.set(key, json.dumps(asdict(record)), exat=record.expires_at, xx=True)
+        return record
+
+    def revoke(self, token: str) -> SessionRecord | None:
+        """End the session a token belongs to (logout)."""
+        token_hash = digest(token)
+        raw = self.redis.getdel(_record_key(token_hash))
+        if raw is None:
+            return None
+        record = SessionRecord(**json.loads(raw))
+        self.redis.hdel(_index_key(record.user_id), record.id)
+        return record
+
+    def revoke_all(self, user_id: str, *, keep: str | None = None) -> int:
+        """End every session of a user, except the one with public id `keep`."""
+        index = self.redis.hgetall(_index_key(user_id))
+        doomed = {sid.decode(): h.decode() for sid, h in index.items() if sid.decode() != keep}
+        if not doomed:
+            return 0
+        pipe = self.redis.pipeline()
+        pipe.delete(*(_record_key(h) for h in doomed.values()))
+        pipe.hdel(_index_key(user_id), *doomed)
+        return int(pipe.execute()[0])

@@ -1,0 +1,87 @@
+"""Request bodies: marshmallow schemas, and the rule that sorts a failure into the two
+v0 error codes — the shape was wrong (`general:bad_request`) or a value broke a rule
+(`general:validation_error`)."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields
+
+from tessera_shared.clock import rfc3339
+from tessera_shared.errors import DomainError, bad_request, validation_error
+
+
+class Schema(ma.Schema):
+    """Unknown fields are ignored, as the original APIs' deserialisers do."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class Text(fields.String):
+    """A string that a database can store and a person can read: no NUL or other control
+    characters, no lone surrogates (both make PostgreSQL refuse the row)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.validators.insert(0, printable)
+
+
+def printable(value: str) -> None:
+    """Validator: no control characters or lone surrogates."""
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in value):
+        raise ma.ValidationError("Must not contain control characters.")
+
+
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+def _shape_is_wrong(schema: ma.Schema, data: Any, messages: Any) -> bool:
+    """True when a failed field is missing or of the wrong type, not merely out of its rules."""
+    if not isinstance(data, dict) or not isinstance(messages, dict) or "_schema" in messages:
+        return True
+    for name in messages:
+        field = schema.fields.get(name)
+        if field is None or name not in data or data[name] is None:
+            return True
+        try:
+            field._deserialize(data[name], name, data)
+        except ma.ValidationError:
+            return True
+    return False
+
+
+def classify(schema: ma.Schema | None, data: Any, messages: Any) -> DomainError:
+    """The domain error for a schema that refused a body."""
+    summary = _summarise(messages)
+    if schema is None or _shape_is_wrong(schema, data, messages):
+        return bad_request(summary)
+    return validation_error(summary)
+
+
+def _summarise(messages: Any) -> str:
+    if isinstance(messages, dict):
+        return "; ".join(f"{key}: {_summarise(value)}" for key, value in messages.items())
+    if isinstance(messages, list):
+        return " ".join(str(message) for message in messages)
+    return str(messages)
+
+
+class Timestamp(fields.DateTime):
+    """RFC 3339 in UTC with a `Z`, as the original APIs write times."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else rfc3339(value)
+
+
+class OmitNone(Schema):
+    """Optional fields are left out of a response when they have no value."""
+
+    @ma.post_dump
+    def _drop_none(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {key: value for key, value in data.items() if value is not None}

@@ -1,0 +1,20 @@
+"""user-service: profiles (handle, display name, bio, images) and their lookups."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tessera_shared.app import add_consumer, create_service_app
+from tessera_shared.config import Settings
+from user_service import events, internal
+from user_service.models import db
+from user_service.v0 import users
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("user")
+    app, api = create_service_app(__name__, settings, db, title="Tessera user service")
+    add_consumer(app, db, group="user-service", handlers=events.HANDLERS)
+    api.register_blueprint(users.blp)
+    app.register_blueprint(internal.blueprint)
+    return app

@@ -1,0 +1,34 @@
+"""What user-service owns: profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tessera_shared.clock import utcnow
+from tessera_shared.db import make_db
+
+db = make_db()
+
+
+def handle_key(handle: str) -> str:
+    """Handles are unique without regard to case; they are stored as given."""
+    return handle.casefold()
+
+
+class Profile(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "profiles"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    handle: Mapped[str] = mapped_column(sa.String(64))
+    handle_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(64))
+    bio: Mapped[str | None] = mapped_column(sa.Text)
+    profile_image: Mapped[str | None] = mapped_column(sa.String(128))
+    banner_image: Mapped[str | None] = mapped_column(sa.String(128))
+    is_verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow)

@@ -1,0 +1,65 @@
+"""Profiles: the domain rules, as plain functions over a database session."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from tessera_shared.errors import DomainError
+from user_service.models import Profile, handle_key
+
+
+def not_found() -> DomainError:
+    return DomainError("user:not_found", 404, "No user has that handle or id.")
+
+
+def handle_taken() -> DomainError:
+    return DomainError("user:handle_already_exists", 409, "That handle is taken.")
+
+
+def by_handle(session: orm.Session, handle: str) -> Profile:
+    profile = session.scalar(sa.select(Profile).where(Profile.handle_key == handle_key(handle)))
+    if profile is None:
+        raise not_found()
+    return profile
+
+
+def by_id(session: orm.Session, user_id: str) -> Profile:
+    profile = session.get(Profile, user_id)
+    if profile is None:
+        raise not_found()
+    return profile
+
+
+def handle_available(session: orm.Session, handle: str) -> bool:
+    return session.scalar(sa.select(sa.exists().where(
+        Profile.handle_key == handle_key(handle)))) is False
+
+
+def create(session: orm.Session, *, user_id: str, handle: str, display_name: str,
+           is_verified: bool) -> Profile:
+    """Create a profile (the remote step of every sign-up saga). Creating the same profile
+    twice is harmless, so a caller may retry; a handle someone else holds is refused."""
+    existing = session.get(Profile, user_id)
+    if existing is not None:
+        if existing.handle_key != handle_key(handle):
+            raise DomainError("user:already_exists", 409, "A profile with that id exists.")
+        return existing
+    profile = Profile(id=user_id, handle=handle, handle_key=handle_key(handle),
+                      display_name=display_name, is_verified=is_verified)
+    session.add(profile)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise handle_taken() from None
+    return profile
+
+
+def delete(session: orm.Session, user_id: str) -> bool:
+    """Remove a profile (saga compensation, account deletion); True if there was one."""
+    profile = session.get(Profile, user_id)
+    if profile is None:
+        return False
+    session.delete(profile)
+    return True

@@ -1,0 +1,89 @@
+"""v0 profiles: public lookups, handle availability and the caller's own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from tessera_shared.context import require_session, request_id
+from tessera_shared.errors import service_unavailable
+from tessera_shared.platform import platform
+from tessera_shared.validation import OmitNone, Schema, Text, Timestamp, not_blank
+from user_service import profiles
+from user_service.models import Profile, db
+
+blp = Blueprint("v0-users", __name__, url_prefix="/v0", description="Profiles")
+
+HANDLE_RULES = [validate.Length(min=3, max=20), not_blank]
+
+
+class HandleArgs(Schema):
+    handle = Text(required=True, validate=HANDLE_RULES)
+
+
+class UserIdArgs(Schema):
+    user_id = fields.UUID(required=True)
+
+
+class PublicUserProfile(OmitNone):
+    id = fields.String(required=True)
+    handle = fields.String(required=True)
+    display_name = fields.String(required=True)
+    bio = fields.String()
+    profile_image = fields.String()
+    banner_image = fields.String()
+    is_verified = fields.Boolean(required=True)
+    created_at = Timestamp(required=True)
+
+
+class UserResponse(PublicUserProfile):
+    email = fields.String(required=True)
+
+
+class Availability(Schema):
+    available = fields.Boolean(required=True)
+
+
+@blp.route("/users/profile")
+class ProfileByHandle(MethodView):
+    @blp.arguments(HandleArgs, location="query", as_kwargs=True)
+    @blp.response(200, PublicUserProfile)
+    def get(self, handle: str) -> Profile:
+        """Get a user's public profile by handle."""
+        return profiles.by_handle(db.session, handle)
+
+
+@blp.route("/users/profile/id")
+class ProfileById(MethodView):
+    @blp.arguments(UserIdArgs, location="query", as_kwargs=True)
+    @blp.response(200, PublicUserProfile)
+    def get(self, user_id: Any) -> Profile:
+        """Get a user's public profile by id."""
+        return profiles.by_id(db.session, str(user_id))
+
+
+@blp.route("/users/handle/<handle>/available")
+class HandleAvailability(MethodView):
+    @blp.arguments(HandleArgs, location="path", as_kwargs=True)
+    @blp.response(200, Availability)
+    def get(self, handle: str) -> dict[str, bool]:
+        """Check whether a handle is free to take."""
+        return {"available": profiles.handle_available(db.session, handle)}
+
+
+@blp.route("/user/me")
+class Me(MethodView):
+    @blp.response(200, UserResponse)
+    def get(self) -> dict[str, Any]:
+        """Get the signed-in user's profile, with their email."""
+        session = require_session()
+        profile = profiles.by_id(db.session, session.user_id)
+        account = platform().internal.call("auth", "GET", f"/internal/accounts/{profile.id}",
+                                           request_id=request_id())
+        if not account.ok:
+            raise service_unavailable("The account service could not give this user's email.")
+        public = {name: getattr(profile, name) for name in PublicUserProfile().fields}
+        return {**public, "email": account.data["email"]}
