@@ -49,8 +49,9 @@ def merge_specs(specs: dict[str, dict[str, Any]], public_url: str) -> dict[str, 
         "servers": [{"url": public_url}],
         "paths": {}, "components": {}, "tags": [],
     }
-    for service, spec in specs.items():
-        for section, components in spec.get("components", {}).items():
+    for service, original in specs.items():
+        spec = original
+        for section, components in original.get("components", {}).items():
             target = merged["components"].setdefault(section, {})
             renames = {name: f"{service.title()}{name}" for name, value in components.items()
                        if name in target and target[name] != value}

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import quote
 
+from prometheus_client import Counter, Histogram
+
 from gateway import websocket
 from gateway.config import GatewaySettings
 from gateway.edge import Edge, Headers, merge
 from gateway.routes import ROUTES, Route, match
 from gateway.upstream import UpstreamPool
-from prometheus_client import Counter, Histogram
 from tessera_shared import errors
 from tessera_shared.errors import DomainError
 from tessera_shared.families import error_response_body
@@ -46,7 +47,7 @@ UPSTREAM_SECONDS = Histogram("tessera_gateway_upstream_seconds",
                                                    .5, 1, 2.5, 10))
 
 
-class TooLarge(Exception):
+class TooLargeError(Exception):
     pass
 
 
@@ -57,14 +58,14 @@ def _read_body(environ: dict, limit: int) -> bytes:
         try:
             size = int(length)
         except ValueError:
-            raise TooLarge from None
+            raise TooLargeError from None
         if size > limit or size < 0:
-            raise TooLarge
+            raise TooLargeError
         return stream.read(size) if size else b""
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         body = stream.read(limit + 1)
         if len(body) > limit:
-            raise TooLarge
+            raise TooLargeError
         return body
     return b""
 
@@ -163,7 +164,7 @@ class Gateway:
                  edge_headers: Headers) -> Iterable[bytes]:
         try:
             body = _read_body(environ, route.max_body)
-        except TooLarge:
+        except TooLargeError:
             return self._error(start_response, path, errors.payload_too_large(route.max_body),
                                edge_headers)
         headers = self._forwarded_headers(environ, route, client_ip, request_id)
@@ -262,6 +263,9 @@ class _Stream:
 
     def close(self) -> None:
         if self.complete and not self.response.will_close:
+            # read1() leaves a response with a known length open at its end; closing it
+            # frees the connection for the next request without closing the socket.
+            self.response.close()
             self.pool.release(self.connection)
         else:
             self.connection.close()  # the client left early: tell the service by closing

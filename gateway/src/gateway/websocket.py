@@ -3,6 +3,7 @@ only copies bytes both ways, so the protocol is entirely the service's."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
 import gevent
@@ -21,10 +22,8 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
         pass
     finally:
         for end in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def bridge(environ: dict, upstream: Upstream, target: str, headers: Headers,

@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[3]
 def run_tests(pytest_args: list[str]) -> int:
     """Lint, then the whole suite (unit, integration, end-to-end)."""
     print("ruff: checking the code ...", flush=True)
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)]).returncode
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)],
+                          check=False).returncode
     tests = subprocess.run([sys.executable, "-m", "pytest", *(pytest_args or ["tests"])],
-                           cwd=ROOT).returncode
+                           cwd=ROOT, check=False).returncode
     if lint != 0:
         print("ruff found problems (above); `./tessera lint --fix` mends most of them.")
     return tests or lint
@@ -25,7 +26,7 @@ def run_tests(pytest_args: list[str]) -> int:
 
 def lint(fix: bool) -> int:
     return subprocess.run([sys.executable, "-m", "ruff", "check", *(["--fix"] if fix else []),
-                           str(ROOT)]).returncode
+                           str(ROOT)], check=False).returncode
 
 
 def main(argv: list[str] | None = None) -> int:

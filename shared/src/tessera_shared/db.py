@@ -24,7 +24,7 @@ NAMING_CONVENTION = {
 
 def make_db() -> SQLAlchemy:
     """The service's Flask-SQLAlchemy handle, with the event outbox tables already declared."""
-    from tessera_shared import events  # imported here: events imports this module
+    from tessera_shared import events  # noqa: PLC0415  # events imports this module
 
     db = SQLAlchemy(metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
     events.declare_tables(db.metadata)

@@ -43,11 +43,13 @@ def payload_too_large(limit: int) -> DomainError:
                        f"The request body is larger than {limit} bytes.")
 
 
-def service_unavailable(message: str = "A service is not answering; try again shortly.") -> DomainError:
+def service_unavailable(
+        message: str = "A service is not answering; try again shortly.") -> DomainError:
     return DomainError("system:service_unavailable", 503, message)
 
 
-def bad_gateway(message: str = "A service answered with something that is not HTTP.") -> DomainError:
+def bad_gateway(
+        message: str = "A service answered with something that is not HTTP.") -> DomainError:
     return DomainError("system:bad_gateway", 502, message)
 
 

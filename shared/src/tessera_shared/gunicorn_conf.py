@@ -1,4 +1,6 @@
-"""gunicorn settings and hooks shared by every Tessera process (`-c python:tessera_shared.gunicorn_conf`).
+"""gunicorn settings and hooks for every Tessera process.
+
+Used as `gunicorn -c python:tessera_shared.gunicorn_conf ...`.
 
 Workers start the app's background threads (outbox relay, consumers) once the app is loaded,
 and stop them on exit; Prometheus' per-worker files are cleaned when a worker dies.
@@ -9,7 +11,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-control_socket_disable = True     # gunicorn >= 25.1 would share one ~/.gunicorn socket between services
+from prometheus_client import multiprocess
+
+# gunicorn >= 25.1 would otherwise make every service share one ~/.gunicorn control socket.
+control_socket_disable = True
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))  # the gateway keeps pooled connections
 graceful_timeout = 10
 accesslog = None                  # services log requests themselves, as JSON
@@ -33,6 +38,4 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 def child_exit(server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(worker.pid)

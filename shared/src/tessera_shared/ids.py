@@ -17,7 +17,7 @@ _counter = 0
 def uuid7() -> uuid.UUID:
     """A UUIDv7 whose 12-bit `rand_a` is a counter, so ids made in one process keep their order
     even within one millisecond (RFC 9562, method 1)."""
-    global _last_ms, _counter
+    global _last_ms, _counter  # noqa: PLW0603  # one clock per process, behind the lock
     with _lock:
         ms = time.time_ns() // 1_000_000
         if ms > _last_ms:

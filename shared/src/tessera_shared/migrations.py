@@ -7,6 +7,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
 from flask_sqlalchemy import SQLAlchemy
@@ -41,8 +42,6 @@ def upgrade(settings: Settings) -> None:
 
 def run_migrations(db: SQLAlchemy) -> None:
     """The body of every service's `migrations/env.py`."""
-    import sqlalchemy as sa
-
     config = context.config
     engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:

@@ -13,6 +13,7 @@ from auth_service import authentication
 from auth_service.models import db
 from auth_service.passwords import MAX_LENGTH
 from auth_service.v0.cookies import clear_session_cookie, set_session_cookie
+from tessera_shared.app import no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform
 from tessera_shared.sessions import COOKIE_NAME
@@ -37,7 +38,7 @@ class LoginView(MethodView):
             db.session, platform().sessions,
             authentication.Login(ip=client_ip(), user_agent=user_agent(), **body),
             replacing=request.cookies.get(COOKIE_NAME))
-        response = Response(status=204)
+        response = no_content()
         set_session_cookie(response, token, record)
         return response
 
@@ -50,6 +51,6 @@ class LogoutView(MethodView):
         require_session()
         authentication.log_out(db.session, platform().sessions,
                                request.cookies[COOKIE_NAME], ip=client_ip())
-        response = Response(status=204)
+        response = no_content()
         clear_session_cookie(response)
         return response

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from tessera_shared.context import require_session, request_id
+from tessera_shared.context import request_id, require_session
 from tessera_shared.errors import service_unavailable
 from tessera_shared.platform import platform
 from tessera_shared.validation import OmitNone, Schema, Text, Timestamp, not_blank

@@ -1,0 +1,34 @@
+import pytest
+
+from gateway.config import GatewaySettings
+from tessera_shared.config import ConfigError, Settings
+
+COMPLETE = {"REDIS_URL": "redis://127.0.0.1:6379/0", "INTERNAL_SECRET": "i" * 40,
+            "SECRET_KEY": "s" * 40}
+
+
+@pytest.mark.parametrize("missing", ["REDIS_URL", "INTERNAL_SECRET", "SECRET_KEY"])
+def test_a_service_refuses_to_start_without_a_production_secret(missing):
+    env = {k: v for k, v in COMPLETE.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        Settings.from_env("auth", env)
+
+
+def test_cookies_are_secure_unless_the_public_url_is_plain_http():
+    assert not Settings.from_env("auth", {**COMPLETE, "PORT": "9000"}).secure_cookies
+    https = Settings.from_env("auth", {**COMPLETE, "PUBLIC_URL": "https://id.example/"})
+    assert https.secure_cookies
+    assert https.public_url == "https://id.example"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("REGISTRATION_OPEN", "maybe"), ("TRUSTED_PROXIES", "10.0.0.0/33"),
+    ("PUBLIC_URL", "ftp://x")])
+def test_bad_values_fail_fast_and_name_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env("auth", {**COMPLETE, name: value})
+
+
+def test_the_gateway_needs_every_service_address():
+    with pytest.raises(ConfigError, match="USER_SERVICE_URL"):
+        GatewaySettings.from_env({})
