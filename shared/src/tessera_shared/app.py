@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +30,7 @@ from tessera_shared.sessions import SessionStore
 from tessera_shared.validation import classify
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("tessera.access")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_BODY = 1 << 20  # services take at most 1 MiB unless a route says otherwise
@@ -46,6 +48,16 @@ def error_response(error: DomainError, headers: dict[str, str] | None = None) ->
                     headers=headers, content_type="application/json")
 
 
+def _raw_arguments(location: str) -> Any:
+    if location == "json":
+        return request.get_json(silent=True)
+    if location == "query":
+        return request.args.to_dict()
+    if location in {"path", "view_args"}:
+        return request.view_args
+    return None
+
+
 class ServiceApi(Api):
     """flask-smorest's Api answering every HTTP error in the request's family envelope."""
 
@@ -53,11 +65,9 @@ class ServiceApi(Api):
         data: dict[str, Any] = getattr(error, "data", None) or {}
         code = error.code or 500
         if "messages" in data:
-            messages = data["messages"]
-            if isinstance(messages, dict) and len(messages) == 1:
-                messages = next(iter(messages.values()))  # webargs nests under the location
-            exc = data.get("exc")
-            domain = classify(data.get("schema"), getattr(exc, "data", None), messages)
+            # webargs keys the messages by where it looked: the body, the query or the path.
+            location, messages = next(iter(data["messages"].items()))
+            domain = classify(data.get("schema"), _raw_arguments(location), messages)
         else:
             domain = from_http_status(code, request.method, request.path, error.description)
         headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
@@ -114,6 +124,7 @@ def add_consumer(app: Flask, db: SQLAlchemy, *, group: str,
 def _register_request_hooks(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _identify_request() -> None:
+        g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
         # The gateway replaces any client-sent X-Forwarded-For with the one address it trusts.
@@ -128,9 +139,12 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
                                        request.headers, request.get_data())
 
     @app.after_request
-    def _echo_request_id(response: Response) -> Response:
+    def _finish_request(response: Response) -> Response:
         if "request_id" in g:
             response.headers["X-Request-ID"] = g.request_id
+            access_log.info("%s %s %s", request.method, request.path, response.status_code,
+                            extra={"status": response.status_code, "duration_ms": round(
+                                (time.perf_counter() - g.started) * 1000, 2)})
         return response
 
 

@@ -34,9 +34,7 @@ def exposition() -> bytes:
 
 
 def instrument(app: Flask, service: str) -> None:
-    @app.before_request
-    def _start_timer() -> None:
-        g.started = time.perf_counter()
+    """Count and time every request (the app base sets `g.started` as it arrives)."""
 
     @app.after_request
     def _observe(response: Response) -> Response:

@@ -1,0 +1,101 @@
+"""The real platform, started by the launcher exactly as `./tessera up` does, on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from tessera_launcher.processes import free_port
+from tests.conftest import drop_databases, unique_database_server
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class RunningPlatform:
+    url: str
+    var_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def facts(self) -> dict:
+        return json.loads((self.var_dir / "run" / "platform.json").read_text())
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.facts["redis_url"])
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM the launcher, as Ctrl-C would; returns the PIDs it had started."""
+        pids = self.facts["pids"]
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+        return pids
+
+
+def launch(var_dir: Path, env: dict[str, str]) -> RunningPlatform:
+    port = free_port()
+    log = var_dir.parent / f"launcher-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tessera_launcher", "up"],
+        env={**os.environ, **env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)},
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"the launcher exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            if requests.get(f"{url}/health-check", timeout=2).status_code == 204:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the platform did not become healthy:\n{log.read_text()}")
+        time.sleep(0.2)
+    return RunningPlatform(url, var_dir, process, log)
+
+
+@pytest.fixture(scope="session")
+def database_server() -> Iterator[str | None]:
+    server = unique_database_server()
+    yield server
+    if server:
+        drop_databases(server)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory,
+             database_server: str | None) -> Iterator[RunningPlatform]:
+    env = {"DATABASE_URL": database_server} if database_server else {}
+    running = launch(tmp_path_factory.mktemp("platform") / "var", env)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client() -> requests.Session:
+    return requests.Session()
+
+
+def unique(prefix: str = "u") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def new_user(**overrides: str) -> dict[str, str]:
+    handle = overrides.pop("handle", unique())
+    return {"email": f"{handle}@example.com", "handle": handle, "display_name": "Test User",
+            "password": "correct horse battery staple", **overrides}

@@ -1,0 +1,136 @@
+"""Trying to break in: malformed and oversized bodies, odd text, forged internal calls."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import pytest
+import requests
+
+from tessera_shared import internal
+from tests.e2e.conftest import new_user, unique
+
+MB_STRING = "a" * 1_000_000
+
+
+def post_raw(platform, path, body: bytes, content_type="application/json"):
+    return requests.post(f"{platform.url}{path}", data=body,
+                         headers={"Content-Type": content_type})
+
+
+@pytest.mark.parametrize(("body", "content_type", "code"), [
+    (b"{not json", "application/json", "general:bad_request"),
+    (b"", "application/json", "general:bad_request"),
+    (b"[]", "application/json", "general:bad_request"),
+    (b'"just a string"', "application/json", "general:bad_request"),
+    (b"null", "application/json", "general:bad_request"),
+    (json.dumps(new_user()).encode(), "text/plain", "general:bad_request"),
+    (json.dumps({**new_user(), "handle": 7}).encode(), "application/json", "general:bad_request"),
+    (json.dumps({**new_user(), "password": None}).encode(), "application/json",
+     "general:bad_request"),
+    (json.dumps({"email": "x@example.com"}).encode(), "application/json", "general:bad_request"),
+    (json.dumps({**new_user(), "email": "not-an-email"}).encode(), "application/json",
+     "general:validation_error"),
+    (json.dumps({**new_user(), "handle": MB_STRING}).encode(), "application/json",
+     "general:validation_error"),
+    (json.dumps({**new_user(), "handle": "nul\u0000byte"}).encode(), "application/json",
+     "general:validation_error"),
+    (b'{"email":"a@example.com","handle":"\\ud800ab","display_name":"abc","password":'
+     b'"correct horse battery"}', "application/json", "general:validation_error"),
+    (json.dumps({**new_user(), "password": "short"}).encode(), "application/json",
+     "general:validation_error"),
+    (json.dumps({**new_user(), "password": "p" * 129}).encode(), "application/json",
+     "general:validation_error"),
+])
+def test_bad_sign_up_bodies_get_a_clear_400_and_leave_nothing_behind(platform, body,
+                                                                    content_type, code):
+    response = post_raw(platform, "/v0/users", body, content_type)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == code
+    assert response.json()["status"] == 400
+
+
+def test_a_refused_sign_up_writes_no_profile(platform):
+    user = new_user(password="password1")  # too common
+    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 400
+    available = requests.get(f"{platform.url}/v0/users/handle/{user['handle']}/available")
+    assert available.json() == {"available": True}
+
+
+def test_bodies_over_a_mebibyte_are_refused_at_the_gateway(platform):
+    huge = json.dumps({**new_user(), "bio": "b" * (2 << 20)}).encode()
+    response = post_raw(platform, "/v0/users", huge)
+    assert response.status_code == 413
+    assert response.json()["code"] == "system:payload_too_large"
+
+
+def test_unicode_handles_and_names_are_welcome(platform):
+    user = new_user(handle=f"Zoë{secrets.token_hex(3)}", display_name="Zoë Ångström 🌿")
+    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
+    profile = requests.get(f"{platform.url}/v0/users/profile",
+                           params={"handle": user["handle"].lower()}).json()
+    assert profile["display_name"] == "Zoë Ångström 🌿"
+
+
+@pytest.mark.parametrize("body", [
+    b"{oops", b"[]", json.dumps({"email": "x@example.com"}).encode(),
+    json.dumps({"email": "x@example.com", "password": MB_STRING}).encode(),
+    json.dumps({"email": "x@example.com", "password": "p", "remember_me": "yes please"}).encode(),
+])
+def test_bad_login_bodies_get_a_clear_400(platform, body):
+    response = post_raw(platform, "/v0/auth/login", body)
+    assert response.status_code == 400
+    assert response.json()["code"] in {"general:bad_request", "general:validation_error"}
+
+
+def test_internal_endpoints_are_unreachable_through_the_gateway(platform):
+    for path in ("/internal/accounts/x", "/internal/profiles"):
+        assert requests.post(f"{platform.url}{path}", json={}).status_code == 404
+
+
+def forged(path: str, body: bytes, secret: bytes, **overrides: str) -> dict[str, str]:
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+    headers = {internal.CALLER: "auth", internal.TIMESTAMP: timestamp, internal.NONCE: nonce,
+               internal.SIGNATURE: internal.sign(secret, "POST", path, timestamp, nonce, body),
+               "Content-Type": "application/json"}
+    return {**headers, **overrides}
+
+
+def test_a_service_refuses_internal_calls_with_a_wrong_or_missing_signature(platform):
+    user_service = platform.facts["user_url"]
+    body = json.dumps({"id": "00000000-0000-7000-8000-000000000001", "handle": unique(),
+                       "display_name": "Mallory"}).encode()
+    for headers in ({"Content-Type": "application/json"},
+                    forged("/internal/profiles", body, b"guessed secret"),
+                    {**forged("/internal/profiles", body, b"x"), "X-Tessera-Timestamp": "0"}):
+        response = requests.post(f"{user_service}/internal/profiles", data=body, headers=headers)
+        assert response.status_code == 401
+        assert response.json()["code"] == "system:unauthorized_internal_call"
+
+
+def test_a_replayed_internal_call_is_refused(platform):
+    secret = json.loads((platform.var_dir / "secrets.json").read_text())["INTERNAL_SECRET"]
+    user_service = platform.facts["user_url"]
+    body = json.dumps({"id": "00000000-0000-7000-8000-000000000002", "handle": unique(),
+                       "display_name": "Replay"}).encode()
+    headers = forged("/internal/profiles", body, secret.encode())
+    first = requests.post(f"{user_service}/internal/profiles", data=body, headers=headers)
+    assert first.status_code == 201
+    replay = requests.post(f"{user_service}/internal/profiles", data=body, headers=headers)
+    assert replay.status_code == 401
+
+
+def test_client_sent_internal_headers_do_not_open_internal_doors(platform):
+    response = requests.post(f"{platform.url}/v0/users", json=new_user(),
+                             headers={"X-Tessera-Caller": "auth", "X-Tessera-Signature": "x"})
+    assert response.status_code == 201  # ignored, not an error: the gateway strips them
+
+
+def test_a_cross_site_form_post_carrying_a_session_is_refused(platform):
+    response = requests.post(f"{platform.url}/v0/auth/logout",
+                             cookies={"session_id": "stolen-by-a-form"},
+                             headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "system:cross_site_request"

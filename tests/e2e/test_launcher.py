@@ -1,0 +1,43 @@
+"""`./tessera up` itself: restarts keep sessions, and stopping leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+
+import requests
+
+from tests.e2e.conftest import launch, new_user
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_restart_keeps_accounts_and_sessions_and_a_stop_leaves_nothing_running(
+        tmp_path, database_server):
+    env = {"DATABASE_URL": database_server} if database_server else {}
+    var_dir = tmp_path / "var"
+    first = launch(var_dir, env)
+    user = new_user()
+    assert requests.post(f"{first.url}/v0/users", json=user).status_code == 201
+    client = requests.Session()
+    client.post(f"{first.url}/v0/auth/login", json={
+        "email": user["email"], "password": user["password"]})
+    token = client.cookies["session_id"]
+    pids = first.stop()
+    assert first.process.returncode == 0
+    assert not [name for name, pid in pids.items() if alive(pid)]
+    assert "Stopped." in first.log.read_text()
+
+    second = launch(var_dir, env)
+    try:
+        me = requests.get(f"{second.url}/v0/user/me", cookies={"session_id": token})
+        assert me.status_code == 200
+        assert me.json()["handle"] == user["handle"]
+    finally:
+        pids = second.stop()
+    assert not [name for name, pid in pids.items() if alive(pid)]

@@ -1,0 +1,59 @@
+"""The platform as a whole: health, documentation, request ids, metrics."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+
+def test_health_check_is_204_when_every_service_is_ready(platform):
+    assert requests.get(f"{platform.url}/health-check").status_code == 204
+    ready = requests.get(f"{platform.url}/health/ready").json()
+    assert ready == {"status": "ready", "services": {
+        "user": "ok", "auth": "ok", "registry": "ok", "events": "ok"}}
+
+
+def test_every_service_reports_its_database_and_redis(platform):
+    for name in ("user", "auth", "registry", "events"):
+        ready = requests.get(f"{platform.facts[f'{name}_url']}/health/ready").json()
+        assert ready["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_the_merged_openapi_document_describes_the_slice(platform):
+    spec = requests.get(f"{platform.url}/swagger.json").json()
+    assert spec["openapi"].startswith("3.1")
+    paths = spec["paths"]
+    assert "post" in paths["/v0/users"]
+    assert "post" in paths["/v0/auth/login"]
+    assert "get" in paths["/v0/users/profile"]
+    assert "get" in paths["/v0/user/me"]
+    assert not any(path.startswith(("/internal", "/health", "/metrics")) for path in paths)
+    summary = paths["/v0/users"]["post"]["summary"]
+    assert summary == "Register a user with email, handle, display name and password."
+
+
+def test_swagger_ui_is_served_without_any_outside_resource(platform):
+    page = requests.get(f"{platform.url}/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets
+    assert all(asset.startswith("/docs/assets/") for asset in assets)
+    for asset in assets:
+        assert requests.get(f"{platform.url}{asset}").status_code == 200
+    assert "script-src" not in page.headers["Content-Security-Policy"]  # self only
+
+
+def test_a_request_id_is_echoed_and_logged_by_the_service(platform):
+    response = requests.get(f"{platform.url}/v0/users/profile", params={"handle": "nobody-x"},
+                            headers={"X-Request-ID": "e2e-trace-0001"})
+    assert response.headers["X-Request-ID"] == "e2e-trace-0001"
+    log = (platform.var_dir / "log" / "user.log").read_text()
+    assert '"request_id": "e2e-trace-0001"' in log
+
+
+def test_services_count_their_requests_for_prometheus(platform):
+    requests.get(f"{platform.url}/v0/users/profile", params={"handle": "nobody-y"})
+    metrics = requests.get(f"{platform.facts['user_url']}/metrics").text
+    assert re.search(r'tessera_http_requests_total\{[^}]*endpoint="/v0/users/profile"[^}]*'
+                     r'status="404"[^}]*\} [1-9]', metrics)
