@@ -1,4 +1,5 @@
 import time
+import uuid
 
 import pytest
 
@@ -7,18 +8,23 @@ from tessera_shared.sessions import SessionPolicy, SessionStore
 
 
 @pytest.fixture
+def user_id():
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
 def store(redis_client):
     return SessionStore(redis_client)
 
 
-def test_a_created_session_is_read_back_by_its_token(store):
-    token, record = store.create("u1", remember_me=False, ip="1.2.3.4", user_agent="ua")
+def test_a_created_session_is_read_back_by_its_token(store, user_id):
+    token, record = store.create(user_id, remember_me=False, ip="1.2.3.4", user_agent="ua")
     assert store.read(token) == record
     assert record.expires_at - record.created_at == 24 * 3600
 
 
-def test_redis_keeps_only_the_hash_of_the_token(store, redis_client):
-    token, _ = store.create("u1", remember_me=False, ip="", user_agent="")
+def test_redis_keeps_only_the_hash_of_the_token(store, redis_client, user_id):
+    token, _ = store.create(user_id, remember_me=False, ip="", user_agent="")
     assert redis_client.exists(f"session:{digest(token)}")
     assert not redis_client.keys(f"*{token}*")
 
@@ -28,29 +34,30 @@ def test_unknown_or_absurd_tokens_read_as_no_session(store, token):
     assert store.read(token) is None
 
 
-def test_reading_late_in_the_window_slides_the_expiry_but_never_past_the_maximum(redis_client):
+def test_reading_late_in_the_window_slides_the_expiry_but_never_past_the_maximum(redis_client,
+                                                                               user_id):
     store = SessionStore(redis_client, SessionPolicy(sliding_seconds=100,
                                                      max_lifetime_seconds=1000,
                                                      refresh_threshold=1.0))
-    token, first = store.create("u1", remember_me=True, ip="", user_agent="")
+    token, first = store.create(user_id, remember_me=True, ip="", user_agent="")
     time.sleep(1.1)
     refreshed = store.read(token)
     assert refreshed.expires_at > first.expires_at
     assert refreshed.expires_at <= first.max_expires_at
 
 
-def test_logout_ends_only_that_session(store):
-    first, _ = store.create("u1", remember_me=False, ip="", user_agent="")
-    second, _ = store.create("u1", remember_me=False, ip="", user_agent="")
+def test_logout_ends_only_that_session(store, user_id):
+    first, _ = store.create(user_id, remember_me=False, ip="", user_agent="")
+    second, _ = store.create(user_id, remember_me=False, ip="", user_agent="")
     store.revoke(first)
     assert store.read(first) is None
     assert store.read(second) is not None
     assert store.revoke(first) is None
 
 
-def test_revoke_all_can_keep_the_current_session(store):
-    keep_token, keep = store.create("u2", remember_me=False, ip="", user_agent="")
-    others = [store.create("u2", remember_me=False, ip="", user_agent="")[0] for _ in range(3)]
-    assert store.revoke_all("u2", keep=keep.id) == 3
+def test_revoke_all_can_keep_the_current_session(store, user_id):
+    keep_token, keep = store.create(user_id, remember_me=False, ip="", user_agent="")
+    others = [store.create(user_id, remember_me=False, ip="", user_agent="")[0] for _ in range(3)]
+    assert store.revoke_all(user_id, keep=keep.id) == 3
     assert all(store.read(token) is None for token in others)
     assert store.read(keep_token) is not None

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tessera_launcher.launch import up
+from tessera_launcher.launch import serve, up
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -36,12 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     test = commands.add_parser("test", help="lint and run the whole test suite")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER,
                       help="passed to pytest (default: tests)")
+    serve_command = commands.add_parser(
+        "serve", help="run one service in the foreground (what each container runs)")
+    serve_command.add_argument("service", choices=["gateway", "user", "auth", "registry",
+                                                   "events"])
+    serve_command.add_argument("--port", type=int, default=8000)
     lint_command = commands.add_parser("lint", help="ruff over the whole tree")
     lint_command.add_argument("--fix", action="store_true")
     args = parser.parse_args(argv)
 
     if args.command == "up":
         return up()
+    if args.command == "serve":
+        return serve(args.service, args.port)
     if args.command == "test":
         return run_tests(args.pytest_args)
     return lint(args.fix)

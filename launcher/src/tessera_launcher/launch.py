@@ -17,7 +17,8 @@ from pathlib import Path
 import redis
 
 from tessera_launcher.processes import Child, LaunchError, free_port, spawn, wait_until_ready
-from tessera_shared.config import SERVICES, service_url_variable
+from tessera_shared.config import SERVICES, Settings, service_url_variable
+from tessera_shared.migrations import upgrade
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ class ServiceSpec:
     workers: int = 1
     threads: int = 1
 
-    def argv(self, port: int) -> list[str]:
+    def argv(self, port: int, host: str = "127.0.0.1") -> list[str]:
         argv = [sys.executable, "-m", "gunicorn", "-c", "python:tessera_shared.gunicorn_conf",
-                "-k", self.worker_class, "-w", str(self.workers), "-b", f"127.0.0.1:{port}",
+                "-k", self.worker_class, "-w", str(self.workers), "-b", f"{host}:{port}",
                 "--log-level", "warning"]
         if self.worker_class == "gthread":
             argv += ["--threads", str(self.threads)]
@@ -237,3 +238,14 @@ def up() -> int:
         platform.stop()
         say("Stopped.")
     return code
+
+
+def serve(name: str, port: int) -> int:
+    """One process of the platform in the foreground (a container's command): migrate its
+    database if it has one, then become its gunicorn."""
+    spec = {spec.name: spec for spec in service_specs(dict(os.environ))}[name]
+    if name in SERVICES:
+        upgrade(Settings.from_env(name))
+    argv = spec.argv(port, host="0.0.0.0")  # noqa: S104  # inside a container network
+    os.execv(argv[0], argv)
+    return 0
