@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         return up()
     if args.command == "serve":
-        return serve(args.service, args.port)
+        serve(args.service, args.port)
     if args.command == "test":
         return run_tests(args.pytest_args)
     return lint(args.fix)

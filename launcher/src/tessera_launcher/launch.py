@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import redis
 
@@ -240,12 +241,11 @@ def up() -> int:
     return code
 
 
-def serve(name: str, port: int) -> int:
+def serve(name: str, port: int) -> NoReturn:
     """One process of the platform in the foreground (a container's command): migrate its
     database if it has one, then become its gunicorn."""
     spec = {spec.name: spec for spec in service_specs(dict(os.environ))}[name]
     if name in SERVICES:
         upgrade(Settings.from_env(name))
     argv = spec.argv(port, host="0.0.0.0")  # noqa: S104  # inside a container network
-    os.execv(argv[0], argv)
-    return 0
+    os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
