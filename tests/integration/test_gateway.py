@@ -36,7 +36,7 @@ class Stack:
         up = f"http://127.0.0.1:{self.upstream_port}"
         env = {**os.environ, "AUTH_SERVICE_URL": up, "EVENTS_SERVICE_URL": up,
                "REGISTRY_SERVICE_URL": up, "USER_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
-               "PORT": str(self.port), "GATEWAY_READ_TIMEOUT": "1",
+               "PORT": str(self.port), "GATEWAY_READ_TIMEOUT": "3",
                "CORS_ALLOWED_ORIGINS": "https://app.example"}
         self.gateway = spawn("gateway", [*GUNICORN, "-b", f"127.0.0.1:{self.port}",
                                          "gateway:create_app()"], env, tmp)

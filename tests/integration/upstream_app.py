@@ -22,7 +22,7 @@ def create_app() -> Flask:
 
     @app.get("/v0/auth/slow")
     def slow() -> Response:
-        gevent.sleep(5)
+        gevent.sleep(10)
         return jsonify(ok=True)
 
     @app.get("/v0/auth/big")

@@ -24,6 +24,11 @@ def run_tests(pytest_args: list[str]) -> int:
     return tests or lint
 
 
+def bench(bench_args: list[str]) -> int:
+    return subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), *bench_args],
+                          cwd=ROOT, check=False).returncode
+
+
 def lint(fix: bool) -> int:
     return subprocess.run([sys.executable, "-m", "ruff", "check", *(["--fix"] if fix else []),
                            str(ROOT)], check=False).returncode
@@ -33,22 +38,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tessera", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="run the whole platform until Ctrl-C")
-    test = commands.add_parser("test", help="lint and run the whole test suite")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER,
-                      help="passed to pytest (default: tests)")
+    commands.add_parser("test", help="lint and run the whole test suite; other arguments "
+                                     "go to pytest (default: tests)")
     serve_command = commands.add_parser(
         "serve", help="run one service in the foreground (what each container runs)")
     serve_command.add_argument("service", choices=["gateway", "user", "auth", "registry",
                                                    "events"])
     serve_command.add_argument("--port", type=int, default=8000)
+    commands.add_parser("bench", help="run the benchmarks (bench/run.py); other arguments "
+                                      "go to it")
     lint_command = commands.add_parser("lint", help="ruff over the whole tree")
     lint_command.add_argument("--fix", action="store_true")
-    args = parser.parse_args(argv)
+    args, passed_on = parser.parse_known_args(argv)
+    if passed_on and args.command not in {"test", "bench"}:
+        parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
 
     if args.command == "up":
         return up()
     if args.command == "serve":
         serve(args.service, args.port)
+    if args.command == "bench":
+        return bench(passed_on)
     if args.command == "test":
-        return run_tests(args.pytest_args)
+        return run_tests(passed_on)
     return lint(args.fix)

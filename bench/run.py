@@ -1,0 +1,316 @@
+"""Tessera's benchmarks: every figure is a ratio against an anchor measured in the same run.
+
+    ./tessera bench                # all cases, about two minutes
+    ./tessera bench --quick        # one run per case instead of three
+
+Cases (see ../shared/reference/perf-notes.md for why each anchor):
+  gateway  GET of a small profile answer, through the gateway vs straight to user-service:
+           throughput ratio at 32 connections, added p50 latency at 1 connection, and the CPU
+           each hop spends per request.
+  login    POST /v0/auth/login through the gateway vs the bare argon2id verify loop (same
+           parameters, one process per core): the fraction of the hashing floor we keep.
+  memory   the whole platform's resident memory (RSS and PSS summed over every process) at
+           idle and under the gateway load.
+
+Load comes from `wrk` when it is installed (apt-get install wrk), else from a built-in
+Python generator (slower, so absolute figures drop; the ratios still compare like with like).
+Every load is bounded in time and stops by itself; the platform is stopped by PID at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform as host
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from auth_service.passwords import hash_password, verify_password
+from tessera_launcher.processes import free_port
+
+OUT = Path(__file__).with_name("out")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+
+
+def progress(message: str) -> None:
+    print(f"  .. {message}", flush=True)
+
+
+# -- load generation -----------------------------------------------------------------------
+
+def _wrk(url: str, connections: int, seconds: float, body: str | None) -> Load:
+    argv = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
+            f"{seconds}s", "--latency", url]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        if body is not None:
+            script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+                         'wrk.headers["Content-Type"] = "application/json"\n')
+    if body is not None:
+        argv[1:1] = ["-s", script.name]
+    output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", output, re.MULTILINE)
+        value, unit = float(match.group(1)), match.group(2)
+        return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return Load(rps, latency("50"), latency("99"), total)
+
+
+def _python_load(url: str, connections: int, seconds: float, body: str | None) -> Load:
+    import http.client  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        mine = []
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            if body is None:
+                connection.request("GET", target)
+            else:
+                connection.request("POST", target, body,
+                                   {"Content-Type": "application/json"})
+            connection.getresponse().read()
+            mine.append(time.perf_counter() - started)
+        latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ordered = sorted(latencies)
+    return Load(len(ordered) / seconds, ordered[len(ordered) // 2] * 1000,
+                ordered[int(len(ordered) * 0.99)] * 1000, len(ordered))
+
+
+def load(url: str, connections: int, seconds: float, body: str | None = None) -> Load:
+    run = _wrk if shutil.which("wrk") else _python_load
+    return run(url, connections, seconds, body)
+
+
+# -- process accounting --------------------------------------------------------------------
+
+def process_tree(pid: int) -> list[int]:
+    tree, frontier = [pid], [pid]
+    while frontier:
+        parent = frontier.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        tree += map(int, children)
+        frontier += map(int, children)
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def memory_mib(pids: list[int]) -> tuple[float, float]:
+    """(RSS, PSS) summed over the processes, in MiB. PSS shares each page among the
+    processes that map it, so a sum of PSS is what the platform really occupies."""
+    rss = pss = 0
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        rss += int(re.search(r"^Rss:\s+(\d+)", text, re.MULTILINE).group(1))
+        pss += int(re.search(r"^Pss:\s+(\d+)", text, re.MULTILINE).group(1))
+    return rss / 1024, pss / 1024
+
+
+# -- cases ---------------------------------------------------------------------------------
+
+def _verify_loop(stored: str, seconds: float, counter: multiprocessing.Value) -> None:
+    deadline, done = time.monotonic() + seconds, 0
+    while time.monotonic() < deadline:
+        verify_password(stored, "correct horse battery staple")
+        done += 1
+    with counter.get_lock():
+        counter.value += done
+
+
+def argon2_floor(seconds: float) -> float:
+    """Verifies per second with the platform's parameters, one process per core."""
+    stored = hash_password("correct horse battery staple")
+    counter = multiprocessing.Value("i", 0)
+    workers = [multiprocessing.Process(target=_verify_loop, args=(stored, seconds, counter))
+               for _ in range(os.cpu_count() or 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return counter.value / seconds
+
+
+def median_load(url: str, connections: int, seconds: float, runs: int,
+                body: str | None = None) -> Load:
+    loads = [load(url, connections, seconds, body) for _ in range(runs)]
+    return Load(statistics.median(x.requests_per_second for x in loads),
+                statistics.median(x.p50_ms for x in loads),
+                statistics.median(x.p99_ms for x in loads), sum(x.requests for x in loads))
+
+
+def wait_healthy(url: str, launcher: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and launcher.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/health-check", timeout=2) as response:
+                if response.status == 204:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the platform did not start; run `./tessera up` to see why")
+
+
+def post(url: str, payload: dict) -> int:
+    request = urllib.request.Request(url, json.dumps(payload).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return response.status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one run per case")
+    args = parser.parse_args()
+    runs = 1 if args.quick else 3
+
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": host.python_version(),
+                                 "system": host.platform(),
+                                 "generator": "wrk" if shutil.which("wrk") else "python"}}
+    print("Tessera benchmarks — starting the platform with the launcher's defaults", flush=True)
+    var_dir = Path(tempfile.mkdtemp(prefix="tessera-bench-")) / "var"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    port = free_port()
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "tessera_launcher", "up"], stdout=subprocess.DEVNULL,
+        env={**env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)})
+    public = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(public, launcher)
+        facts = json.loads((var_dir / "run" / "platform.json").read_text())
+        pids = {name: process_tree(pid) for name, pid in facts["pids"].items()}
+        everything = process_tree(launcher.pid)
+        time.sleep(2)
+        idle_rss, idle_pss = memory_mib(everything)
+        results["memory_idle_mib"] = {"rss": round(idle_rss), "pss": round(idle_pss),
+                                      "processes": len(everything)}
+        progress(f"idle: RSS {idle_rss:.0f} MiB, PSS {idle_pss:.0f} MiB "
+                 f"over {len(everything)} processes")
+
+        handle = "benchuser"
+        post(f"{public}/v0/users", {"email": "bench@example.com", "handle": handle,
+                                    "display_name": "Bench", "password":
+                                    "correct horse battery staple"})
+        path = f"/v0/users/handle/{handle}/available"
+        direct, through = facts["user_url"] + path, public + path
+        load(direct, 8, 2)  # warm both paths and their pools
+        load(through, 8, 2)
+
+        progress("gateway: latency at 1 connection")
+        direct_1 = median_load(direct, 1, 5, runs)
+        through_1 = median_load(through, 1, 5, runs)
+        progress("gateway: throughput at 32 connections")
+        before = {name: cpu_seconds(tree) for name, tree in pids.items()}
+        direct_32 = median_load(direct, 32, 8, runs)
+        middle = {name: cpu_seconds(tree) for name, tree in pids.items()}
+        sampler_stop = threading.Event()
+        peak = [0.0, 0.0]
+
+        def sample() -> None:
+            while not sampler_stop.wait(0.5):
+                rss, pss = memory_mib(everything)
+                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        through_32 = median_load(through, 32, 8, runs)
+        sampler_stop.set()
+        sampler.join()
+        after = {name: cpu_seconds(tree) for name, tree in pids.items()}
+        user_direct_us = (middle["user"] - before["user"]) / direct_32.requests * 1e6
+        user_through_us = (after["user"] - middle["user"]) / through_32.requests * 1e6
+        gateway_us = (after["gateway"] - middle["gateway"]) / through_32.requests * 1e6
+        results["gateway"] = {
+            "direct_rps": round(direct_32.requests_per_second),
+            "gateway_rps": round(through_32.requests_per_second),
+            "throughput_ratio": round(through_32.requests_per_second
+                                      / direct_32.requests_per_second, 3),
+            "direct_p50_ms_c1": round(direct_1.p50_ms, 3),
+            "gateway_p50_ms_c1": round(through_1.p50_ms, 3),
+            "added_p50_ms_c1": round(through_1.p50_ms - direct_1.p50_ms, 3),
+            "service_cpu_us_per_request": round(user_direct_us),
+            "gateway_cpu_us_per_request": round(gateway_us),
+            "gateway_cpu_vs_service": round(gateway_us / user_through_us, 2),
+        }
+        results["memory_under_load_mib"] = {"rss": round(peak[0]), "pss": round(peak[1])}
+        progress(f"gateway: {results['gateway']}")
+
+        progress("login: the argon2id floor (one verifying process per core)")
+        floor = argon2_floor(5)
+        progress("login: through the gateway at 4 connections")
+        body = json.dumps({"email": "bench@example.com",
+                           "password": "correct horse battery staple"})
+        login = median_load(f"{public}/v0/auth/login", 4, 10, runs, body)
+        results["login"] = {
+            "argon2_floor_per_s": round(floor, 1),
+            "login_per_s": round(login.requests_per_second, 1),
+            "fraction_of_floor": round(login.requests_per_second / floor, 3),
+            "p50_ms": round(login.p50_ms, 1), "p99_ms": round(login.p99_ms, 1),
+            "single_verify_ms": round(1000 * (os.cpu_count() or 1) / floor, 1),
+        }
+        progress(f"login: {results['login']}")
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        launcher.wait(60)
+
+    OUT.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (OUT / f"results-{stamp}.json").write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    print(f"\nSaved to bench/out/results-{stamp}.json; copy the figures to bench/RESULTS.md.")
+
+
+if __name__ == "__main__":
+    main()
