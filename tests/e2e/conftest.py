@@ -20,7 +20,13 @@ import requests
 from tessera_launcher.processes import free_port
 from tests.conftest import drop_databases, unique_database_server
 
-pytestmark = pytest.mark.e2e
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e carries the `e2e` marker (`-m "not e2e"` skips it)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @dataclass

@@ -6,7 +6,13 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from tessera_shared.config import SERVICES, ConfigError, parse_networks, service_url_variable
+from tessera_shared.config import (
+    SERVICES,
+    ConfigError,
+    Network,
+    parse_networks,
+    service_url_variable,
+)
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,7 @@ class Upstream:
 class GatewaySettings:
     upstreams: dict[str, Upstream]
     public_url: str
-    trusted_proxies: tuple
+    trusted_proxies: tuple[Network, ...]
     cors_allowed_origins: frozenset[str]
     connect_timeout: float = 2.0
     read_timeout: float = 30.0

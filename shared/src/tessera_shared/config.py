@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 SERVICES = ("user", "auth", "registry", "events")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(RuntimeError):
@@ -26,19 +27,7 @@ def _require(env: dict[str, str], name: str, hint: str) -> str:
     return value
 
 
-def _flag(env: dict[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be true or false, not {raw!r}.")
-
-
-def parse_networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def parse_networks(raw: str) -> tuple[Network, ...]:
     """`TRUSTED_PROXIES`: comma-separated addresses or CIDRs."""
     networks = []
     for item in filter(None, (part.strip() for part in raw.split(","))):
@@ -55,7 +44,9 @@ def service_url_variable(service: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a Tessera process reads from its environment."""
+    """What a service reads from its environment. (The gateway has its own settings;
+    features add their variables here as they arrive: SMTP_URL with mail, OAUTH_* with social
+    login, REGISTRATION_OPEN with the users API.)"""
 
     service: str
     redis_url: str
@@ -64,21 +55,12 @@ class Settings:
     internal_secret: bytes
     secret_key: bytes
     public_url: str
-    smtp_url: str | None
-    registration_open: bool
-    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     service_urls: dict[str, str] = field(default_factory=dict)
-    cors_allowed_origins: tuple[str, ...] = ()
 
     @property
     def secure_cookies(self) -> bool:
         """Cookies carry `Secure` unless the platform is served over plain http."""
         return urlsplit(self.public_url).scheme != "http"
-
-    @property
-    def public_origin(self) -> str:
-        parts = urlsplit(self.public_url)
-        return f"{parts.scheme}://{parts.netloc}"
 
     @classmethod
     def from_env(cls, service: str, env: dict[str, str] | None = None) -> Settings:
@@ -88,9 +70,6 @@ class Settings:
         public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://127.0.0.1:{port}"
         if urlsplit(public_url).scheme not in {"http", "https"}:
             raise ConfigError(f"PUBLIC_URL must be an http(s) URL, not {public_url!r}.")
-        origins = tuple(origin.strip().rstrip("/")
-                        for origin in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
-                        if origin.strip())
         return cls(
             service=service,
             redis_url=_require(env, "REDIS_URL", hint),
@@ -99,17 +78,6 @@ class Settings:
             internal_secret=_require(env, "INTERNAL_SECRET", hint).encode(),
             secret_key=_require(env, "SECRET_KEY", hint).encode(),
             public_url=public_url,
-            smtp_url=env.get("SMTP_URL", "").strip() or None,
-            registration_open=_flag(env, "REGISTRATION_OPEN", True),
-            trusted_proxies=parse_networks(env.get("TRUSTED_PROXIES", "")),
             service_urls={name: env[var].rstrip("/") for name in SERVICES
                           if (var := service_url_variable(name)) in env},
-            cors_allowed_origins=origins,
         )
-
-    def service_url(self, name: str) -> str:
-        try:
-            return self.service_urls[name]
-        except KeyError:
-            raise ConfigError(f"{service_url_variable(name)} is not set; the {self.service} "
-                              f"service needs to reach the {name} service.") from None

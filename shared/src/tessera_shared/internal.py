@@ -93,10 +93,15 @@ class InternalClient:
         }
         if request_id:
             headers["X-Request-ID"] = request_id
+        status, data = self.send(service, method, path, body, headers)
+        return InternalResponse(status, json.loads(data) if data else None)
+
+    def send(self, service: str, method: str, path: str, body: bytes,
+             headers: dict[str, str]) -> tuple[int, bytes]:
+        """The transport: one HTTP exchange with the service."""
         try:
             response = self.pool.request(method, self.service_urls[service] + path,
                                          body=body or None, headers=headers)
         except urllib3.exceptions.HTTPError as error:
             raise service_unavailable(f"The {service} service did not answer ({error}).") from error
-        data = json.loads(response.data) if response.data else None
-        return InternalResponse(response.status, data)
+        return response.status, response.data

@@ -1,0 +1,77 @@
+"""The sign-up saga when things go wrong between its two steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import auth_service
+import user_service
+from auth_service import accounts
+from auth_service.models import Account
+from auth_service.models import db as auth_db
+from tessera_shared.config import Settings
+from tessera_shared.errors import DomainError, service_unavailable
+from tessera_shared.events import EventConsumer, OutboxRelay
+from tessera_shared.internal import InternalClient
+from tessera_shared.migrations import upgrade
+from user_service.models import Profile
+from user_service.models import db as user_db
+
+
+class CutAfterCreate(InternalClient):
+    """The network between the services, cut once the profile is made: the signed create
+    reaches the real user-service app; the undo cannot get through."""
+
+    def __init__(self, user_app: Any, secret: bytes) -> None:
+        super().__init__("auth", secret, {})
+        self.user_app = user_app
+
+    def send(self, service: str, method: str, path: str, body: bytes,
+             headers: dict[str, str]) -> tuple[int, bytes]:
+        if method == "DELETE":
+            raise service_unavailable("the network is down")
+        response = self.user_app.test_client().open(path, method=method, data=body,
+                                                    headers=headers)
+        return response.status_code, response.data
+
+
+@pytest.fixture
+def apps(service_env):
+    user_settings, auth_settings = (Settings.from_env(name, service_env)
+                                    for name in ("user", "auth"))
+    upgrade(user_settings)
+    upgrade(auth_settings)
+    return user_service.create_app(user_settings), auth_service.create_app(auth_settings)
+
+
+def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream(
+        apps, service_env, monkeypatch):
+    user_app, auth_app = apps
+    form = accounts.SignUp(email="race@example.com", handle="racer", display_name="Racer",
+                           password="correct horse battery staple", ip="", user_agent="")
+    with auth_app.app_context():
+        auth_db.session.add(Account(id="someone-else", email=form.email,
+                                    email_key=form.email))
+        auth_db.session.commit()
+        # Another sign-up took the email between this one's check and its insert.
+        monkeypatch.setattr(accounts, "find_by_email", lambda *_: None)
+        with pytest.raises(DomainError) as caught:
+            accounts.sign_up(auth_db.session, CutAfterCreate(
+                user_app, service_env["INTERNAL_SECRET"].encode()), form)
+        assert caught.value.code == "user:email_already_exists"
+        platform = auth_app.extensions["tessera"]
+        OutboxRelay(auth_db.engine, platform.redis, "auth").publish_pending()
+
+    with user_app.app_context():
+        assert user_db.session.query(Profile).filter_by(handle="racer").count() == 1
+        consumer = next(worker for worker in user_app.extensions["tessera"].background
+                        if isinstance(worker, EventConsumer))
+        consumer.block_ms = 100
+        consumer.ensure_group()
+        while consumer.run_once():
+            pass
+        user_db.session.expire_all()
+        assert user_db.session.query(Profile).filter_by(handle="racer").count() == 0
+
