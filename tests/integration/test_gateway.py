@@ -122,6 +122,13 @@ def test_a_service_that_is_down_answers_503_in_the_family_envelope(stack):
     assert response.json()["code"] == "system:service_unavailable"
 
 
+def test_health_check_fails_while_any_service_is_down(stack):
+    assert requests.get(f"{stack.url}/health-check").status_code == 503
+    ready = requests.get(f"{stack.url}/health/ready").json()
+    assert ready["services"]["user"] == "unreachable"
+    assert ready["services"]["auth"] == "not ready (404)"  # the stand-in has no /health/ready
+
+
 def test_a_service_that_is_too_slow_answers_504(stack):
     response = requests.get(f"{stack.url}/v0/auth/slow", timeout=10)
     assert response.status_code == 504

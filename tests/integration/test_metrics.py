@@ -1,0 +1,38 @@
+"""Prometheus counts stay correct when a service runs several gunicorn workers."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tessera_launcher.launch import ServiceSpec
+from tessera_launcher.processes import free_port, spawn, wait_until_ready
+from tessera_shared.config import Settings
+from tessera_shared.migrations import upgrade
+
+
+def test_request_counts_add_up_across_workers(service_env, tmp_path):
+    upgrade(Settings.from_env("user", service_env))
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    port = free_port()
+    spec = ServiceSpec("user", "user_service:create_app()", "gthread", workers=3, threads=2)
+    child = spawn("user", spec.argv(port), {**service_env,
+                                            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+                  tmp_path)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_ready(child, f"{base}/health/ready")
+        for _ in range(30):  # new connections spread over the workers
+            requests.get(f"{base}/v0/users/handle/someone/available",
+                         headers={"Connection": "close"})
+        served = {int(p.name.split("_")[-1].split(".")[0]) for p in metrics_dir.iterdir()}
+        assert len(served) > 1, "the requests did not reach more than one worker"
+        text = requests.get(f"{base}/metrics").text
+        counted = re.search(r'tessera_http_requests_total\{endpoint="/v0/users/handle/<handle>/'
+                            r'available",method="GET",service="user",status="200"\} (\d+)', text)
+        assert counted is not None, text
+        assert float(counted.group(1)) == 30
+    finally:
+        child.stop()

@@ -1,0 +1,66 @@
+"""user-service's profile rules, on an in-memory database."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from tessera_shared.errors import DomainError
+from user_service import profiles
+from user_service.models import db
+
+
+@pytest.fixture
+def session():
+    engine = sa.create_engine("sqlite://")
+    db.metadata.create_all(engine)
+    with orm.Session(engine) as session:
+        yield session
+
+
+def make(session, user_id="u1", handle="Ann"):
+    profile = profiles.create(session, user_id=user_id, handle=handle, display_name="Ann",
+                              is_verified=False)
+    session.commit()
+    return profile
+
+
+def test_a_handle_is_stored_as_given_and_found_in_any_case(session):
+    make(session, handle="ÄnnE")
+    assert profiles.by_handle(session, "äNNe").handle == "ÄnnE"
+
+
+def test_a_handle_differing_only_in_case_is_taken(session):
+    make(session)
+    with pytest.raises(DomainError) as caught:
+        make(session, user_id="u2", handle="ANN")
+    assert caught.value.code == "user:handle_already_exists"
+    assert caught.value.status == 409
+
+
+def test_creating_the_same_profile_again_is_harmless_so_callers_may_retry(session):
+    first = make(session)
+    assert make(session).id == first.id
+
+
+def test_an_id_cannot_be_reused_for_another_handle(session):
+    make(session)
+    with pytest.raises(DomainError):
+        make(session, handle="Bob")
+
+
+def test_availability_and_deletion(session):
+    assert profiles.handle_available(session, "ann")
+    make(session)
+    assert not profiles.handle_available(session, "ann")
+    assert profiles.delete(session, "u1") is True
+    session.commit()
+    assert profiles.delete(session, "u1") is False
+    assert profiles.handle_available(session, "ann")
+
+
+def test_unknown_handles_and_ids_are_not_found(session):
+    for lookup in (lambda: profiles.by_handle(session, "nobody"),
+                   lambda: profiles.by_id(session, "nobody")):
+        with pytest.raises(DomainError) as caught:
+            lookup()
+        assert caught.value.code == "user:not_found"
