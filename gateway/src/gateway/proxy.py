@@ -1,8 +1,9 @@
 """The proxy: a raw WSGI callable in front of the gateway's own Flask app.
 
 This is the hottest code in the platform, so it stays below Flask: one route lookup, one pass
-over the headers, one pooled `http.client` round trip. Small answers are read whole and sent
-with their length; anything else (SSE, large bodies) is streamed chunk by chunk, unbuffered.
+over the headers, one round trip on a pooled connection (`upstream.py`). Small answers are read
+whole and sent with their length; anything else (SSE, large bodies) is streamed chunk by
+chunk, unbuffered.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gateway import websocket
 from gateway.config import GatewaySettings
 from gateway.edge import Edge, Headers, merge
 from gateway.routes import ROUTES, Route, match
-from gateway.upstream import UpstreamPool
+from gateway.upstream import Connection, Response, UpstreamPool, UpstreamProtocolError
 from tessera_shared import errors
 from tessera_shared.errors import DomainError
 from tessera_shared.families import error_response_body
@@ -170,7 +171,9 @@ class Gateway:
         headers = self._forwarded_headers(environ, route, client_ip, request_id)
         if body or method in {"POST", "PUT", "PATCH"}:
             headers.append(("Content-Length", str(len(body))))
-        target = self._target(environ, path)
+        head = "".join((f"{method} {self._target(environ, path)} HTTP/1.1\r\n",
+                        *(f"{name}: {value}\r\n" for name, value in headers),
+                        "\r\n")).encode("latin-1")
         pool = self.pools[route.service]
         started = time.perf_counter()
 
@@ -182,51 +185,45 @@ class Gateway:
                 return self._error(start_response, path, errors.service_unavailable(
                     f"The {route.service} service is not accepting connections."), edge_headers)
             try:
-                connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-                for name, value in headers:
-                    connection.putheader(name, value)
-                connection.endheaders(body or None)
-                response = connection.getresponse()
+                response = connection.request(head, body, bodiless=method == "HEAD")
                 break
             except TimeoutError:
                 connection.close()
                 REQUESTS.labels(route.service, "504").inc()
                 return self._error(start_response, path, errors.gateway_timeout(
                     f"The {route.service} service took too long to answer."), edge_headers)
-            except (ConnectionError, http.client.RemoteDisconnected):
+            except ConnectionError:
                 connection.close()
                 if reused and attempt == 1:
                     continue  # a pooled connection the service had closed: once more, fresh
                 REQUESTS.labels(route.service, "502").inc()
                 return self._error(start_response, path, errors.bad_gateway(
                     f"The {route.service} service dropped the connection."), edge_headers)
-            except (OSError, http.client.HTTPException):
+            except (OSError, UpstreamProtocolError):
                 connection.close()
                 REQUESTS.labels(route.service, "502").inc()
                 return self._error(start_response, path, errors.bad_gateway(), edge_headers)
 
         UPSTREAM_SECONDS.labels(route.service).observe(time.perf_counter() - started)
         REQUESTS.labels(route.service, str(response.status)).inc()
-        response_headers = merge(((name, value) for name, value in response.msg.items()
+        response_headers = merge(((name, value) for name, value in response.headers
                                   if name.lower() not in HOP_BY_HOP), edge_headers)
         status = f"{response.status} {response.reason}"
         if response.length is not None and response.length <= WHOLE_BODY_LIMIT:
             try:
                 data = response.read()
-            except (OSError, http.client.HTTPException):
+            except (OSError, UpstreamProtocolError):
                 connection.close()
                 return self._error(start_response, path, errors.bad_gateway(), edge_headers)
             self._finish(pool, connection, response)
             start_response(status, response_headers)
             return [data]
-        if connection.sock is not None:
-            connection.sock.settimeout(self.settings.stream_idle_timeout)
+        connection.settimeout(self.settings.stream_idle_timeout)
         start_response(status, response_headers)
         return _Stream(pool, connection, response)
 
     @staticmethod
-    def _finish(pool: UpstreamPool, connection: http.client.HTTPConnection,
-                response: http.client.HTTPResponse) -> None:
+    def _finish(pool: UpstreamPool, connection: Connection, response: Response) -> None:
         if response.will_close:
             connection.close()
         else:
@@ -246,8 +243,7 @@ class _Stream:
     """A response body passed on as it arrives; the connection goes back to the pool only if
     the body was read to its end."""
 
-    def __init__(self, pool: UpstreamPool, connection: http.client.HTTPConnection,
-                 response: http.client.HTTPResponse) -> None:
+    def __init__(self, pool: UpstreamPool, connection: Connection, response: Response) -> None:
         self.pool = pool
         self.connection = connection
         self.response = response
@@ -255,17 +251,13 @@ class _Stream:
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            while chunk := self.response.read1(STREAM_CHUNK):
-                yield chunk
-        except (OSError, http.client.HTTPException):
+            yield from self.response.stream(STREAM_CHUNK)
+        except (OSError, UpstreamProtocolError):
             return  # the service went away mid-body; the client sees the body end
         self.complete = True
 
     def close(self) -> None:
         if self.complete and not self.response.will_close:
-            # read1() leaves a response with a known length open at its end; closing it
-            # frees the connection for the next request without closing the socket.
-            self.response.close()
             self.pool.release(self.connection)
         else:
             self.connection.close()  # the client left early: tell the service by closing
