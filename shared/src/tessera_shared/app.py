@@ -12,9 +12,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import flask_smorest
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from marshmallow import fields
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from tessera_shared import health, internal, logs, metrics
@@ -27,7 +30,7 @@ from tessera_shared.internal import InternalClient
 from tessera_shared.platform import Platform
 from tessera_shared.redis import connect
 from tessera_shared.sessions import SessionStore
-from tessera_shared.validation import classify
+from tessera_shared.validation import Schema, classify
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("tessera.access")
@@ -58,8 +61,28 @@ def _raw_arguments(location: str) -> Any:
     return None
 
 
+class ErrorEnvelope(Schema):
+    """The v0 error envelope, as the OpenAPI document shows it."""
+
+    status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"example": "general:validation_error"})
+    details = fields.String()
+
+
+class _Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400  # the original APIs answer bad input with 400, not 422
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, documenting and answering bad arguments as 400."""
+
+    ARGUMENTS_PARSER = _Parser()
+
+
 class ServiceApi(Api):
     """flask-smorest's Api answering every HTTP error in the request's family envelope."""
+
+    ERROR_SCHEMA = ErrorEnvelope
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         data: dict[str, Any] = getattr(error, "data", None) or {}

@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from auth_service import authentication
 from auth_service.models import db
 from auth_service.passwords import MAX_LENGTH
 from auth_service.v0.cookies import clear_session_cookie, set_session_cookie
-from tessera_shared.app import no_content
+from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform
 from tessera_shared.sessions import COOKIE_NAME
@@ -32,6 +31,7 @@ class LoginRequest(Schema):
 class LoginView(MethodView):
     @blp.arguments(LoginRequest)
     @blp.response(204)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="auth:invalid_credentials")
     def post(self, body: dict[str, Any]) -> Response:
         """Sign in with email and password; sets the `session_id` cookie."""
         token, record = authentication.log_in(
@@ -46,6 +46,7 @@ class LoginView(MethodView):
 @blp.route("/logout")
 class LogoutView(MethodView):
     @blp.response(204)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     def post(self) -> Response:
         """End the current session and clear its cookie."""
         require_session()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from auth_service import accounts
 from auth_service.models import db
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
+from tessera_shared.app import Blueprint, ErrorEnvelope
 from tessera_shared.context import client_ip, request_id, user_agent
 from tessera_shared.platform import platform
 from tessera_shared.validation import Schema, Text, not_blank
@@ -37,6 +37,8 @@ CREATED = "User created successfully. Please check your email to verify your acc
 class Users(MethodView):
     @blp.arguments(SignUpRequest)
     @blp.response(201, Message)
+    @blp.alt_response(409, schema=ErrorEnvelope,
+                      description="user:email_already_exists, then user:handle_already_exists")
     def post(self, body: dict[str, Any]) -> dict[str, str]:
         """Register a user with email, handle, display name and password."""
         accounts.sign_up(db.session, platform().internal, accounts.SignUp(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from tessera_shared.app import Blueprint, ErrorEnvelope
 from tessera_shared.context import request_id, require_session
 from tessera_shared.errors import service_unavailable
 from tessera_shared.platform import platform
@@ -51,6 +51,7 @@ class Availability(Schema):
 class ProfileByHandle(MethodView):
     @blp.arguments(HandleArgs, location="query", as_kwargs=True)
     @blp.response(200, PublicUserProfile)
+    @blp.alt_response(404, schema=ErrorEnvelope, description="user:not_found")
     def get(self, handle: str) -> Profile:
         """Get a user's public profile by handle."""
         return profiles.by_handle(db.session, handle)
@@ -60,6 +61,7 @@ class ProfileByHandle(MethodView):
 class ProfileById(MethodView):
     @blp.arguments(UserIdArgs, location="query", as_kwargs=True)
     @blp.response(200, PublicUserProfile)
+    @blp.alt_response(404, schema=ErrorEnvelope, description="user:not_found")
     def get(self, user_id: Any) -> Profile:
         """Get a user's public profile by id."""
         return profiles.by_id(db.session, str(user_id))
@@ -77,6 +79,7 @@ class HandleAvailability(MethodView):
 @blp.route("/user/me")
 class Me(MethodView):
     @blp.response(200, UserResponse)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     def get(self) -> dict[str, Any]:
         """Get the signed-in user's profile, with their email."""
         session = require_session()
