@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -87,14 +88,24 @@ def database_server() -> Iterator[str | None]:
 def platform(tmp_path_factory: pytest.TempPathFactory,
              database_server: str | None) -> Iterator[RunningPlatform]:
     env = {"DATABASE_URL": database_server} if database_server else {}
+    # The tests stand behind a "proxy" on 127.0.0.1, so each can come from its own address.
+    env["TRUSTED_PROXIES"] = "127.0.0.1/32"
     running = launch(tmp_path_factory.mktemp("platform") / "var", env)
     yield running
     running.stop()
 
 
+def visitor() -> requests.Session:
+    """A client with an address of its own (so throttling of one test never meets another)."""
+    session = requests.Session()
+    octets = (secrets.randbelow(256) for _ in range(3))
+    session.headers["X-Forwarded-For"] = "10.{}.{}.{}".format(*octets)
+    return session
+
+
 @pytest.fixture
 def client() -> requests.Session:
-    return requests.Session()
+    return visitor()
 
 
 def unique(prefix: str = "u") -> str:

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tessera_shared import internal
-from tests.e2e.conftest import new_user, unique
+from tests.e2e.conftest import new_user, unique, visitor
 
 MB_STRING = "a" * 1_000_000
 
@@ -134,3 +134,28 @@ def test_a_cross_site_form_post_carrying_a_session_is_refused(platform):
                              headers={"Origin": "https://evil.example"})
     assert response.status_code == 403
     assert response.json()["code"] == "system:cross_site_request"
+
+
+def test_password_guessing_is_throttled_and_then_even_the_right_password_looks_wrong(platform):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
+    guesser = visitor()
+    login = f"{platform.url}/v0/auth/login"
+    wrong = [guesser.post(login, json={"email": user["email"], "password": f"guess {n}"})
+             for n in range(5)]
+    assert {answer.status_code for answer in wrong} == {401}
+    right = {"email": user["email"], "password": user["password"]}
+    throttled = guesser.post(login, json=right)
+    assert throttled.status_code == 401
+    assert throttled.json() == wrong[0].json()
+    # The account is throttled from every address, not only the guesser's.
+    assert visitor().post(login, json=right).status_code == 401
+
+
+def test_throttling_an_unknown_email_looks_the_same_as_a_known_one(platform):
+    guesser, login = visitor(), f"{platform.url}/v0/auth/login"
+    email = f"{unique()}@example.com"
+    answers = [guesser.post(login, json={"email": email, "password": "guess"})
+               for _ in range(7)]
+    assert {(a.status_code, a.json()["code"]) for a in answers} == {
+        (401, "auth:invalid_credentials")}

@@ -202,7 +202,7 @@ def test_sign_up_and_login_are_published_as_events(platform, client):
         time.sleep(0.05)
     assert wanted <= seen.keys()
     assert seen["user.registered"]["handle"] == user["handle"]
-    assert seen["auth.logged_in"]["ip"] == "127.0.0.1"
+    assert seen["auth.logged_in"]["ip"] == client.headers["X-Forwarded-For"]
     assert user["password"] not in str(seen)
 
 

@@ -8,9 +8,11 @@ from sqlalchemy import orm
 
 from auth_service import passwords
 from auth_service.accounts import find_by_email
+from auth_service.models import email_key
 from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.sessions import SessionRecord, SessionStore
+from tessera_shared.throttle import PASSWORD_PER_ACCOUNT, PASSWORD_PER_IP, Throttle
 
 
 def invalid_credentials() -> DomainError:
@@ -26,20 +28,27 @@ class Login:
     user_agent: str
 
 
-def log_in(session: orm.Session, sessions: SessionStore, login: Login,
+def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle, login: Login,
            *, replacing: str | None = None) -> tuple[str, SessionRecord]:
     """Check the password and open a session; returns the session token and record.
 
-    An unknown email costs the same time as a wrong password. `replacing` is the token of a
-    session the client already holds: it is ended, so a login always rotates the session.
+    An unknown email costs the same time as a wrong password, and a throttled attempt gets the
+    same answer as a wrong one. `replacing` is the token of a session the client already
+    holds: it is ended, so a login always rotates the session.
     """
+    checks = ((PASSWORD_PER_ACCOUNT, email_key(login.email)), (PASSWORD_PER_IP, login.ip))
     account = find_by_email(session, login.email)
+    throttled = not throttle.allows(*checks)
     password_hash = account.password_hash if account else None
-    if not passwords.verify_password(password_hash, login.password) or account is None:
+    if throttled or not passwords.verify_password(password_hash, login.password) or (
+            account is None):
+        throttle.failed(*checks)
         emit(session, "auth.login_failed", {"user_id": account.id if account else None,
-                                            "ip": login.ip, "user_agent": login.user_agent})
+                                            "ip": login.ip, "user_agent": login.user_agent,
+                                            "throttled": throttled})
         session.commit()
         raise invalid_credentials()
+    throttle.succeeded(PASSWORD_PER_ACCOUNT, email_key(login.email))
     if password_hash and passwords.needs_rehash(password_hash):
         account.password_hash = passwords.hash_password(login.password)
     if replacing:

@@ -30,6 +30,7 @@ from tessera_shared.internal import InternalClient
 from tessera_shared.platform import Platform
 from tessera_shared.redis import connect
 from tessera_shared.sessions import SessionStore
+from tessera_shared.throttle import Throttle
 from tessera_shared.validation import Schema, classify
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
         settings=settings, redis=redis, sessions=SessionStore(redis),
         internal=InternalClient(settings.service, settings.internal_secret,
                                 settings.service_urls),
+        throttle=Throttle(redis),
         background=[relay])
 
     _register_request_hooks(app, settings)

@@ -12,6 +12,7 @@ from flask import current_app
 from tessera_shared.config import Settings
 from tessera_shared.internal import InternalClient
 from tessera_shared.sessions import SessionStore
+from tessera_shared.throttle import Throttle
 
 
 class Background(Protocol):
@@ -25,6 +26,7 @@ class Platform:
     redis: redis_py.Redis
     sessions: SessionStore
     internal: InternalClient
+    throttle: Throttle
     background: list[Background] = field(default_factory=list)
 
     def start_background(self) -> None:

@@ -34,8 +34,9 @@ class LoginView(MethodView):
     @blp.alt_response(401, schema=ErrorEnvelope, description="auth:invalid_credentials")
     def post(self, body: dict[str, Any]) -> Response:
         """Sign in with email and password; sets the `session_id` cookie."""
+        handle = platform()
         token, record = authentication.log_in(
-            db.session, platform().sessions,
+            db.session, handle.sessions, handle.throttle,
             authentication.Login(ip=client_ip(), user_agent=user_agent(), **body),
             replacing=request.cookies.get(COOKIE_NAME))
         response = no_content()
