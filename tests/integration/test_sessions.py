@@ -61,3 +61,21 @@ def test_revoke_all_can_keep_the_current_session(store, user_id):
     assert store.revoke_all(user_id, keep=keep.id) == 3
     assert all(store.read(token) is None for token in others)
     assert store.read(keep_token) is not None
+
+
+def test_listing_shows_live_sessions_newest_first_and_prunes_expired_ones(store, redis_client,
+                                                                         user_id):
+    first_token, first = store.create(user_id, remember_me=False, ip="", user_agent="a")
+    _, second = store.create(user_id, remember_me=False, ip="", user_agent="b")
+    assert [r.id for r in store.list(user_id)] == [second.id, first.id]
+    redis_client.delete(f"session:{digest(first_token)}")  # as if it had expired
+    assert [r.id for r in store.list(user_id)] == [second.id]
+    assert redis_client.hkeys(f"user_sessions:{user_id}") == [second.id.encode()]
+
+
+def test_a_session_is_revoked_by_id_only_by_its_owner(store, user_id):
+    token, record = store.create(user_id, remember_me=False, ip="", user_agent="")
+    assert not store.revoke_id("someone-else", record.id)
+    assert store.read(token) is not None
+    assert store.revoke_id(user_id, record.id)
+    assert store.read(token) is None

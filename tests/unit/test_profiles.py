@@ -64,3 +64,10 @@ def test_unknown_handles_and_ids_are_not_found(session):
         with pytest.raises(DomainError) as caught:
             lookup()
         assert caught.value.code == "user:not_found"
+
+
+def test_an_update_changes_only_what_was_given(session):
+    make(session)
+    profiles.update(session, "u1", display_name=None, bio="Hello")
+    profile = profiles.update(session, "u1", display_name="Ann B.", bio=None)
+    assert (profile.display_name, profile.bio) == ("Ann B.", "Hello")

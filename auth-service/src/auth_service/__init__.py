@@ -6,7 +6,7 @@ from flask import Flask
 
 from auth_service import internal
 from auth_service.models import db
-from auth_service.v0 import auth, users
+from auth_service.v0 import auth, sessions, users
 from tessera_shared.app import create_service_app
 from tessera_shared.config import Settings
 
@@ -16,5 +16,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app, api = create_service_app(__name__, settings, db, title="Tessera auth service")
     api.register_blueprint(users.blp)
     api.register_blueprint(auth.blp)
+    api.register_blueprint(sessions.blp)
     app.register_blueprint(internal.blueprint)
     return app

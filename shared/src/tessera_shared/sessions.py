@@ -116,6 +116,30 @@ class SessionStore:
         self.redis.hdel(_index_key(record.user_id), record.id)
         return record
 
+    def list(self, user_id: str) -> list[SessionRecord]:
+        """A user's live sessions, newest first; index entries of expired ones are pruned."""
+        index = {sid.decode(): h.decode()
+                 for sid, h in self.redis.hgetall(_index_key(user_id)).items()}
+        if not index:
+            return []
+        raws = self.redis.mget([_record_key(h) for h in index.values()])
+        live = [SessionRecord(**json.loads(raw)) for raw in raws if raw is not None]
+        expired = [sid for sid, raw in zip(index, raws, strict=True) if raw is None]
+        if expired:
+            self.redis.hdel(_index_key(user_id), *expired)
+        return sorted(live, key=lambda record: record.id, reverse=True)  # ids are UUIDv7
+
+    def revoke_id(self, user_id: str, session_id: str) -> bool:
+        """End one of a user's sessions by its public id; False if the user has no such one."""
+        token_hash = self.redis.hget(_index_key(user_id), session_id)
+        if token_hash is None:
+            return False
+        pipe = self.redis.pipeline()
+        pipe.delete(_record_key(token_hash.decode()))
+        pipe.hdel(_index_key(user_id), session_id)
+        pipe.execute()
+        return True
+
     def revoke_all(self, user_id: str, *, keep: str | None = None) -> int:
         """End every session of a user, except the one with public id `keep`."""
         index = self.redis.hgetall(_index_key(user_id))

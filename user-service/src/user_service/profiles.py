@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from tessera_shared.errors import DomainError
+from tessera_shared.events import emit
 from user_service.models import Profile, handle_key
 
 
@@ -53,6 +54,20 @@ def create(session: orm.Session, *, user_id: str, handle: str, display_name: str
     except sa.exc.IntegrityError:
         session.rollback()
         raise handle_taken() from None
+    return profile
+
+
+def update(session: orm.Session, user_id: str, *, display_name: str | None,
+           bio: str | None) -> Profile:
+    """Change what was given; a value left out (or null) stays as it is."""
+    profile = by_id(session, user_id)
+    changed = {}
+    if display_name is not None and display_name != profile.display_name:
+        profile.display_name = changed["display_name"] = display_name
+    if bio is not None and bio != profile.bio:
+        profile.bio = changed["bio"] = bio
+    if changed:
+        emit(session, "user.profile_updated", {"user_id": user_id, "changed": sorted(changed)})
     return profile
 
 

@@ -76,6 +76,21 @@ class HandleAvailability(MethodView):
         return {"available": profiles.handle_available(db.session, handle)}
 
 
+class ProfileChanges(Schema):
+    display_name = Text(allow_none=True, validate=[validate.Length(min=1, max=50), not_blank])
+    bio = Text(allow_none=True, validate=[validate.Length(max=500), not_blank])
+
+
+def with_email(profile: Profile) -> dict[str, Any]:
+    """The profile as `UserResponse` shows it: the email comes from auth-service."""
+    account = platform().internal.call("auth", "GET", f"/internal/accounts/{profile.id}",
+                                       request_id=request_id())
+    if not account.ok:
+        raise service_unavailable("The account service could not give this user's email.")
+    public = {name: getattr(profile, name) for name in PublicUserProfile().fields}
+    return {**public, "email": account.data["email"]}
+
+
 @blp.route("/user/me")
 class Me(MethodView):
     @blp.response(200, UserResponse)
@@ -83,10 +98,16 @@ class Me(MethodView):
     def get(self) -> dict[str, Any]:
         """Get the signed-in user's profile, with their email."""
         session = require_session()
-        profile = profiles.by_id(db.session, session.user_id)
-        account = platform().internal.call("auth", "GET", f"/internal/accounts/{profile.id}",
-                                           request_id=request_id())
-        if not account.ok:
-            raise service_unavailable("The account service could not give this user's email.")
-        public = {name: getattr(profile, name) for name in PublicUserProfile().fields}
-        return {**public, "email": account.data["email"]}
+        return with_email(profiles.by_id(db.session, session.user_id))
+
+    @blp.arguments(ProfileChanges)
+    @blp.response(200, UserResponse)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    def patch(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the signed-in user's display name and/or bio (null or absent: unchanged)."""
+        session = require_session()
+        profile = profiles.update(db.session, session.user_id,
+                                  display_name=changes.get("display_name"),
+                                  bio=changes.get("bio"))
+        db.session.commit()
+        return with_email(profile)
