@@ -20,6 +20,7 @@ import requests
 
 from tessera_launcher.processes import free_port
 from tests.conftest import drop_databases, unique_database_server
+from tests.mailbox import Mailbox
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -85,9 +86,17 @@ def database_server() -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             database_server: str | None) -> Iterator[RunningPlatform]:
+def mailbox() -> Iterator[Mailbox]:
+    running = Mailbox().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory, database_server: str | None,
+             mailbox: Mailbox) -> Iterator[RunningPlatform]:
     env = {"DATABASE_URL": database_server} if database_server else {}
+    env["SMTP_URL"] = mailbox.url
     # The tests stand behind a "proxy" on 127.0.0.1, so each can come from its own address.
     env["TRUSTED_PROXIES"] = "127.0.0.1/32"
     running = launch(tmp_path_factory.mktemp("platform") / "var", env)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from auth_service import internal
+from auth_service.email_flows import Mailroom
+from auth_service.mail import Delivery, MailSender
 from auth_service.models import db
-from auth_service.v0 import auth, sessions, users
+from auth_service.tokens import TokenStore
+from auth_service.v0 import auth, mailbox, sessions, users
 from tessera_shared.app import create_service_app
 from tessera_shared.config import Settings
 
@@ -14,8 +17,14 @@ from tessera_shared.config import Settings
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("auth")
     app, api = create_service_app(__name__, settings, db, title="Tessera auth service")
+    handle = app.extensions["tessera"]
+    app.extensions["auth.mailroom"] = Mailroom(settings, TokenStore(handle.redis),
+                                               handle.throttle)
+    with app.app_context():
+        handle.background.append(MailSender(db.engine, Delivery(settings)))
     api.register_blueprint(users.blp)
     api.register_blueprint(auth.blp)
     api.register_blueprint(sessions.blp)
+    api.register_blueprint(mailbox.blp)
     app.register_blueprint(internal.blueprint)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -37,12 +38,14 @@ def find_by_email(session: orm.Session, email: str) -> Account | None:
 
 
 def sign_up(session: orm.Session, internal: InternalClient, form: SignUp,
-            *, request_id: str | None = None) -> Account:
+            *, request_id: str | None = None,
+            welcome: Callable[[Account], None] = lambda _account: None) -> Account:
     """Create an account and its profile, or neither.
 
     Email is checked before handle, as the original API does. The profile is made in
     user-service first (it owns handles, so it settles a race for one); if the account then
-    cannot be stored, the profile is removed again.
+    cannot be stored, the profile is removed again. `welcome` runs in the account's own
+    transaction (the v0 API queues the verification mail there).
     """
     if find_by_email(session, form.email) is not None:
         raise email_taken()
@@ -63,6 +66,7 @@ def sign_up(session: orm.Session, internal: InternalClient, form: SignUp,
         emit(session, "user.registered", {
             "user_id": user_id, "handle": form.handle, "display_name": form.display_name,
             "ip": form.ip, "user_agent": form.user_agent, "via": "password"})
+        welcome(account)
         session.commit()
     except sa.exc.IntegrityError:
         session.rollback()

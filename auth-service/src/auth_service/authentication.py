@@ -8,8 +8,8 @@ from sqlalchemy import orm
 
 from auth_service import passwords
 from auth_service.accounts import find_by_email
-from auth_service.models import email_key
-from tessera_shared.errors import DomainError
+from auth_service.models import Account, email_key
+from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
 from tessera_shared.sessions import SessionRecord, SessionStore
 from tessera_shared.throttle import PASSWORD_PER_ACCOUNT, PASSWORD_PER_IP, Throttle
@@ -60,6 +60,41 @@ def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle, log
                                      "method": "password"})
     session.commit()
     return token, record
+
+
+def invalid_password() -> DomainError:
+    return DomainError("user:invalid_password", 401, "The current password is wrong.")
+
+
+def password_not_set() -> DomainError:
+    return DomainError("user:password_not_set", 401,
+                       "This account signs in through another provider and has no password.")
+
+
+def confirm_password(throttle: Throttle, account: Account, password: str, *, ip: str) -> None:
+    """A signed-in user proves it is still them before a sensitive change (throttled like a
+    login)."""
+    if account.password_hash is None:
+        raise password_not_set()
+    checks = ((PASSWORD_PER_ACCOUNT, account.email_key), (PASSWORD_PER_IP, ip))
+    if not throttle.allows(*checks) or not passwords.verify_password(account.password_hash,
+                                                                     password):
+        throttle.failed(*checks)
+        raise invalid_password()
+
+
+def change_password(session: orm.Session, sessions: SessionStore, throttle: Throttle,
+                    account: Account, current: str, new: str, *, keep_session: str,
+                    ip: str) -> None:
+    """Replace the password and end every other session of the account."""
+    confirm_password(throttle, account, current, ip=ip)
+    if new == current:
+        raise bad_request("New password must be different from current password.")
+    passwords.check_new_password(new)
+    account.password_hash = passwords.hash_password(new)
+    ended = sessions.revoke_all(account.id, keep=keep_session)
+    emit(session, "auth.password_changed", {"user_id": account.id, "ip": ip,
+                                            "sessions_ended": ended})
 
 
 def log_out(session: orm.Session, sessions: SessionStore, token: str, *, ip: str) -> None:

@@ -30,3 +30,19 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)
+
+
+class QueuedMail(db.Model):  # type: ignore[name-defined,misc]
+    """A mail waiting to be delivered; deleted once the server (or the mail folder) has it."""
+
+    __tablename__ = "mail_queue"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                      default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

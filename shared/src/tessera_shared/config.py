@@ -45,8 +45,8 @@ def service_url_variable(service: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     """What a service reads from its environment. (The gateway has its own settings;
-    features add their variables here as they arrive: SMTP_URL with mail, OAUTH_* with social
-    login, REGISTRATION_OPEN with the users API.)"""
+    features add their variables here as they arrive: OAUTH_* with social login,
+    REGISTRATION_OPEN with the users API.)"""
 
     service: str
     redis_url: str
@@ -55,6 +55,8 @@ class Settings:
     internal_secret: bytes
     secret_key: bytes
     public_url: str
+    smtp_url: str | None = None
+    mail_from: str = "Tessera <no-reply@localhost>"
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +80,9 @@ class Settings:
             internal_secret=_require(env, "INTERNAL_SECRET", hint).encode(),
             secret_key=_require(env, "SECRET_KEY", hint).encode(),
             public_url=public_url,
+            smtp_url=env.get("SMTP_URL", "").strip() or None,
+            mail_from=env.get("MAIL_FROM", "").strip()
+            or f"Tessera <no-reply@{urlsplit(public_url).hostname}>",
             service_urls={name: env[var].rstrip("/") for name in SERVICES
                           if (var := service_url_variable(name)) in env},
         )

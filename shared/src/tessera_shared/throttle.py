@@ -37,6 +37,8 @@ PASSWORD_PER_ACCOUNT = Rule("password:account", free=5, base_delay=1, max_delay=
                             window=3600)
 # Per address: generous (shared NATs, offices), but bounds one machine's guessing rate.
 PASSWORD_PER_IP = Rule("password:ip", free=30, base_delay=1, max_delay=300, window=3600)
+# Emailed tokens are unguessable (256 bits); this only stops one address from trying floods.
+TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=3600)
 
 
 class Throttle:

@@ -6,6 +6,7 @@ from sqlalchemy import orm
 
 from tessera_shared.events import Event
 from user_service import profiles
+from user_service.models import Profile
 
 
 def registration_abandoned(session: orm.Session, event: Event) -> None:
@@ -13,4 +14,15 @@ def registration_abandoned(session: orm.Session, event: Event) -> None:
     profiles.delete(session, event.data["user_id"])
 
 
-HANDLERS = {"user.registration_abandoned": registration_abandoned}
+def email_verified(session: orm.Session, event: Event) -> None:
+    """Auth verified the account's address (directly, or by a confirmed change of it)."""
+    profile = session.get(Profile, event.data["user_id"])
+    if profile is not None:
+        profile.is_verified = True
+
+
+HANDLERS = {
+    "user.registration_abandoned": registration_abandoned,
+    "user.email_verified": email_verified,
+    "user.email_changed": email_verified,
+}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from auth_service import accounts
+from auth_service import accounts, email_flows
 from auth_service.models import db
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
 from tessera_shared.app import Blueprint, ErrorEnvelope
@@ -41,6 +42,8 @@ class Users(MethodView):
                       description="user:email_already_exists, then user:handle_already_exists")
     def post(self, body: dict[str, Any]) -> dict[str, str]:
         """Register a user with email, handle, display name and password."""
+        room = current_app.extensions["auth.mailroom"]
         accounts.sign_up(db.session, platform().internal, accounts.SignUp(
-            ip=client_ip(), user_agent=user_agent(), **body), request_id=request_id())
+            ip=client_ip(), user_agent=user_agent(), **body), request_id=request_id(),
+            welcome=lambda account: email_flows.send_verification(db.session, room, account))
         return {"message": CREATED}

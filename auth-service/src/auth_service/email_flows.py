@@ -1,0 +1,128 @@
+"""The flows that go through a mailbox: verifying an address, resetting a forgotten password,
+moving an account to a new address. Each issues a single-use token and queues a mail with it;
+the mail is sent only if the request's transaction commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import orm
+
+from auth_service import mail, passwords
+from auth_service.accounts import email_taken, find_by_email
+from auth_service.authentication import confirm_password, password_not_set
+from auth_service.models import Account, email_key
+from auth_service.tokens import EMAIL_CHANGE, PASSWORD_RESET, VERIFICATION, Kind, TokenStore
+from tessera_shared.clock import utcnow
+from tessera_shared.config import Settings
+from tessera_shared.errors import DomainError, bad_request
+from tessera_shared.events import emit
+from tessera_shared.sessions import SessionStore
+from tessera_shared.throttle import TOKEN_PER_IP, Throttle
+
+
+@dataclass(frozen=True)
+class Mailroom:
+    """What these flows need besides the database session."""
+
+    settings: Settings
+    tokens: TokenStore
+    throttle: Throttle
+
+    def redeem(self, kind: Kind, token: str, *, ip: str, refusal: DomainError) -> dict[str, Any]:
+        """A token's claim, or `refusal` (also while this address is throttled)."""
+        if not self.throttle.allows((TOKEN_PER_IP, ip)):
+            raise refusal
+        claim = self.tokens.redeem(kind, token)
+        if claim is None:
+            self.throttle.failed((TOKEN_PER_IP, ip))
+            raise refusal
+        return claim
+
+
+def already_verified() -> DomainError:
+    return DomainError("email:already_verified", 400, "This email address is verified already.")
+
+
+def account_of(session: orm.Session, user_id: str) -> Account:
+    account = session.get(Account, user_id)
+    if account is None:
+        raise DomainError("user:not_found", 404, "No account has that id.")
+    return account
+
+
+def send_verification(session: orm.Session, room: Mailroom, account: Account) -> None:
+    token = room.tokens.issue(VERIFICATION, {"user_id": account.id, "email": account.email})
+    mail.queue(session, account.email, *mail.verification_mail(room.settings, token))
+
+
+def verify_email(session: orm.Session, room: Mailroom, token: str, *, ip: str) -> Account:
+    claim = room.redeem(VERIFICATION, token, ip=ip, refusal=DomainError(
+        "token:invalid_verification", 400, "This verification link is invalid, used or expired."))
+    account = account_of(session, claim["user_id"])
+    if account.verified_at is not None:
+        raise already_verified()
+    if email_key(account.email) != email_key(claim["email"]):
+        raise DomainError("token:email_mismatch", 400,
+                          "The account's email changed after this link was sent.")
+    account.verified_at = utcnow()
+    emit(session, "user.email_verified", {"user_id": account.id})
+    return account
+
+
+def resend_verification(session: orm.Session, room: Mailroom, user_id: str) -> None:
+    account = account_of(session, user_id)
+    if account.verified_at is not None:
+        raise already_verified()
+    if account.password_hash is None:
+        raise password_not_set()
+    send_verification(session, room, account)
+    emit(session, "auth.verification_sent", {"user_id": account.id})
+
+
+def forgot_password(session: orm.Session, room: Mailroom, email: str, *, ip: str) -> None:
+    """Mail a reset link if such an account exists; the caller answers the same either way."""
+    account = find_by_email(session, email)
+    if account is None or account.password_hash is None:
+        return
+    token = room.tokens.issue(PASSWORD_RESET, {"user_id": account.id})
+    mail.queue(session, account.email, *mail.reset_mail(room.settings, token))
+    emit(session, "auth.password_reset_requested", {"user_id": account.id, "ip": ip})
+
+
+def reset_password(session: orm.Session, room: Mailroom, sessions: SessionStore, token: str,
+                   new_password: str, *, ip: str) -> None:
+    """Set a new password from a reset link, and end every session of the account."""
+    passwords.check_new_password(new_password)
+    claim = room.redeem(PASSWORD_RESET, token, ip=ip, refusal=DomainError(
+        "token:invalid_reset", 400, "This reset link is invalid, used or expired."))
+    account = account_of(session, claim["user_id"])
+    account.password_hash = passwords.hash_password(new_password)
+    ended = sessions.revoke_all(account.id)
+    emit(session, "auth.password_reset", {"user_id": account.id, "ip": ip,
+                                          "sessions_ended": ended})
+
+
+def change_email(session: orm.Session, room: Mailroom, account: Account, password: str,
+                 new_email: str, *, ip: str) -> None:
+    """Send a confirmation link to the new address; nothing changes until it is opened."""
+    confirm_password(room.throttle, account, password, ip=ip)
+    if email_key(new_email) == account.email_key:
+        raise bad_request("New email must be different from current email.")
+    if find_by_email(session, new_email) is not None:
+        raise email_taken()
+    token = room.tokens.issue(EMAIL_CHANGE, {"user_id": account.id, "new_email": new_email})
+    mail.queue(session, new_email, *mail.email_change_mail(room.settings, token))
+    emit(session, "auth.email_change_requested", {"user_id": account.id, "ip": ip})
+
+
+def confirm_email_change(session: orm.Session, room: Mailroom, token: str, *, ip: str) -> None:
+    claim = room.redeem(EMAIL_CHANGE, token, ip=ip, refusal=DomainError(
+        "token:invalid_email_change", 400, "This confirmation link is invalid, used or expired."))
+    account = account_of(session, claim["user_id"])
+    if find_by_email(session, claim["new_email"]) is not None:
+        raise email_taken()
+    account.email, account.email_key = claim["new_email"], email_key(claim["new_email"])
+    account.verified_at = utcnow()  # the link reached the new address: it is verified
+    emit(session, "user.email_changed", {"user_id": account.id})

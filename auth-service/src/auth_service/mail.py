@@ -1,0 +1,161 @@
+"""Mail: queued in the database with the change that causes it, delivered in the background.
+
+`queue()` adds a mail to the request's transaction, so a mail exists if and only if its cause
+was committed, and a request never waits for a mail server. `MailSender` (a background thread
+in each auth worker) delivers due mails to `SMTP_URL`, or writes them as `.eml` files under
+`var/mail/` when no server is configured, and retries failures with a growing delay: a mail
+outage delays mail, it never loses it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import threading
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import unquote, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from auth_service.models import QueuedMail
+from tessera_shared.clock import utcnow
+from tessera_shared.config import Settings
+from tessera_shared.ids import uuid7
+
+log = logging.getLogger(__name__)
+_wakeup = threading.Event()
+MAX_DELAY = timedelta(hours=1)
+
+
+def queue(session: orm.Session, recipient: str, subject: str, body: str) -> None:
+    session.add(QueuedMail(id=str(uuid7()), recipient=recipient, subject=subject, body=body))
+    session.info["mail_queued"] = True
+
+
+@sa.event.listens_for(orm.Session, "after_commit")
+def _wake_sender(session: orm.Session) -> None:
+    if session.info.pop("mail_queued", False):
+        _wakeup.set()
+
+
+class Delivery:
+    """Where mail goes: an SMTP server, or files in a folder."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.sender = settings.mail_from
+        self.smtp = urlsplit(settings.smtp_url) if settings.smtp_url else None
+        self.folder = settings.var_dir / "mail"
+
+    def message(self, mail: QueuedMail) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = mail.recipient
+        message["Subject"] = mail.subject
+        message["Message-ID"] = make_msgid(idstring=mail.id)
+        # Plain ASCII stays readable as it is, links included; anything else is encoded.
+        message.set_content(mail.body, cte="7bit" if mail.body.isascii() else "quoted-printable")
+        return message
+
+    def deliver(self, mail: QueuedMail) -> None:
+        """Hand one mail over; raises OSError or smtplib.SMTPException on failure."""
+        message = self.message(mail)
+        if self.smtp is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.folder / f".{mail.id}.eml.part"
+            partial.write_bytes(bytes(message))
+            partial.rename(self.folder / f"{mail.id}.eml")  # whole files only
+            return
+        secure = self.smtp.scheme == "smtps"
+        client_class = smtplib.SMTP_SSL if secure else smtplib.SMTP
+        port = self.smtp.port or (465 if secure else 25)
+        with client_class(self.smtp.hostname, port, timeout=10) as client:
+            if not secure and "starttls" in self.smtp.query:
+                client.starttls(context=ssl.create_default_context())
+            if self.smtp.username:
+                client.login(unquote(self.smtp.username), unquote(self.smtp.password or ""))
+            client.send_message(message)
+
+
+class MailSender:
+    def __init__(self, engine: sa.Engine, delivery: Delivery, *, poll_seconds: float = 5.0,
+                 first_retry: timedelta = timedelta(seconds=5)) -> None:
+        self.engine = engine
+        self.delivery = delivery
+        self.poll_seconds = poll_seconds
+        self.first_retry = first_retry
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def send_due(self) -> int:
+        """Try every mail that is due; returns how many were delivered."""
+        delivered = 0
+        with orm.Session(self.engine) as session, session.begin():
+            due = session.scalars(
+                sa.select(QueuedMail).where(QueuedMail.next_attempt_at <= utcnow())
+                .order_by(QueuedMail.next_attempt_at).limit(50)
+                .with_for_update(skip_locked=True)).all()
+            for mail in due:
+                try:
+                    self.delivery.deliver(mail)
+                except (OSError, smtplib.SMTPException) as error:
+                    mail.attempts += 1
+                    mail.last_error = str(error)[:500]
+                    mail.next_attempt_at = utcnow() + min(
+                        self.first_retry * 2 ** (mail.attempts - 1), MAX_DELAY)
+                    log.warning("mail delivery failed; will retry",
+                                extra={"mail_id": mail.id, "attempts": mail.attempts,
+                                       "error": mail.last_error})
+                else:
+                    session.delete(mail)
+                    delivered += 1
+        return delivered
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.send_due()
+            except sa.exc.SQLAlchemyError as error:
+                log.warning("mail sender: will retry", extra={"error": str(error)})
+            _wakeup.wait(self.poll_seconds)
+            _wakeup.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="mail-sender", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        _wakeup.set()
+        if self._thread:
+            self._thread.join(timeout=15)
+
+
+def link(settings: Settings, path: str, token: str) -> str:
+    return f"{settings.public_url}{path}?token={token}"
+
+
+def verification_mail(settings: Settings, token: str) -> tuple[str, str]:
+    return "Verify your email", (
+        "Welcome to Tessera!\n\nConfirm that this address is yours by opening this link "
+        f"within an hour:\n\n{link(settings, '/verify-email', token)}\n\n"
+        "If you did not sign up, you can ignore this mail.\n")
+
+
+def reset_mail(settings: Settings, token: str) -> tuple[str, str]:
+    return "Reset your password", (
+        "Someone (hopefully you) asked to reset the password of the Tessera account with this "
+        f"address. Choose a new one within 15 minutes here:\n\n"
+        f"{link(settings, '/reset-password', token)}\n\n"
+        "If it was not you, ignore this mail: your password stays as it is.\n")
+
+
+def email_change_mail(settings: Settings, token: str) -> tuple[str, str]:
+    return "Confirm your email change", (
+        "Confirm that your Tessera account should use this address from now on by opening "
+        f"this link within 15 minutes:\n\n{link(settings, '/confirm-email-change', token)}\n\n"
+        "If you did not ask for this, ignore this mail.\n")
+

@@ -1,0 +1,43 @@
+"""Single-use email tokens (verification, password reset, email change), kept in Redis.
+
+A token is 256 random bits; Redis keeps only its SHA-256, with the token's lifetime as TTL,
+and redeeming it deletes it (GETDEL). So a used, expired or unknown token all look the same.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis as redis_py
+
+from tessera_shared.ids import digest, new_secret
+
+
+@dataclass(frozen=True)
+class Kind:
+    prefix: str
+    lifetime: int  # seconds, as the v0 original
+
+
+VERIFICATION = Kind("email_verification", 60 * 60)
+PASSWORD_RESET = Kind("password_reset", 15 * 60)
+EMAIL_CHANGE = Kind("email_change", 15 * 60)
+
+
+class TokenStore:
+    def __init__(self, redis: redis_py.Redis) -> None:
+        self.redis = redis
+
+    def issue(self, kind: Kind, payload: dict[str, Any]) -> str:
+        token = new_secret()
+        self.redis.set(f"{kind.prefix}:{digest(token)}", json.dumps(payload), ex=kind.lifetime)
+        return token
+
+    def redeem(self, kind: Kind, token: str) -> dict[str, Any] | None:
+        """The token's payload, once; None for a used, expired or unknown token."""
+        if not token or len(token) > 128:
+            return None
+        raw = self.redis.getdel(f"{kind.prefix}:{digest(token)}")
+        return None if raw is None else json.loads(raw)

@@ -1,0 +1,142 @@
+"""v0 flows that go through the user's mailbox: verification, password reset and change,
+email change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from marshmallow import validate
+
+from auth_service import authentication, email_flows
+from auth_service.models import db
+from auth_service.passwords import MAX_LENGTH
+from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
+from tessera_shared.context import client_ip, require_session
+from tessera_shared.platform import platform
+from tessera_shared.validation import Schema, Text
+
+blp = Blueprint("v0-mailbox", __name__, url_prefix="/v0/auth",
+                description="Email verification and password recovery")
+
+EMAIL = [validate.Length(max=254), validate.Email()]
+
+
+def mailroom() -> email_flows.Mailroom:
+    return current_app.extensions["auth.mailroom"]
+
+
+class TokenBody(Schema):
+    token = Text(required=True, validate=validate.Length(min=1, max=128))
+
+
+class EmailBody(Schema):
+    email = Text(required=True, validate=EMAIL)
+
+
+class ResetBody(Schema):
+    token = Text(required=True, validate=validate.Length(min=1, max=128))
+    new_password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+
+
+class ChangePasswordBody(Schema):
+    current_password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    new_password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+
+
+class ChangeEmailBody(Schema):
+    password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    new_email = Text(required=True, validate=EMAIL)
+
+
+@blp.route("/verify-email")
+class VerifyEmail(MethodView):
+    @blp.arguments(TokenBody)
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorEnvelope, description="user:not_found")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Verify an email address with the token from the verification mail."""
+        email_flows.verify_email(db.session, mailroom(), body["token"], ip=client_ip())
+        db.session.commit()
+        return no_content()
+
+
+@blp.route("/resend-verification-email")
+class ResendVerification(MethodView):
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    def post(self) -> Any:
+        """Send the signed-in user a new verification mail."""
+        session = require_session()
+        email_flows.resend_verification(db.session, mailroom(), session.user_id)
+        db.session.commit()
+        return no_content()
+
+
+@blp.route("/forgot-password")
+class ForgotPassword(MethodView):
+    @blp.arguments(EmailBody)
+    @blp.response(204)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Mail a password reset link; answers 204 whether or not the account exists."""
+        email_flows.forgot_password(db.session, mailroom(), body["email"], ip=client_ip())
+        db.session.commit()
+        return no_content()
+
+
+@blp.route("/reset-password")
+class ResetPassword(MethodView):
+    @blp.arguments(ResetBody)
+    @blp.response(204)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Set a new password with the token from the reset mail; ends every session."""
+        email_flows.reset_password(db.session, mailroom(), platform().sessions, body["token"],
+                                   body["new_password"], ip=client_ip())
+        db.session.commit()
+        return no_content()
+
+
+@blp.route("/change-password")
+class ChangePassword(MethodView):
+    @blp.arguments(ChangePasswordBody)
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorEnvelope,
+                      description="user:unauthorized, user:invalid_password")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Change the signed-in user's password; ends their other sessions."""
+        session = require_session()
+        handle = platform()
+        authentication.change_password(
+            db.session, handle.sessions, handle.throttle,
+            email_flows.account_of(db.session, session.user_id), body["current_password"],
+            body["new_password"], keep_session=session.id, ip=client_ip())
+        db.session.commit()
+        return no_content()
+
+
+@blp.route("/change-email")
+class ChangeEmail(MethodView):
+    @blp.arguments(ChangeEmailBody)
+    @blp.response(204)
+    @blp.alt_response(409, schema=ErrorEnvelope, description="user:email_already_exists")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Mail a confirmation link to a new address for the signed-in user."""
+        session = require_session()
+        email_flows.change_email(db.session, mailroom(),
+                                 email_flows.account_of(db.session, session.user_id),
+                                 body["password"], body["new_email"], ip=client_ip())
+        db.session.commit()
+        return no_content()
+
+
+@blp.route("/confirm-email-change")
+class ConfirmEmailChange(MethodView):
+    @blp.arguments(TokenBody)
+    @blp.response(204)
+    @blp.alt_response(409, schema=ErrorEnvelope, description="user:email_already_exists")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Move the account to its new address with the token from the confirmation mail."""
+        email_flows.confirm_email_change(db.session, mailroom(), body["token"], ip=client_ip())
+        db.session.commit()
+        return no_content()

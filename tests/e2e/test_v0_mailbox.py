@@ -1,0 +1,169 @@
+"""v0 flows through the mailbox, with a real SMTP server catching the mails and the tests
+following their links."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+import requests
+
+from tests.e2e.conftest import new_user, unique, visitor
+from tests.mailbox import link_in
+
+VERIFY, RESET, CHANGE = "Verify your email", "Reset your password", "Confirm your email change"
+
+
+def sign_up(platform, **overrides):
+    user = new_user(**overrides)
+    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
+    return user
+
+
+def log_in(platform, user, client=None):
+    client = client or visitor()
+    answer = client.post(f"{platform.url}/v0/auth/login",
+                         json={"email": user["email"], "password": user["password"]})
+    return client, answer.status_code
+
+
+def post(platform, path, body, client=None):
+    return (client or visitor()).post(f"{platform.url}/v0/auth/{path}", json=body)
+
+
+def eventually(check, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the change never showed"
+        time.sleep(0.05)
+
+
+def test_sign_up_mails_a_verification_link_that_works_once(platform, mailbox):
+    user = sign_up(platform)
+    link, token = link_in(mailbox.wait_for(user["email"], VERIFY))
+    assert link == f"{platform.url}/verify-email?token={token}"
+    assert len(token) == 43
+    assert post(platform, "verify-email", {"token": token}).status_code == 204
+    again = post(platform, "verify-email", {"token": token})
+    assert again.status_code == 400
+    assert again.json()["code"] == "token:invalid_verification"
+    client, _ = log_in(platform, user)
+    eventually(lambda: client.get(f"{platform.url}/v0/user/me").json()["is_verified"])
+
+
+def test_resend_sends_a_fresh_link_until_the_address_is_verified(platform, mailbox):
+    user = sign_up(platform)
+    client, _ = log_in(platform, user)
+    assert post(platform, "resend-verification-email", {}, client).status_code == 204
+    _, token = link_in(mailbox.wait_for(user["email"], VERIFY, count=2))
+    assert post(platform, "verify-email", {"token": token}).status_code == 204
+    done = post(platform, "resend-verification-email", {}, client)
+    assert done.status_code == 400
+    assert done.json()["code"] == "email:already_verified"
+    assert post(platform, "resend-verification-email", {}).status_code == 401
+
+
+def test_forgot_password_answers_alike_for_known_and_unknown_addresses(platform, mailbox):
+    user = sign_up(platform)
+    known = post(platform, "forgot-password", {"email": user["email"]})
+    stranger = f"{unique()}@example.com"
+    unknown = post(platform, "forgot-password", {"email": stranger})
+    assert known.status_code == unknown.status_code == 204
+    assert known.content == unknown.content == b""
+    mailbox.wait_for(user["email"], RESET)
+    time.sleep(0.5)
+    assert mailbox.received(stranger, RESET) == []
+
+
+def test_a_reset_sets_the_new_password_ends_every_session_and_works_once(platform, mailbox):
+    user = sign_up(platform)
+    signed_in, _ = log_in(platform, user)
+    post(platform, "forgot-password", {"email": user["email"]})
+    _, token = link_in(mailbox.wait_for(user["email"], RESET))
+    weak = post(platform, "reset-password", {"token": token, "new_password": "password1"})
+    assert weak.json()["code"] == "general:validation_error"  # and the token still works:
+    new_password = "a whole new passphrase"
+    assert post(platform, "reset-password", {"token": token,
+                                             "new_password": new_password}).status_code == 204
+    assert signed_in.get(f"{platform.url}/v0/user/me").status_code == 401
+    assert log_in(platform, user)[1] == 401
+    assert log_in(platform, {**user, "password": new_password})[1] == 204
+    reused = post(platform, "reset-password", {"token": token, "new_password": "another one!"})
+    assert reused.status_code == 400
+    assert reused.json()["code"] == "token:invalid_reset"
+
+
+def test_an_expired_reset_link_looks_like_an_unknown_one(platform, mailbox):
+    user = sign_up(platform)
+    post(platform, "forgot-password", {"email": user["email"]})
+    _, token = link_in(mailbox.wait_for(user["email"], RESET))
+    key = f"password_reset:{hashlib.sha256(token.encode()).hexdigest()}"
+    assert 0 < platform.redis().ttl(key) <= 15 * 60
+    platform.redis().delete(key)  # what its 15 minutes running out does
+    expired = post(platform, "reset-password", {"token": token, "new_password": "new pass 1!"})
+    unknown = post(platform, "reset-password", {"token": "x" * 43, "new_password": "new pass 1!"})
+    assert expired.status_code == unknown.status_code == 400
+    assert expired.json() == unknown.json()
+
+
+def test_changing_the_password_ends_the_other_sessions_only(platform):
+    user = sign_up(platform)
+    here, _ = log_in(platform, user)
+    elsewhere, _ = log_in(platform, user)
+    wrong = post(platform, "change-password", {"current_password": "not it",
+                                               "new_password": "fresh passphrase"}, here)
+    assert (wrong.status_code, wrong.json()["code"]) == (401, "user:invalid_password")
+    same = post(platform, "change-password", {"current_password": user["password"],
+                                              "new_password": user["password"]}, here)
+    assert (same.status_code, same.json()["code"]) == (400, "general:bad_request")
+    assert post(platform, "change-password", {"current_password": user["password"],
+                                              "new_password": "fresh passphrase"},
+                here).status_code == 204
+    assert here.get(f"{platform.url}/v0/user/me").status_code == 200
+    assert elsewhere.get(f"{platform.url}/v0/user/me").status_code == 401
+    assert log_in(platform, {**user, "password": "fresh passphrase"})[1] == 204
+
+
+def test_changing_the_email_takes_effect_when_the_new_address_confirms(platform, mailbox):
+    user = sign_up(platform)
+    client, _ = log_in(platform, user)
+    new_email = f"{unique()}@example.org"
+    asked = post(platform, "change-email", {"password": user["password"],
+                                            "new_email": new_email}, client)
+    assert asked.status_code == 204
+    assert client.get(f"{platform.url}/v0/user/me").json()["email"] == user["email"]
+    link, token = link_in(mailbox.wait_for(new_email, CHANGE))
+    assert link.startswith(f"{platform.url}/confirm-email-change?token=")
+    assert post(platform, "confirm-email-change", {"token": token}).status_code == 204
+    me = client.get(f"{platform.url}/v0/user/me").json()
+    assert me["email"] == new_email
+    eventually(lambda: client.get(f"{platform.url}/v0/user/me").json()["is_verified"])
+    assert log_in(platform, {**user, "email": new_email})[1] == 204
+    assert log_in(platform, user)[1] == 401
+    reused = post(platform, "confirm-email-change", {"token": token})
+    assert reused.json()["code"] == "token:invalid_email_change"
+
+
+@pytest.mark.parametrize(("body", "status", "code"), [
+    ({"password": "wrong password", "new_email": "x@example.org"}, 401, "user:invalid_password"),
+    ({"password": "PASSWORD", "new_email": "SAME"}, 400, "general:bad_request"),
+    ({"password": "PASSWORD", "new_email": "TAKEN"}, 409, "user:email_already_exists"),
+    ({"password": "PASSWORD", "new_email": "not an email"}, 400, "general:validation_error"),
+])
+def test_an_email_change_is_refused_clearly(platform, body, status, code):
+    other = sign_up(platform)
+    user = sign_up(platform)
+    client, _ = log_in(platform, user)
+    replacements = {"PASSWORD": user["password"], "SAME": user["email"].upper(),
+                    "TAKEN": other["email"]}
+    body = {key: replacements.get(value, value) for key, value in body.items()}
+    answer = post(platform, "change-email", body, client)
+    assert (answer.status_code, answer.json()["code"]) == (status, code)
+
+
+@pytest.mark.parametrize("path", ["verify-email", "confirm-email-change"])
+def test_bad_tokens_get_the_familys_clear_errors(platform, path):
+    assert post(platform, path, {}).json()["code"] == "general:bad_request"
+    assert post(platform, path, {"token": ""}).json()["code"] == "general:validation_error"
+    assert post(platform, path, {"token": "t" * 5000}).status_code == 400

@@ -1,0 +1,62 @@
+"""A real SMTP server (aiosmtpd) on loopback that keeps what it receives, for tests."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import threading
+import time
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+from tessera_launcher.processes import free_port
+
+LINK = re.compile(r"(https?://\S+\?token=([A-Za-z0-9_-]+))")
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+        self.port = free_port()  # aiosmtpd cannot bind port 0 itself (stack-notes G7)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def start(self) -> Mailbox:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def received(self, to: str, subject: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if m["To"] == to and m["Subject"] == subject]
+
+    def wait_for(self, to: str, subject: str, *, count: int = 1,
+                 timeout: float = 20) -> EmailMessage:
+        """The `count`-th mail to `to` with this subject, once it has arrived."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.received(to, subject)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no mail {subject!r} for {to} within {timeout} s")
+            time.sleep(0.05)
+        return found[count - 1]
+
+
+def link_in(message: EmailMessage) -> tuple[str, str]:
+    """The link a mail carries, and the token in it."""
+    match = LINK.search(message.get_content())
+    assert match, message.get_content()
+    return match.group(1), match.group(2)
