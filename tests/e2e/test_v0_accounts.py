@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -30,7 +31,7 @@ def test_sign_up_answers_201_with_the_originals_message(platform):
     response = requests.post(f"{platform.url}/v0/users", json=new_user())
     assert response.status_code == 201
     assert response.json() == CREATED
-    assert "Set-Cookie" not in response.headers  # sign-up opens no session
+    assert "session_id" not in response.cookies  # sign-up opens no session
 
 
 def test_a_new_user_logs_in_and_reads_their_own_profile(platform, client):
@@ -49,15 +50,21 @@ def test_a_new_user_logs_in_and_reads_their_own_profile(platform, client):
     assert "bio" not in body  # optional fields are left out, not null
 
 
+def session_cookie(response):
+    """The `Set-Cookie` header of the session, among those the answer carries."""
+    return next(header for header in response.raw.headers.getlist("Set-Cookie")
+                if header.startswith("session_id="))
+
+
 def test_the_session_cookie_is_httponly_lax_and_persistent_only_when_remembered(platform):
     user = sign_up(platform)
-    plain = log_in(platform, requests.Session(), user).headers["Set-Cookie"]
+    plain = session_cookie(log_in(platform, requests.Session(), user))
     assert "HttpOnly" in plain
     assert "SameSite=Lax" in plain
     assert "Max-Age" not in plain
     assert "Secure" not in plain  # PUBLIC_URL is plain http here
-    remembered = log_in(platform, requests.Session(), user, remember_me=True)
-    assert "Max-Age=2592000" in remembered.headers["Set-Cookie"]
+    remembered = session_cookie(log_in(platform, requests.Session(), user, remember_me=True))
+    assert "Max-Age=2592000" in remembered
 
 
 def test_logout_ends_the_session_and_clears_the_cookie(platform, client):
@@ -66,7 +73,7 @@ def test_logout_ends_the_session_and_clears_the_cookie(platform, client):
     token = client.cookies["session_id"]
     logout = client.post(f"{platform.url}/v0/auth/logout")
     assert logout.status_code == 204
-    assert "session_id=;" in logout.headers["Set-Cookie"]
+    assert session_cookie(logout).startswith("session_id=;")
     again = requests.get(f"{platform.url}/v0/user/me", cookies={"session_id": token})
     assert again.status_code == 401
     assert again.json()["code"] == "user:unauthorized"
@@ -212,3 +219,16 @@ def test_unknown_paths_answer_in_their_familys_envelope(platform):
     assert v0.json()["code"] == "system:not_found"
     registry = requests.get(f"{platform.url}/api/get/uuid/")
     assert registry.json()["type"] == "error"
+
+
+def test_every_v0_answer_gives_a_new_visitor_an_anonymous_id_once(platform):
+    first = requests.get(f"{platform.url}/v0/users/handle/someone/available")
+    cookie = first.cookies.get("anonymous_user_id")
+    assert cookie is not None
+    assert uuid.UUID(cookie).version == 7
+    header = first.headers["Set-Cookie"]
+    assert "Max-Age=31536000" in header
+    assert "HttpOnly" in header
+    again = requests.get(f"{platform.url}/v0/users/handle/someone/available",
+                         cookies={"anonymous_user_id": cookie})
+    assert "anonymous_user_id" not in again.headers.get("Set-Cookie", "")

@@ -25,7 +25,8 @@ from tessera_shared.config import Settings
 from tessera_shared.db import database_url, engine_options
 from tessera_shared.errors import DomainError, from_http_status, internal_error
 from tessera_shared.events import EventConsumer, Handler, OutboxRelay
-from tessera_shared.families import error_response_body
+from tessera_shared.families import Family, error_response_body, family_for_path
+from tessera_shared.ids import uuid7
 from tessera_shared.internal import InternalClient
 from tessera_shared.platform import Platform
 from tessera_shared.redis import connect
@@ -36,6 +37,7 @@ from tessera_shared.validation import Schema, classify
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("tessera.access")
 
+ANONYMOUS_COOKIE = "anonymous_user_id"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_BODY = 1 << 20  # services take at most 1 MiB unless a route says otherwise
 
@@ -162,6 +164,17 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
             g.caller = internal.verify(settings.internal_secret, app.extensions["tessera"].redis,
                                        request.method, request.full_path.rstrip("?"),
                                        request.headers, request.get_data())
+
+    @app.after_request
+    def _mark_anonymous_visitor(response: Response) -> Response:
+        # The v0 original gives every client a long-lived random id before any sign-in; OAuth
+        # state and pending sign-ups are bound to it.
+        if (family_for_path(request.path) is Family.V0
+                and ANONYMOUS_COOKIE not in request.cookies):
+            response.set_cookie(ANONYMOUS_COOKIE, str(uuid7()), max_age=365 * 24 * 3600,
+                                path="/", httponly=True, samesite="Lax",
+                                secure=settings.secure_cookies)
+        return response
 
     @app.after_request
     def _finish_request(response: Response) -> Response:
