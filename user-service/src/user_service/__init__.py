@@ -6,9 +6,9 @@ from flask import Flask
 
 from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.config import Settings
-from user_service import events, internal
+from user_service import events, internal, media
 from user_service.models import db
-from user_service.v0 import users
+from user_service.v0 import profile_images, users
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -16,5 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app, api = create_service_app(__name__, settings, db, title="Tessera user service")
     add_consumer(app, db, group="user-service", handlers=events.HANDLERS)
     api.register_blueprint(users.blp)
+    api.register_blueprint(profile_images.blp)
     app.register_blueprint(internal.blueprint)
+    app.register_blueprint(media.blueprint)
     return app

@@ -71,6 +71,18 @@ def update(session: orm.Session, user_id: str, *, display_name: str | None,
     return profile
 
 
+def set_image(session: orm.Session, user_id: str, column: str, key: str | None) -> Profile:
+    """Point the profile's image slot (`profile_image`, `banner_image`) at a stored image, or
+    clear it; clearing an empty slot is a 404, as in the original API."""
+    profile = by_id(session, user_id)
+    if key is None and getattr(profile, column) is None:
+        raise DomainError("system:not_found", 404,
+                          f"No {column.replace('_', ' ')} to delete.")
+    setattr(profile, column, key)
+    emit(session, "user.profile_updated", {"user_id": user_id, "changed": [column]})
+    return profile
+
+
 def delete(session: orm.Session, user_id: str) -> bool:
     """Remove a profile (saga compensation, account deletion); True if there was one."""
     profile = session.get(Profile, user_id)

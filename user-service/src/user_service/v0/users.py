@@ -12,7 +12,7 @@ from tessera_shared.context import request_id, require_session
 from tessera_shared.errors import service_unavailable
 from tessera_shared.platform import platform
 from tessera_shared.validation import OmitNone, Schema, Text, Timestamp, not_blank
-from user_service import profiles
+from user_service import images, profiles
 from user_service.models import Profile, db
 
 blp = Blueprint("v0-users", __name__, url_prefix="/v0", description="Profiles")
@@ -81,13 +81,18 @@ class ProfileChanges(Schema):
     bio = Text(allow_none=True, validate=[validate.Length(max=500), not_blank])
 
 
-def with_email(profile: Profile) -> dict[str, Any]:
-    """The profile as `UserResponse` shows it: the email comes from auth-service."""
+def with_email(profile: Profile, *, image_urls: bool) -> dict[str, Any]:
+    """The profile as `UserResponse` shows it: the email comes from auth-service. Like the
+    original, `GET /user/me` shows images as full URLs and the PATCH answer as storage keys."""
     account = platform().internal.call("auth", "GET", f"/internal/accounts/{profile.id}",
                                        request_id=request_id())
     if not account.ok:
         raise service_unavailable("The account service could not give this user's email.")
     public = {name: getattr(profile, name) for name in PublicUserProfile().fields}
+    if image_urls:
+        base = platform().settings.public_url
+        for slot in ("profile_image", "banner_image"):
+            public[slot] = images.public_url(base, public[slot])
     return {**public, "email": account.data["email"]}
 
 
@@ -98,7 +103,7 @@ class Me(MethodView):
     def get(self) -> dict[str, Any]:
         """Get the signed-in user's profile, with their email."""
         session = require_session()
-        return with_email(profiles.by_id(db.session, session.user_id))
+        return with_email(profiles.by_id(db.session, session.user_id), image_urls=True)
 
     @blp.arguments(ProfileChanges)
     @blp.response(200, UserResponse)
@@ -110,4 +115,4 @@ class Me(MethodView):
                                   display_name=changes.get("display_name"),
                                   bio=changes.get("bio"))
         db.session.commit()
-        return with_email(profile)
+        return with_email(profile, image_urls=False)

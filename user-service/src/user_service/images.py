@@ -1,0 +1,106 @@
+"""Profile and banner images: what is accepted, how it is stored, where it is served.
+
+An upload's type is read from its first bytes, never from its name or Content-Type. It must
+decode completely (truncated files are refused), the decoder must agree with the magic bytes
+(lying files are refused) and it must not unpack into an absurd number of pixels
+(decompression bombs are refused before decoding). GIFs are kept as they are; everything else
+is scaled to fit 2000 x 2000 and re-encoded as lossless WebP, which also drops any metadata.
+Files are stored under their content hash, so one image is stored once and its URL never
+changes meaning: it can be cached for a year.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from tessera_shared.errors import DomainError, bad_request
+
+MiB = 1 << 20
+MAX_SIDE = 2000
+MAX_PIXELS = 50_000_000  # far above any photo, far below what would exhaust memory
+FOLDER = "user-images"
+
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where on a profile an image goes, and how large an upload may be."""
+
+    column: str
+    max_bytes: int
+    label: str
+
+
+PROFILE = Slot("profile_image", 4 * MiB, "profile image")
+BANNER = Slot("banner_image", 8 * MiB, "banner image")
+
+
+def sniff(data: bytes) -> str | None:
+    """The image format the bytes say they are, if one we take."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((name for magic, name in _MAGIC if data.startswith(magic)), None)
+
+
+def process(data: bytes, slot: Slot) -> tuple[bytes, str]:
+    """Validate an upload and turn it into what is stored; returns (bytes, extension)."""
+    if not data:
+        raise bad_request("Empty file")
+    if len(data) > slot.max_bytes:
+        raise DomainError("file:read_error", 400,
+                          f"The {slot.label} may be at most {slot.max_bytes // MiB} MiB.")
+    claimed = sniff(data)
+    if claimed is None:
+        raise bad_request("Unsupported image type: send JPEG, PNG, GIF or WebP.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format != claimed:
+                raise bad_request(f"The file starts like {claimed} but is {image.format}.")
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise bad_request(f"The image is {width} x {height} pixels; that is too many.")
+            image.load()  # decodes everything: a truncated file fails here
+    except DomainError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise bad_request(f"The image could not be read ({type(error).__name__}).") from None
+    if claimed == "GIF":
+        return data, "gif"
+    if image.mode not in {"RGB", "RGBA"}:
+        image = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode
+                              else "RGB")
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "WEBP", lossless=True)
+    return out.getvalue(), "webp"
+
+
+def store(media_dir: Path, data: bytes, extension: str) -> str:
+    """Save under the content's hash; returns the storage key (`user-images/<hash>.<ext>`)."""
+    key = f"{FOLDER}/{hashlib.sha256(data).hexdigest()}.{extension}"
+    path = media_dir / key
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.rename(path)  # readers never see half a file
+    return key
+
+
+def public_url(public_base: str, key: str | None) -> str | None:
+    return None if key is None else f"{public_base}/media/{key}"

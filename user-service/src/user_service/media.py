@@ -1,0 +1,18 @@
+"""Stored images, served under `{PUBLIC_URL}/media/...` through the gateway. Keys are content
+hashes, so an answer never changes: browsers and proxies may keep it for a year."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, send_from_directory
+
+from tessera_shared.platform import platform
+
+blueprint = Blueprint("media", __name__, url_prefix="/media")
+YEAR = 365 * 24 * 3600
+
+
+@blueprint.get("/<path:key>")
+def image(key: str) -> Response:
+    response = send_from_directory(platform().settings.var_dir / "media", key, max_age=YEAR)
+    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response

@@ -1,0 +1,86 @@
+"""v0 profile and banner images: upload (multipart field `file`) and removal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest.fields import Upload
+from marshmallow import fields
+from werkzeug.datastructures import FileStorage
+
+from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
+from tessera_shared.context import require_session
+from tessera_shared.platform import platform
+from tessera_shared.validation import Schema
+from user_service import images, profiles
+from user_service.models import db
+
+blp = Blueprint("v0-images", __name__, url_prefix="/v0/user/me", description="Profile images")
+
+SLOTS = {"profile-image": images.PROFILE, "banner-image": images.BANNER}
+FORM_SLACK = 64 * 1024
+
+
+class ImageForm(Schema):
+    file = Upload(required=True)
+
+
+class ImageUrl(Schema):
+    image_url = fields.String(required=True)
+
+
+@blp.before_request
+def _allow_the_slots_size() -> None:
+    slot = SLOTS.get(request.path.rsplit("/", 1)[-1])
+    if slot is not None:
+        request.max_content_length = slot.max_bytes + FORM_SLACK
+
+
+def upload(slot: images.Slot, file: FileStorage) -> dict[str, str]:
+    session = require_session()
+    data, extension = images.process(file.read(slot.max_bytes + 1), slot)
+    key = images.store(platform().settings.var_dir / "media", data, extension)
+    profiles.set_image(db.session, session.user_id, slot.column, key)
+    db.session.commit()
+    return {"image_url": images.public_url(platform().settings.public_url, key)}
+
+
+def remove(slot: images.Slot) -> Any:
+    session = require_session()
+    profiles.set_image(db.session, session.user_id, slot.column, None)
+    db.session.commit()
+    return no_content()
+
+
+@blp.route("/profile-image")
+class ProfileImage(MethodView):
+    @blp.arguments(ImageForm, location="files", as_kwargs=True)
+    @blp.response(201, ImageUrl)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    def post(self, file: FileStorage) -> dict[str, str]:
+        """Upload a profile image: JPEG, PNG, GIF or WebP up to 4 MiB."""
+        return upload(images.PROFILE, file)
+
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorEnvelope, description="system:not_found")
+    def delete(self) -> Any:
+        """Remove the profile image."""
+        return remove(images.PROFILE)
+
+
+@blp.route("/banner-image")
+class BannerImage(MethodView):
+    @blp.arguments(ImageForm, location="files", as_kwargs=True)
+    @blp.response(201, ImageUrl)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    def post(self, file: FileStorage) -> dict[str, str]:
+        """Upload a banner image: JPEG, PNG, GIF or WebP up to 8 MiB."""
+        return upload(images.BANNER, file)
+
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorEnvelope, description="system:not_found")
+    def delete(self) -> Any:
+        """Remove the banner image."""
+        return remove(images.BANNER)
