@@ -8,7 +8,7 @@ from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.config import Settings
 from user_service import events, internal, media
 from user_service.models import db
-from user_service.v0 import profile_images, users
+from user_service.v0 import profile_images, user_search, users
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     add_consumer(app, db, group="user-service", handlers=events.HANDLERS)
     api.register_blueprint(users.blp)
     api.register_blueprint(profile_images.blp)
+    api.register_blueprint(user_search.blp)
     app.register_blueprint(internal.blueprint)
     app.register_blueprint(media.blueprint)
     return app

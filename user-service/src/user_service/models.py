@@ -11,6 +11,8 @@ from tessera_shared.clock import utcnow
 from tessera_shared.db import make_db
 
 db = make_db()
+# Made by migrations for the database at hand, not declared here (see user_service.search).
+UNMANAGED_SCHEMA = ("profiles_fts", "ix_profiles_search")
 
 
 def handle_key(handle: str) -> str:

@@ -1,0 +1,91 @@
+"""Search on the database under test (SQLite's FTS5, or PostgreSQL's GIN index)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from tessera_shared.config import Settings
+from tessera_shared.db import database_url
+from tessera_shared.migrations import upgrade
+from user_service import profiles, search
+
+PEOPLE = [
+    ("annabel", "Annabel Leeds", "Painter of quiet harbours"),
+    ("lee_ann", "Lee Ann", None),
+    ("bob", "Bob Annex", "likes annotated maps"),
+    ("zoë", "Zoë Ångström", "física y química"),
+    ("carol", "Carol", "nothing in common"),
+]
+
+
+@pytest.fixture
+def session(service_env):
+    settings = Settings.from_env("user", service_env)
+    upgrade(settings)
+    engine = sa.create_engine(database_url(settings))
+    with orm.Session(engine) as session:
+        for handle, name, bio in PEOPLE:
+            profile = profiles.create(session, user_id=str(uuid.uuid4()), handle=handle,
+                                      display_name=name, is_verified=False)
+            profile.bio = bio
+        session.commit()
+        yield session
+    engine.dispose()
+
+
+def handles(page):
+    return [profile.handle for profile in page.profiles]
+
+
+def test_words_match_the_beginnings_of_words_and_handles_rank_first(session):
+    found = search.search(session, "ann", page=1, page_size=20)
+    assert found.total == 3
+    assert set(handles(found)) == {"annabel", "lee_ann", "bob"}
+    assert handles(found)[-1] == "bob"  # only his name and bio match: he ranks last
+
+
+def test_every_word_must_match(session):
+    found = search.search(session, "lee ann", page=1, page_size=20)
+    assert set(handles(found)) == {"lee_ann", "annabel"}  # "Leeds" begins with "lee"
+    assert search.search(session, "ann carol", page=1, page_size=20).total == 0
+
+
+def test_changes_to_a_profile_are_searchable_at_once(session):
+    profile = profiles.by_handle(session, "carol")
+    profile.bio = "collects seashells"
+    session.commit()
+    assert handles(search.search(session, "seash", page=1, page_size=20)) == ["carol"]
+    profiles.delete(session, profile.id)
+    session.commit()
+    assert search.search(session, "seash", page=1, page_size=20).total == 0
+
+
+def test_unicode_words_are_found(session):
+    assert handles(search.search(session, "ångs", page=1, page_size=20)) == ["zoë"]
+
+
+@pytest.mark.parametrize("query", ['"', "ann*", "OR", "a AND b", "NEAR(x y)", "!!!", "'--"])
+def test_search_syntax_in_a_query_is_just_text(session, query):
+    search.search(session, query, page=1, page_size=20)  # never a syntax error
+
+
+def test_pages_split_the_results_and_no_query_lists_everyone(session):
+    everyone = search.search(session, None, page=1, page_size=2)
+    assert everyone.total == len(PEOPLE)
+    second = search.search(session, None, page=2, page_size=2)
+    assert not set(handles(everyone)) & set(handles(second))
+
+
+def test_on_postgresql_a_search_is_answered_from_the_index(session):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the GIN index exists on PostgreSQL; SQLite searches its FTS5 table")
+    session.execute(sa.text("SET enable_seqscan = off"))  # a 5-row table would be scanned
+    matches = sa.text(f"({search.DOCUMENT}) @@ to_tsquery('simple', 'ann:*')")
+    plan = "\n".join(session.scalars(sa.text(
+        f"EXPLAIN SELECT id FROM profiles WHERE {matches.text}")))
+    assert search.INDEX_NAME in plan
+    assert "Seq Scan" not in plan

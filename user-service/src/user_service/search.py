@@ -1,0 +1,81 @@
+"""Searching profiles by handle, display name and bio: word prefixes, best matches first.
+
+Each word of the query must begin a word of the profile ("ann lee" finds "Annabel Leeds").
+Handles weigh most, then display names, then bios. The database's own full-text index does
+the work, so a search never scans the table:
+
+* PostgreSQL: a GIN index over the weighted `tsvector` expression `DOCUMENT` (migration
+  0002); queries are prefix `tsquery`s ranked by `ts_rank_cd`.
+* SQLite: an FTS5 table `profiles_fts` kept in step by triggers; ranked by `bm25`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from user_service.models import Profile
+
+# Used verbatim by the index (migration 0002) and by every query, so the planner can match them.
+DOCUMENT = ("setweight(to_tsvector('simple', handle), 'A') || "
+            "setweight(to_tsvector('simple', display_name), 'B') || "
+            "setweight(to_tsvector('simple', coalesce(bio, '')), 'C')")
+INDEX_NAME = "ix_profiles_search"
+MAX_TERMS = 8
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Page:
+    profiles: list[Profile]
+    total: int
+
+
+def terms(query: str) -> list[str]:
+    """The query's words, lower-cased; punctuation and operators are not search syntax."""
+    return [word.lower() for word in _WORD.findall(query)][:MAX_TERMS]
+
+
+def search(session: orm.Session, query: str | None, *, page: int, page_size: int) -> Page:
+    offset = (page - 1) * page_size
+    if query is None:
+        total = session.scalar(sa.select(sa.func.count()).select_from(Profile)) or 0
+        found = session.scalars(sa.select(Profile).order_by(Profile.created_at.desc(),
+                                                            Profile.id)
+                                .limit(page_size).offset(offset)).all()
+        return Page(list(found), total)
+    words = terms(query)
+    if not words:
+        return Page([], 0)
+    if session.get_bind().dialect.name == "postgresql":
+        return _postgresql(session, words, page_size, offset)
+    return _sqlite(session, words, page_size, offset)
+
+
+def _postgresql(session: orm.Session, words: list[str], limit: int, offset: int) -> Page:
+    tsquery = " & ".join(f"{word}:*" for word in words)
+    matches = sa.text(f"({DOCUMENT}) @@ to_tsquery('simple', :match)").bindparams(match=tsquery)
+    rank = sa.text(f"ts_rank_cd({DOCUMENT}, to_tsquery('simple', :rank)) DESC").bindparams(
+        rank=tsquery)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Profile).where(matches))
+    found = session.scalars(sa.select(Profile).where(matches).order_by(rank, Profile.id)
+                            .limit(limit).offset(offset)).all()
+    return Page(list(found), total or 0)
+
+
+def _sqlite(session: orm.Session, words: list[str], limit: int, offset: int) -> Page:
+    # Each word quoted (so it is never FTS5 syntax) and made a prefix; words AND together.
+    expression = " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
+    matches = sa.text("rowid IN (SELECT rowid FROM profiles_fts WHERE profiles_fts MATCH :m)"
+                      ).bindparams(m=expression)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Profile).where(matches))
+    ranked = sa.text("SELECT rowid, bm25(profiles_fts, 10.0, 5.0, 1.0) AS score "
+                     "FROM profiles_fts WHERE profiles_fts MATCH :m").bindparams(m=expression)
+    ranking = ranked.columns(sa.column("rowid"), sa.column("score")).subquery()
+    found = session.scalars(
+        sa.select(Profile).join(ranking, ranking.c.rowid == sa.literal_column("profiles.rowid"))
+        .order_by(ranking.c.score, Profile.id).limit(limit).offset(offset)).all()
+    return Page(list(found), total or 0)
