@@ -25,8 +25,16 @@ def run_tests(pytest_args: list[str]) -> int:
 
 
 def bench(bench_args: list[str]) -> int:
-    return subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), *bench_args],
-                          cwd=ROOT, check=False).returncode
+    """`bench` runs bench/run.py; `bench search ...` runs bench/search.py."""
+    name = "run"
+    if bench_args and not bench_args[0].startswith("-"):
+        name, *bench_args = bench_args
+    script = ROOT / "bench" / f"{name}.py"
+    if not script.exists():
+        print(f"There is no benchmark {name!r}; see the files in bench/.")
+        return 2
+    return subprocess.run([sys.executable, str(script), *bench_args], cwd=ROOT,
+                          check=False).returncode
 
 
 def lint(fix: bool) -> int:

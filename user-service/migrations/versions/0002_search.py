@@ -7,7 +7,7 @@ Create Date: 2026-11-22
 
 from alembic import op
 
-from user_service.search import DOCUMENT, INDEX_NAME
+from user_service.search import COLUMN, DOCUMENT, INDEX_NAME
 
 revision = "0002"
 down_revision = "0001"
@@ -36,8 +36,11 @@ SQLITE_TRIGGERS = {
 
 
 def upgrade() -> None:
+    op.create_index(op.f("ix_profiles_created_at"), "profiles", ["created_at"])
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"CREATE INDEX {INDEX_NAME} ON profiles USING gin (({DOCUMENT}))")
+        op.execute(f"ALTER TABLE profiles ADD COLUMN {COLUMN} tsvector "
+                   f"GENERATED ALWAYS AS ({DOCUMENT}) STORED")
+        op.execute(f"CREATE INDEX {INDEX_NAME} ON profiles USING gin ({COLUMN})")
         return
     op.execute("CREATE VIRTUAL TABLE profiles_fts USING fts5(handle, display_name, bio, "
                "content='profiles', content_rowid='rowid')")
@@ -49,7 +52,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP INDEX {INDEX_NAME}")
-        return
-    for name in SQLITE_TRIGGERS:
-        op.execute(f"DROP TRIGGER {name}")
-    op.execute("DROP TABLE profiles_fts")
+        op.execute(f"ALTER TABLE profiles DROP COLUMN {COLUMN}")
+    else:
+        for name in SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER {name}")
+        op.execute("DROP TABLE profiles_fts")
+    op.drop_index(op.f("ix_profiles_created_at"), table_name="profiles")

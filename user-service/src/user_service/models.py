@@ -12,7 +12,7 @@ from tessera_shared.db import make_db
 
 db = make_db()
 # Made by migrations for the database at hand, not declared here (see user_service.search).
-UNMANAGED_SCHEMA = ("profiles_fts", "ix_profiles_search")
+UNMANAGED_SCHEMA = ("profiles_fts", "ix_profiles_search", "search_document")
 
 
 def handle_key(handle: str) -> str:
@@ -31,6 +31,7 @@ class Profile(db.Model):  # type: ignore[name-defined,misc]
     profile_image: Mapped[str | None] = mapped_column(sa.String(128))
     banner_image: Mapped[str | None] = mapped_column(sa.String(128))
     is_verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
+                                                 index=True)  # newest first, when listing
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)
