@@ -24,10 +24,20 @@ def test_the_merged_openapi_document_describes_the_slice(platform):
     spec = requests.get(f"{platform.url}/swagger.json").json()
     assert spec["openapi"].startswith("3.1")
     paths = spec["paths"]
-    assert "post" in paths["/v0/users"]
-    assert "post" in paths["/v0/auth/login"]
-    assert "get" in paths["/v0/users/profile"]
-    assert "get" in paths["/v0/user/me"]
+    served = {
+        "/v0/users": {"post"}, "/v0/auth/login": {"post"}, "/v0/auth/logout": {"post"},
+        "/v0/auth/verify-email": {"post"}, "/v0/auth/resend-verification-email": {"post"},
+        "/v0/auth/forgot-password": {"post"}, "/v0/auth/reset-password": {"post"},
+        "/v0/auth/change-password": {"post"}, "/v0/auth/change-email": {"post"},
+        "/v0/auth/confirm-email-change": {"post"}, "/v0/auth/sessions": {"get"},
+        "/v0/auth/sessions/{session_id}": {"delete"},
+        "/v0/auth/sessions/revoke-others": {"post"}, "/v0/users/profile": {"get"},
+        "/v0/users/profile/id": {"get"}, "/v0/users/handle/{handle}/available": {"get"},
+        "/v0/user/me": {"get", "patch"}, "/v0/user/me/profile-image": {"post", "delete"},
+        "/v0/user/me/banner-image": {"post", "delete"}, "/v0/search/users": {"get"},
+    }
+    for path, methods in served.items():
+        assert methods <= set(paths.get(path, {})), path
     assert not any(path.startswith(("/internal", "/health", "/metrics")) for path in paths)
     summary = paths["/v0/users"]["post"]["summary"]
     assert summary == "Register a user with email, handle, display name and password."

@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from tessera_shared.events import read_stream
 from tests.e2e.conftest import new_user, unique, visitor
 from tests.mailbox import link_in
 
@@ -167,3 +168,28 @@ def test_bad_tokens_get_the_familys_clear_errors(platform, path):
     assert post(platform, path, {}).json()["code"] == "general:bad_request"
     assert post(platform, path, {"token": ""}).json()["code"] == "general:validation_error"
     assert post(platform, path, {"token": "t" * 5000}).status_code == 400
+
+
+def test_each_step_of_the_mailbox_flows_is_published_as_an_event(platform, mailbox):
+    redis = platform.redis()
+    last = redis.xrevrange("tessera:events", count=1)
+    mark = last[0][0].decode() if last else "-"
+    user = sign_up(platform)
+    client, _ = log_in(platform, user)
+    user_id = client.get(f"{platform.url}/v0/user/me").json()["id"]
+    _, token = link_in(mailbox.wait_for(user["email"], VERIFY))
+    post(platform, "verify-email", {"token": token})
+    post(platform, "forgot-password", {"email": user["email"]})
+    _, token = link_in(mailbox.wait_for(user["email"], RESET))
+    post(platform, "reset-password", {"token": token, "new_password": "brand new passphrase"})
+    client, _ = log_in(platform, {**user, "password": "brand new passphrase"})
+    post(platform, "change-password", {"current_password": "brand new passphrase",
+                                       "new_password": "another new passphrase"}, client)
+    wanted = {"user.registered", "auth.logged_in", "user.email_verified",
+              "auth.password_reset_requested", "auth.password_reset", "auth.password_changed"}
+
+    def published() -> set[str]:
+        return {event.type for event in read_stream(redis, after=mark, count=100_000)
+                if event.data.get("user_id") == user_id}
+
+    eventually(lambda: wanted <= published())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from auth_service import internal
+from auth_service import internal, pages
 from auth_service.email_flows import Mailroom
 from auth_service.mail import Delivery, MailSender
 from auth_service.models import db
@@ -27,4 +27,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(sessions.blp)
     api.register_blueprint(mailbox.blp)
     app.register_blueprint(internal.blueprint)
+    app.register_blueprint(pages.blueprint)
     return app

@@ -7,7 +7,7 @@ the work, so a search never scans the table:
 * PostgreSQL: a stored generated column `search_document` holding the weighted `tsvector`
   (`DOCUMENT`), with a GIN index (migration 0002); queries are prefix `tsquery`s ranked by
   `ts_rank_cd`. Storing the vector matters: ranking reads it for every match instead of
-  recomputing it (3-10x faster for broad queries at 1M users).
+  recomputing it (bench/RESULTS.md has the figures).
 * SQLite: an FTS5 table `profiles_fts` kept in step by triggers; ranked by `bm25`.
 """
 
