@@ -89,3 +89,12 @@ def test_on_postgresql_a_search_is_answered_from_the_index(session):
     )))
     assert search.INDEX_NAME in plan
     assert "Seq Scan" not in plan
+
+
+def test_totals_and_pages_stop_at_the_originals_1000_hits(session, monkeypatch):
+    monkeypatch.setattr(search, "MAX_TOTAL_HITS", 3)
+    first = search.search(session, None, page=1, page_size=2)
+    assert first.total == 3
+    assert len(search.search(session, None, page=2, page_size=2).profiles) == 1
+    assert search.search(session, None, page=3, page_size=2).profiles == []
+    assert search.search(session, "ann", page=1, page_size=20).total == 3

@@ -25,6 +25,9 @@ from user_service.models import Profile
 DOCUMENT = ("setweight(to_tsvector('simple', handle), 'A') || "
             "setweight(to_tsvector('simple', display_name), 'B') || "
             "setweight(to_tsvector('simple', coalesce(bio, '')), 'C')")
+# Like the original's Meilisearch (`maxTotalHits`, 1000 by default): totals count up to here
+# and pages reach no further, so a broad query never counts a million rows.
+MAX_TOTAL_HITS = 1000
 COLUMN = "search_document"
 INDEX_NAME = "ix_profiles_search"
 MAX_TERMS = 8
@@ -42,20 +45,28 @@ def terms(query: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(query)][:MAX_TERMS]
 
 
+def _capped_count(session: orm.Session, where: sa.ColumnElement[bool] | None) -> int:
+    candidates = sa.select(Profile.id)
+    if where is not None:
+        candidates = candidates.where(where)
+    return session.scalar(sa.select(sa.func.count()).select_from(
+        candidates.limit(MAX_TOTAL_HITS).subquery())) or 0
+
+
 def search(session: orm.Session, query: str | None, *, page: int, page_size: int) -> Page:
     offset = (page - 1) * page_size
+    limit = max(0, min(page_size, MAX_TOTAL_HITS - offset))
     if query is None:
-        total = session.scalar(sa.select(sa.func.count()).select_from(Profile)) or 0
         found = session.scalars(sa.select(Profile).order_by(Profile.created_at.desc(),
                                                             Profile.id)
-                                .limit(page_size).offset(offset)).all()
-        return Page(list(found), total)
+                                .limit(limit).offset(offset)).all() if limit else []
+        return Page(list(found), _capped_count(session, None))
     words = terms(query)
     if not words:
         return Page([], 0)
     if session.get_bind().dialect.name == "postgresql":
-        return _postgresql(session, words, page_size, offset)
-    return _sqlite(session, words, page_size, offset)
+        return _postgresql(session, words, limit, offset)
+    return _sqlite(session, words, limit, offset)
 
 
 def _postgresql(session: orm.Session, words: list[str], limit: int, offset: int) -> Page:
@@ -64,10 +75,9 @@ def _postgresql(session: orm.Session, words: list[str], limit: int, offset: int)
         match=tsquery)
     rank = sa.text("ts_rank_cd(search_document, to_tsquery('simple', :rank)) DESC").bindparams(
         rank=tsquery)
-    total = session.scalar(sa.select(sa.func.count()).select_from(Profile).where(matches))
     found = session.scalars(sa.select(Profile).where(matches).order_by(rank, Profile.id)
-                            .limit(limit).offset(offset)).all()
-    return Page(list(found), total or 0)
+                            .limit(limit).offset(offset)).all() if limit else []
+    return Page(list(found), _capped_count(session, matches))
 
 
 def _sqlite(session: orm.Session, words: list[str], limit: int, offset: int) -> Page:
@@ -75,11 +85,10 @@ def _sqlite(session: orm.Session, words: list[str], limit: int, offset: int) -> 
     expression = " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
     matches = sa.text("rowid IN (SELECT rowid FROM profiles_fts WHERE profiles_fts MATCH :m)"
                       ).bindparams(m=expression)
-    total = session.scalar(sa.select(sa.func.count()).select_from(Profile).where(matches))
     ranked = sa.text("SELECT rowid, bm25(profiles_fts, 10.0, 5.0, 1.0) AS score "
                      "FROM profiles_fts WHERE profiles_fts MATCH :m").bindparams(m=expression)
     ranking = ranked.columns(sa.column("rowid"), sa.column("score")).subquery()
     found = session.scalars(
         sa.select(Profile).join(ranking, ranking.c.rowid == sa.literal_column("profiles.rowid"))
-        .order_by(ranking.c.score, Profile.id).limit(limit).offset(offset)).all()
-    return Page(list(found), total or 0)
+        .order_by(ranking.c.score, Profile.id).limit(limit).offset(offset)).all() if limit else []
+    return Page(list(found), _capped_count(session, matches))
