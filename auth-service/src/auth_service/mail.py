@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from auth_service.models import QueuedMail
+from tessera_shared.background import BackgroundWorker
 from tessera_shared.clock import utcnow
 from tessera_shared.config import Settings
 from tessera_shared.ids import uuid7
@@ -80,15 +81,16 @@ class Delivery:
             client.send_message(message)
 
 
-class MailSender:
+class MailSender(BackgroundWorker):
+    thread_name = "mail-sender"
+
     def __init__(self, engine: sa.Engine, delivery: Delivery, *, poll_seconds: float = 5.0,
                  first_retry: timedelta = timedelta(seconds=5)) -> None:
+        super().__init__()
         self.engine = engine
         self.delivery = delivery
         self.poll_seconds = poll_seconds
         self.first_retry = first_retry
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def send_due(self) -> int:
         """Try every mail that is due; returns how many were delivered."""
@@ -115,7 +117,7 @@ class MailSender:
         return delivered
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             try:
                 self.send_due()
             except sa.exc.SQLAlchemyError as error:
@@ -123,15 +125,8 @@ class MailSender:
             _wakeup.wait(self.poll_seconds)
             _wakeup.clear()
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="mail-sender", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
+    def wake(self) -> None:
         _wakeup.set()
-        if self._thread:
-            self._thread.join(timeout=15)
 
 
 def link(settings: Settings, path: str, token: str) -> str:

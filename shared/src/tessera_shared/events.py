@@ -27,6 +27,7 @@ import redis as redis_py
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from tessera_shared.background import BackgroundWorker
 from tessera_shared.db import NAMING_CONVENTION
 from tessera_shared.ids import uuid7
 
@@ -91,18 +92,19 @@ def _wake_relay(session: orm.Session) -> None:
         _relay_wakeup.set()
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundWorker):
     """Publishes committed outbox rows to the stream, oldest first."""
+
+    thread_name = "outbox-relay"
 
     def __init__(self, engine: sa.Engine, redis: redis_py.Redis, source: str,
                  *, batch: int = 200, poll_seconds: float = 1.0) -> None:
+        super().__init__()
         self.engine = engine
         self.redis = redis
         self.source = source
         self.batch = batch
         self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def publish_pending(self) -> int:
         """One pass: publish up to `batch` events; returns how many went out."""
@@ -127,7 +129,7 @@ class OutboxRelay:
 
     def run(self) -> None:
         backoff = self.poll_seconds
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             try:
                 while self.publish_pending() == self.batch:
                     pass
@@ -138,15 +140,8 @@ class OutboxRelay:
             _relay_wakeup.wait(backoff)
             _relay_wakeup.clear()
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
+    def wake(self) -> None:
         _relay_wakeup.set()
-        if self._thread:
-            self._thread.join(timeout=5)
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -157,12 +152,15 @@ def _as_utc(moment: datetime) -> datetime:
 Handler = Callable[[orm.Session, Event], None]
 
 
-class EventConsumer:
+class EventConsumer(BackgroundWorker):
     """Applies the stream's events in a consumer group, each exactly once."""
+
+    thread_name = "event-consumer"
 
     def __init__(self, engine: sa.Engine, redis: redis_py.Redis, group: str, consumer: str,
                  handlers: Mapping[str, Handler], *, block_ms: int = 2000,
                  claim_idle_ms: int = 30_000) -> None:
+        super().__init__()
         self.engine = engine
         self.redis = redis
         self.group = group
@@ -170,8 +168,6 @@ class EventConsumer:
         self.handlers = dict(handlers)
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def ensure_group(self) -> None:
         """Create the group (reading from the stream's start) unless it exists."""
@@ -226,25 +222,15 @@ class EventConsumer:
         return len(entries)
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             try:
                 self.ensure_group()
-                while not self._stop.is_set():
+                while not self.stopping.is_set():
                     self.run_once()
             except (redis_py.RedisError, sa.exc.SQLAlchemyError) as error:
                 log.warning("event consumer: will retry",
                             extra={"group": self.group, "error": str(error)})
-                self._stop.wait(1.0)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name=f"consumer-{self.group}",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=self.block_ms / 1000 + 5)
+                self.stopping.wait(1.0)
 
 
 def read_stream(redis: redis_py.Redis, after: str = "-", count: int = 1000) -> list[Event]:

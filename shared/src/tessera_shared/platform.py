@@ -4,20 +4,15 @@ background workers (outbox relay, event consumers) that gunicorn starts in each 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import redis as redis_py
 from flask import current_app
 
+from tessera_shared.background import BackgroundWorker
 from tessera_shared.config import Settings
 from tessera_shared.internal import InternalClient
 from tessera_shared.sessions import SessionStore
 from tessera_shared.throttle import Throttle
-
-
-class Background(Protocol):
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
 
 
 @dataclass
@@ -27,7 +22,7 @@ class Platform:
     sessions: SessionStore
     internal: InternalClient
     throttle: Throttle
-    background: list[Background] = field(default_factory=list)
+    background: list[BackgroundWorker] = field(default_factory=list)
 
     def start_background(self) -> None:
         for worker in self.background:
