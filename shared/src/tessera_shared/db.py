@@ -4,10 +4,12 @@ a PostgreSQL server, each service uses its own database on it (`<name>_<service>
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import orm
 from sqlalchemy.engine import Engine, make_url
 
 from tessera_shared.config import ConfigError, Settings
@@ -83,3 +85,19 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def after_commit(session: orm.Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed (never if it rolls back)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+@sa.event.listens_for(orm.Session, "after_commit")
+def _run_after_commit(session: orm.Session) -> None:
+    for callback in session.info.pop("after_commit", []):
+        callback()
+
+
+@sa.event.listens_for(orm.Session, "after_rollback")
+def _forget_after_commit(session: orm.Session) -> None:
+    session.info.pop("after_commit", None)

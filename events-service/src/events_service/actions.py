@@ -1,0 +1,166 @@
+"""The action log: entries made from events, who may see what, and pages of it.
+
+Privacy: anyone may read public entries, without the address they came from and with only
+the harmless part of their metadata; every entry is shown in full to its actor.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from events_service.catalog import CATALOG
+from events_service.models import ActionLog
+from tessera_shared.clock import rfc3339
+from tessera_shared.db import after_commit
+from tessera_shared.events import Event
+from tessera_shared.ids import uuid7
+
+PUBLIC_METADATA = frozenset({"handle", "display_name", "changed", "via"})
+
+
+class ResourceType(enum.Enum):
+    USER = "User"
+    POST = "Post"
+
+
+class Direction(enum.Enum):
+    OLDER = "Older"
+    NEWER = "Newer"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is reading: a signed-in user, or nobody (`user_id` None)."""
+
+    user_id: str | None
+
+    def sees_everything_of(self, entry: dict[str, Any]) -> bool:
+        return self.user_id is not None and entry["actor_id"] == self.user_id
+
+
+@dataclass(frozen=True)
+class Filters:
+    user_id: str | None = None
+    resource_id: str | None = None
+    resource_type: ResourceType | None = None
+
+
+def as_record(log: ActionLog) -> dict[str, Any]:
+    """Everything stored about an entry (for the live stream; never shown as it is)."""
+    return {"id": log.id, "action": log.action, "actor_id": log.actor_id,
+            "actor_ip": log.actor_ip, "resource_type": log.resource_type,
+            "resource_id": log.resource_id, "summary": log.summary,
+            "metadata": json.loads(log.details) if log.details else None,
+            "public": log.public, "created_at": rfc3339(log.created_at)}
+
+
+def _inet(address: str | None) -> str | None:
+    """The original shows addresses as PostgreSQL `inet`: `1.2.3.4/32`."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return f"{ip}/{ip.max_prefixlen}"
+
+
+def shown(record: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    """The `ActionLogResponse` this viewer gets for an entry."""
+    full = viewer.sees_everything_of(record)
+    metadata = record["metadata"]
+    if metadata is not None and not full:
+        metadata = {k: v for k, v in metadata.items() if k in PUBLIC_METADATA} or None
+    return {"id": record["id"], "action": record["action"], "actor_id": record["actor_id"],
+            "actor_ip": _inet(record["actor_ip"]) if full else None,
+            "resource_type": record["resource_type"], "resource_id": record["resource_id"],
+            "summary": record["summary"], "metadata": metadata,
+            "created_at": record["created_at"]}
+
+
+def visible(record: dict[str, Any], viewer: Viewer, filters: Filters) -> bool:
+    """Whether a live entry goes to a stream with this viewer and these filters."""
+    return ((record["public"] or viewer.sees_everything_of(record))
+            and (filters.user_id is None or record["actor_id"] == filters.user_id)
+            and (filters.resource_id is None or record["resource_id"] == filters.resource_id)
+            and (filters.resource_type is None
+                 or record["resource_type"] == filters.resource_type.value))
+
+
+def record_event(session: orm.Session, event: Event,
+                 publish: Callable[[dict[str, Any]], None]) -> None:
+    """Store the entry an event makes (if any) and, once stored, announce it."""
+    entry = CATALOG.get(event.type)
+    if entry is None:
+        return
+    data = dict(event.data)
+    actor, address = data.pop("user_id", None), data.pop("ip", None) or None
+    log = ActionLog(id=str(uuid7()), event_id=event.id, action=entry.action, actor_id=actor,
+                    actor_ip=address, resource_type=ResourceType.USER.value,
+                    resource_id=actor, summary=entry.summary,
+                    details=json.dumps(data) if data else None, public=entry.public,
+                    created_at=event.occurred_at)
+    session.add(log)
+    session.flush()
+    record = as_record(log)
+    after_commit(session, lambda: publish(record))
+
+
+def _where(viewer: Viewer, filters: Filters) -> list[sa.ColumnElement[bool]]:
+    readable = ActionLog.public.is_(True)
+    if viewer.user_id is not None:
+        readable = sa.or_(readable, ActionLog.actor_id == viewer.user_id)
+    conditions = [readable]
+    if filters.user_id is not None:
+        conditions.append(ActionLog.actor_id == filters.user_id)
+    if filters.resource_id is not None:
+        conditions.append(ActionLog.resource_id == filters.resource_id)
+    if filters.resource_type is not None:
+        conditions.append(ActionLog.resource_type == filters.resource_type.value)
+    return conditions
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[ActionLog]
+    has_newer: bool
+    has_older: bool
+
+
+def page(session: orm.Session, viewer: Viewer, filters: Filters, *, limit: int,
+         cursor: str | None, direction: Direction) -> Page:
+    """Newest first; `cursor` pages away from an entry, towards older or newer ones."""
+    where = _where(viewer, filters)
+    query = sa.select(ActionLog).where(*where)
+    if cursor is not None and direction is Direction.NEWER:
+        entries = list(reversed(session.scalars(query.where(ActionLog.id > cursor)
+                                                .order_by(ActionLog.id).limit(limit)).all()))
+    else:
+        if cursor is not None:
+            query = query.where(ActionLog.id < cursor)
+        entries = list(session.scalars(query.order_by(ActionLog.id.desc()).limit(limit)).all())
+
+    def beyond(condition: sa.ColumnElement[bool]) -> bool:
+        return bool(session.scalar(sa.select(sa.exists().where(*where, condition))))
+
+    newest = entries[0].id if entries else cursor
+    oldest = entries[-1].id if entries else cursor
+    return Page(entries,
+                has_newer=newest is not None and beyond(ActionLog.id > newest),
+                has_older=oldest is not None and beyond(ActionLog.id < oldest))
+
+
+def replay(session: orm.Session, viewer: Viewer, filters: Filters, after: str,
+           batch: int = 500) -> list[ActionLog]:
+    """Entries after `after`, oldest first: what a reconnecting stream missed."""
+    return list(session.scalars(sa.select(ActionLog).where(*_where(viewer, filters),
+                                                            ActionLog.id > after)
+                                .order_by(ActionLog.id).limit(batch)).all())

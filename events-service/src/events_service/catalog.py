@@ -1,0 +1,38 @@
+"""Which events become action-log entries, under which action name, and who may see them.
+
+Action names follow the original (`user:create`, `user:edit`, `auth:login`, `auth:logout`)
+and extend it for everything else the platform does. Public entries are for everyone (without
+the address); the others concern authentication and security and are shown only to their
+actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    action: str
+    summary: str
+    public: bool = False
+
+
+CATALOG: dict[str, Entry] = {
+    "user.registered": Entry("user:create", "Account created", public=True),
+    "user.profile_updated": Entry("user:edit", "Profile edited", public=True),
+    "user.email_verified": Entry("user:verify_email", "Email address verified"),
+    "user.email_changed": Entry("user:change_email", "Email address changed"),
+    "auth.logged_in": Entry("auth:login", "Signed in"),
+    "auth.logged_out": Entry("auth:logout", "Signed out"),
+    "auth.login_failed": Entry("auth:login_failed", "Failed sign-in"),
+    "auth.verification_sent": Entry("auth:verification_sent", "Verification mail sent"),
+    "auth.password_reset_requested": Entry("auth:password_reset_request",
+                                           "Password reset requested"),
+    "auth.password_reset": Entry("auth:password_reset", "Password reset"),
+    "auth.password_changed": Entry("auth:password_change", "Password changed"),
+    "auth.email_change_requested": Entry("auth:email_change_request",
+                                         "Email change requested"),
+    "auth.session_revoked": Entry("auth:session_revoke", "Session ended"),
+    "auth.sessions_revoked": Entry("auth:sessions_revoke", "Other sessions ended"),
+}

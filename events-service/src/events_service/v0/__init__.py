@@ -1,0 +1,1 @@
+"""The v0 (AxumKit-compatible) API: the action log and its live stream."""
