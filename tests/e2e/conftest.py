@@ -85,6 +85,15 @@ def database_server() -> Iterator[str | None]:
         drop_databases(server)
 
 
+@pytest.fixture
+def own_database_server() -> Iterator[str | None]:
+    """Databases for a second platform: platforms must never share an outbox."""
+    server = unique_database_server()
+    yield server
+    if server:
+        drop_databases(server)
+
+
 @pytest.fixture(scope="session")
 def mailbox() -> Iterator[Mailbox]:
     running = Mailbox().start()

@@ -18,8 +18,8 @@ def alive(pid: int) -> bool:
 
 
 def test_a_restart_keeps_accounts_and_sessions_and_a_stop_leaves_nothing_running(
-        tmp_path, database_server):
-    env = {"DATABASE_URL": database_server} if database_server else {}
+        tmp_path, own_database_server):
+    env = {"DATABASE_URL": own_database_server} if own_database_server else {}
     var_dir = tmp_path / "var"
     first = launch(var_dir, env)
     user = new_user()

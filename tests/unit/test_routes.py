@@ -8,6 +8,8 @@ from gateway.routes import ROUTES, match
     ("GET", "/v0/users/profile", "user"),
     ("GET", "/v0/users/handle/ann/available", "user"),
     ("GET", "/v0/user/me", "user"),
+    ("PATCH", "/v0/user/me", "user"),
+    ("DELETE", "/v0/user/me", "auth"),                 # deletion starts where the password is
     ("POST", "/v0/user/me/profile-image", "user"),
     ("GET", "/v0/search/users", "user"),
     ("POST", "/v0/auth/login", "auth"),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from auth_service import internal, pages
+from auth_service import events, internal, pages
 from auth_service.email_flows import Mailroom
 from auth_service.mail import Delivery, MailSender
 from auth_service.models import db
 from auth_service.tokens import TokenStore
-from auth_service.v0 import auth, mailbox, sessions, users
-from tessera_shared.app import create_service_app
+from auth_service.v0 import account, auth, mailbox, sessions, users
+from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.config import Settings
 
 
@@ -22,10 +22,12 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                handle.throttle)
     with app.app_context():
         handle.background.append(MailSender(db.engine, Delivery(settings)))
+    add_consumer(app, db, group="auth-service", handlers=events.handlers(handle.sessions))
     api.register_blueprint(users.blp)
     api.register_blueprint(auth.blp)
     api.register_blueprint(sessions.blp)
     api.register_blueprint(mailbox.blp)
+    api.register_blueprint(account.blp)
     app.register_blueprint(internal.blueprint)
     app.register_blueprint(pages.blueprint)
     return app

@@ -15,6 +15,7 @@ from tessera_shared.errors import DomainError, service_unavailable
 from tessera_shared.events import emit
 from tessera_shared.ids import uuid7
 from tessera_shared.internal import InternalClient
+from tessera_shared.sessions import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,17 @@ def sign_up(session: orm.Session, internal: InternalClient, form: SignUp,
         _abandon(session, internal, user_id, request_id)
         raise
     return account
+
+
+def delete_account(session: orm.Session, sessions: SessionStore, user_id: str) -> bool:
+    """Erase what auth-service holds about a user (account and sessions); True if there was
+    an account. Applied for `user.deleted`, whichever service the deletion started in."""
+    account = session.get(Account, user_id)
+    sessions.revoke_all(user_id)
+    if account is None:
+        return False
+    session.delete(account)
+    return True
 
 
 def _abandon(session: orm.Session, internal: InternalClient, user_id: str,

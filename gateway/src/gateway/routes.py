@@ -42,6 +42,7 @@ ROUTES: tuple[Route, ...] = (
     # v0 — the AxumKit-compatible primary API (002-v0-api.txt)
     _route("/v0/users", "auth", "POST"),                  # sign-up: the saga lives in auth
     _route("/v0/users/**", "user"),
+    _route("/v0/user/me", "auth", "DELETE"),              # deleting an account starts in auth
     _route("/v0/user/me/profile-image", "user", max_body=4 * MiB + _FORM_SLACK),
     _route("/v0/user/me/banner-image", "user", max_body=8 * MiB + _FORM_SLACK),
     _route("/v0/user/**", "user"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -153,6 +154,10 @@ class Platform:
     def start(self) -> str:
         """Bring everything up; returns the public URL."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        # Every open stream costs the gateway two sockets: allow as many as the system does.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         port = int(self.env.get("PORT", "8080"))
         public_url = self.env.get("PUBLIC_URL", "").rstrip("/") or f"http://127.0.0.1:{port}"
         say(f"Starting Tessera (data in {self.var_dir})")

@@ -21,8 +21,14 @@ def email_verified(session: orm.Session, event: Event) -> None:
         profile.is_verified = True
 
 
+def user_deleted(session: orm.Session, event: Event) -> None:
+    """The account is gone: so is the profile, and its handle is free again."""
+    profiles.delete(session, event.data["user_id"])
+
+
 HANDLERS = {
     "user.registration_abandoned": registration_abandoned,
+    "user.deleted": user_deleted,
     "user.email_verified": email_verified,
     "user.email_changed": email_verified,
 }

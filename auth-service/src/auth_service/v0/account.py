@@ -1,0 +1,45 @@
+"""Deleting one's own account: `DELETE /v0/user/me` (beyond the original API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import validate
+
+from auth_service import accounts, authentication, email_flows
+from auth_service.models import db
+from auth_service.passwords import MAX_LENGTH
+from auth_service.v0.cookies import clear_session_cookie
+from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
+from tessera_shared.context import client_ip, require_session
+from tessera_shared.events import emit
+from tessera_shared.platform import platform
+from tessera_shared.validation import Schema, Text
+
+blp = Blueprint("v0-account", __name__, url_prefix="/v0/user", description="Account")
+
+
+class DeleteAccountBody(Schema):
+    password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+
+
+@blp.route("/me")
+class Account(MethodView):
+    @blp.arguments(DeleteAccountBody)
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorEnvelope,
+                      description="user:unauthorized, user:invalid_password")
+    def delete(self, body: dict[str, Any]) -> Any:
+        """Delete the signed-in user's account everywhere; the password confirms it."""
+        session = require_session()
+        handle = platform()
+        account = email_flows.account_of(db.session, session.user_id)
+        authentication.confirm_password(handle.throttle, account, body["password"],
+                                        ip=client_ip())
+        emit(db.session, "user.deleted", {"user_id": account.id, "ip": client_ip()})
+        accounts.delete_account(db.session, handle.sessions, account.id)
+        db.session.commit()
+        response = no_content()
+        clear_session_cookie(response)
+        return response
