@@ -34,7 +34,8 @@ def test_the_merged_openapi_document_describes_the_slice(platform):
         "/v0/auth/sessions/revoke-others": {"post"}, "/v0/users/profile": {"get"},
         "/v0/users/profile/id": {"get"}, "/v0/users/handle/{handle}/available": {"get"},
         "/v0/user/me": {"get", "patch", "delete"},
-        "/v0/action-logs": {"get"}, "/v0/eventstream/actions": {"get"}, "/v0/user/me/profile-image": {"post", "delete"},
+        "/v0/action-logs": {"get"}, "/v0/eventstream/actions": {"get"},
+        "/v0/user/me/profile-image": {"post", "delete"},
         "/v0/user/me/banner-image": {"post", "delete"}, "/v0/search/users": {"get"},
     }
     for path, methods in served.items():
