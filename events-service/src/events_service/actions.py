@@ -75,7 +75,11 @@ def _inet(address: str | None) -> str | None:
 
 def shown(record: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
     """The `ActionLogResponse` this viewer gets for an entry."""
-    full = viewer.sees_everything_of(record)
+    return render(record, full=viewer.sees_everything_of(record))
+
+
+def render(record: dict[str, Any], *, full: bool) -> dict[str, Any]:
+    """An entry as its actor sees it (`full`), or as everyone else does."""
     metadata = record["metadata"]
     if metadata is not None and not full:
         metadata = {k: v for k, v in metadata.items() if k in PUBLIC_METADATA} or None

@@ -7,6 +7,7 @@ import json
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import redis as redis_py
@@ -29,9 +30,23 @@ def publisher(redis: redis_py.Redis) -> Any:
     return publish
 
 
+class LiveEntry:
+    """One published entry, shared by every stream of the worker. Its SSE frames are made at
+    most twice (the actor's full view, everyone else's), not once per subscriber."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+        self._frames: dict[bool, bytes] = {}
+
+    def frame(self, full: bool, render: Callable[[bool], bytes]) -> bytes:
+        if full not in self._frames:
+            self._frames[full] = render(full)
+        return self._frames[full]
+
+
 class Subscription:
     def __init__(self) -> None:
-        self.entries: queue.Queue[dict[str, Any]] = queue.Queue(QUEUE_LIMIT)
+        self.entries: queue.Queue[LiveEntry] = queue.Queue(QUEUE_LIMIT)
         self.overflowed = False
 
 
@@ -55,11 +70,12 @@ class Broadcaster(BackgroundWorker):
             self.subscriptions.discard(subscription)
 
     def _deliver(self, record: dict[str, Any]) -> None:
+        entry = LiveEntry(record)
         with self._lock:
             subscriptions = list(self.subscriptions)
         for subscription in subscriptions:
             try:
-                subscription.entries.put_nowait(record)
+                subscription.entries.put_nowait(entry)
             except queue.Full:
                 subscription.overflowed = True
 

@@ -107,13 +107,15 @@ class ActionStream(MethodView):
                     db.session.remove()  # no database connection held while streaming
                 while not subscription.overflowed:
                     try:
-                        record = subscription.entries.get(timeout=KEEP_ALIVE_SECONDS)
+                        live = subscription.entries.get(timeout=KEEP_ALIVE_SECONDS)
                     except queue.Empty:
                         yield b": keep-alive\n\n"
                         continue
+                    record = live.record
                     if (sent is None or record["id"] > sent) and actions.visible(
                             record, who, wanted):
-                        yield frame(actions.shown(record, who))
+                        yield live.frame(who.sees_everything_of(record), lambda full, r=record:
+                                         frame(actions.render(r, full=full)))
                         sent = record["id"]
             finally:
                 broadcaster.unsubscribe(subscription)
