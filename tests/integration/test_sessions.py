@@ -79,3 +79,14 @@ def test_a_session_is_revoked_by_id_only_by_its_owner(store, user_id):
     assert store.read(token) is not None
     assert store.revoke_id(user_id, record.id)
     assert store.read(token) is None
+
+
+def test_a_role_change_reaches_every_live_session_and_keeps_its_expiry(store, redis_client,
+                                                                       user_id):
+    token, _ = store.create(user_id, remember_me=False, ip="", user_agent="")
+    ttl = redis_client.ttl(f"session:{digest(token)}")
+    assert store.read(token).role == "user"
+    assert store.set_role(user_id, "admin") == 1
+    assert store.read(token).role == "admin"
+    assert redis_client.ttl(f"session:{digest(token)}") <= ttl
+    assert redis_client.ttl(f"session:{digest(token)}") > 0

@@ -35,3 +35,9 @@ def test_filters_apply_to_live_entries():
     assert visible(SIGN_UP, ANONYMOUS, Filters(user_id="ann"))
     assert not visible(SIGN_UP, ANONYMOUS, Filters(user_id="bob"))
     assert not visible(SIGN_UP, ANONYMOUS, Filters(resource_type=ResourceType.POST))
+
+
+def test_admins_see_every_entry_in_full():
+    admin = Viewer("carol", admin=True)
+    assert visible(LOGIN, admin, Filters())
+    assert shown(LOGIN, admin)["actor_ip"] == "203.0.113.7/32"

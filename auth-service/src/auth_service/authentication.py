@@ -54,7 +54,7 @@ def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle, log
     if replacing:
         sessions.revoke(replacing)
     token, record = sessions.create(account.id, remember_me=login.remember_me, ip=login.ip,
-                                    user_agent=login.user_agent)
+                                    user_agent=login.user_agent, role=account.role)
     emit(session, "auth.logged_in", {"user_id": account.id, "session_id": record.id,
                                      "ip": login.ip, "user_agent": login.user_agent,
                                      "method": "password"})

@@ -1,7 +1,8 @@
 """The action log: entries made from events, who may see what, and pages of it.
 
 Privacy: anyone may read public entries, without the address they came from and with only
-the harmless part of their metadata; every entry is shown in full to its actor.
+the harmless part of their metadata; every entry is shown in full to its actor, and all of
+them to admins.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ class Direction(enum.Enum):
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is reading: a signed-in user, or nobody (`user_id` None)."""
+    """Who is reading: a signed-in user (maybe an admin), or nobody (`user_id` None)."""
 
     user_id: str | None
+    admin: bool = False
 
     def sees_everything_of(self, entry: dict[str, Any]) -> bool:
-        return self.user_id is not None and entry["actor_id"] == self.user_id
+        return self.admin or (self.user_id is not None and entry["actor_id"] == self.user_id)
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,10 @@ def record_event(session: orm.Session, event: Event,
 
 
 def _where(viewer: Viewer, filters: Filters) -> list[sa.ColumnElement[bool]]:
-    readable = ActionLog.public.is_(True)
-    if viewer.user_id is not None:
+    readable: sa.ColumnElement[bool] = ActionLog.public.is_(True)
+    if viewer.admin:
+        readable = sa.true()
+    elif viewer.user_id is not None:
         readable = sa.or_(readable, ActionLog.actor_id == viewer.user_id)
     conditions = [readable]
     if filters.user_id is not None:

@@ -36,4 +36,5 @@ CATALOG: dict[str, Entry] = {
                                          "Email change requested"),
     "auth.session_revoked": Entry("auth:session_revoke", "Session ended"),
     "auth.sessions_revoked": Entry("auth:sessions_revoke", "Other sessions ended"),
+    "auth.role_changed": Entry("auth:role_change", "Role changed"),
 }

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tessera_launcher.launch import serve, up
+from tessera_launcher.launch import admin, serve, up
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -53,18 +53,22 @@ def main(argv: list[str] | None = None) -> int:
     serve_command.add_argument("service", choices=["gateway", "user", "auth", "registry",
                                                    "events"])
     serve_command.add_argument("--port", type=int, default=8000)
+    commands.add_parser("admin", help="admin grant <email> | admin revoke <email> | "
+                                      "admin list: who may read the whole action log")
     commands.add_parser("bench", help="run the benchmarks (bench/run.py); other arguments "
                                       "go to it")
     lint_command = commands.add_parser("lint", help="ruff over the whole tree")
     lint_command.add_argument("--fix", action="store_true")
     args, passed_on = parser.parse_known_args(argv)
-    if passed_on and args.command not in {"test", "bench"}:
+    if passed_on and args.command not in {"test", "bench", "admin"}:
         parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
 
     if args.command == "up":
         return up()
     if args.command == "serve":
         serve(args.service, args.port)
+    if args.command == "admin":
+        return admin(passed_on)
     if args.command == "bench":
         return bench(passed_on)
     if args.command == "test":

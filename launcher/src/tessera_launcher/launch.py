@@ -8,6 +8,7 @@ import resource
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -254,3 +255,19 @@ def serve(name: str, port: int) -> NoReturn:
         upgrade(Settings.from_env(name))
     argv = spec.argv(port, host="0.0.0.0")  # noqa: S104  # inside a container network
     os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
+
+
+def admin(arguments: list[str]) -> int:
+    """`tessera admin grant|revoke|list`: change roles in the platform this folder runs."""
+    env = dict(os.environ)
+    var_dir = Path(env.get("TESSERA_VAR_DIR", "var")).resolve()
+    running = var_dir / "run" / "platform.json"
+    if not env.get("REDIS_URL"):
+        if not running.exists():
+            say("Tessera is not running here: start it with `./tessera up` (or set REDIS_URL), "
+                "then run this again.")
+            return 1
+        env["REDIS_URL"] = json.loads(running.read_text())["redis_url"]
+    env.update(load_secrets(var_dir, env), TESSERA_VAR_DIR=str(var_dir))
+    return subprocess.run([sys.executable, "-m", "auth_service.admin", *arguments], env=env,
+                          check=False).returncode

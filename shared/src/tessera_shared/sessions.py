@@ -12,7 +12,8 @@ The client holds a 256-bit random token (cookie `session_id`). Redis never sees 
        "expires_at": <unix s>,       sliding expiry, pushed forward on use
        "max_expires_at": <unix s>,   hard limit, never moved
        "remember_me": <bool>,        cookie persists (Max-Age) only when true
-       "ip": "<client address>", "user_agent": "<at most 256 chars>"}
+       "ip": "<client address>", "user_agent": "<at most 256 chars>",
+       "role": "user" | "admin"}     the account's role; changed in place when it changes
 
 * ``user_sessions:<user_id>`` -> hash ``{<session id>: <sha256(token)>}``, so a user's sessions
   can be listed and revoked together; entries whose record has expired are pruned on use.
@@ -46,6 +47,7 @@ class SessionRecord:
     remember_me: bool
     ip: str
     user_agent: str
+    role: str = "user"
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,8 @@ class SessionStore:
         self.redis = redis
         self.policy = policy or SessionPolicy()
 
-    def create(self, user_id: str, *, remember_me: bool, ip: str,
-               user_agent: str) -> tuple[str, SessionRecord]:
+    def create(self, user_id: str, *, remember_me: bool, ip: str, user_agent: str,
+               role: str = "user") -> tuple[str, SessionRecord]:
         """A new session; returns the token for the cookie and the stored record."""
         now = int(time.time())
         token, policy = new_secret(), self.policy
@@ -78,7 +80,7 @@ class SessionStore:
             id=str(uuid7()), user_id=user_id, created_at=now, last_seen_at=now,
             expires_at=min(now + policy.sliding_seconds, max_expires_at),
             max_expires_at=max_expires_at, remember_me=remember_me, ip=ip,
-            user_agent=user_agent[:256])
+            user_agent=user_agent[:256], role=role)
         token_hash = digest(token)
         pipe = self.redis.pipeline()
         pipe.set(_record_key(token_hash), json.dumps(asdict(record)), exat=record.expires_at)
@@ -139,6 +141,19 @@ class SessionStore:
         pipe.hdel(_index_key(user_id), session_id)
         pipe.execute()
         return True
+
+    def set_role(self, user_id: str, role: str) -> int:
+        """Give every live session of a user a new role at once; returns how many."""
+        index = self.redis.hgetall(_index_key(user_id))
+        changed = 0
+        for token_hash in index.values():
+            key = _record_key(token_hash.decode())
+            raw = self.redis.get(key)
+            if raw is not None:
+                record = replace(SessionRecord(**json.loads(raw)), role=role)
+                changed += bool(self.redis.set(key, json.dumps(asdict(record)), keepttl=True,
+                                               xx=True))
+        return changed
 
     def revoke_all(self, user_id: str, *, keep: str | None = None) -> int:
         """End every session of a user, except the one with public id `keep`."""

@@ -54,7 +54,9 @@ class ActionLogPage(Schema):
 
 def viewer() -> actions.Viewer:
     session = current_session()
-    return actions.Viewer(session.user_id if session else None)
+    if session is None:
+        return actions.Viewer(None)
+    return actions.Viewer(session.user_id, admin=session.role == "admin")
 
 
 def filters(args: dict[str, Any]) -> actions.Filters:
