@@ -138,3 +138,15 @@ def test_a_reconnecting_stream_gets_what_it_missed_in_order_and_once(platform):
                     headers={"Last-Event-ID": start}, stream=True, timeout=30) as stream:
         replayed = read_events(stream, len(expected))
     assert [e["id"] for e in replayed] == expected
+
+
+def test_a_garbled_last_event_id_is_ignored_not_obeyed(platform):
+    with requests.get(f"{platform.url}/v0/eventstream/actions", stream=True, timeout=30,
+                      headers={"Last-Event-ID": "zzz-not-an-id"}) as stream:
+        user = new_user()
+        requests.post(f"{platform.url}/v0/users", json=user)
+        seen = []
+        while not any((e["metadata"] or {}).get("handle") == user["handle"] for e in seen):
+            batch = read_events(stream, 1)
+            assert batch, "the stream went quiet"
+            seen += batch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from tessera_shared.validation import Schema
 
 blp = Blueprint("v0-action-logs", __name__, url_prefix="/v0", description="Action logs")
 KEEP_ALIVE_SECONDS = 15
+ENTRY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class FilterArgs(Schema):
@@ -93,7 +95,9 @@ class ActionStream(MethodView):
         """Live action-log entries (SSE). Reconnect with `Last-Event-ID` to get what was
         missed, in order, with no entry twice."""
         who, wanted = viewer(), filters(args)
-        last = request.headers.get("Last-Event-ID", "").strip()[:36] or None
+        last = request.headers.get("Last-Event-ID", "").strip().lower()
+        if not ENTRY_ID.match(last):
+            last = None  # not an id we gave: start from now rather than never send anything
         broadcaster: Broadcaster = current_app.extensions["events.broadcaster"]
         subscription = broadcaster.subscribe()  # before the replay, so nothing falls between
 
