@@ -106,7 +106,9 @@ class Platform:
         self.facts.update(facts)
         run = self.var_dir / "run"
         run.mkdir(parents=True, exist_ok=True)
-        (run / "platform.json").write_text(json.dumps(
+        path = run / "platform.json"
+        path.touch(mode=0o600)  # a database URL may carry a password
+        path.write_text(json.dumps(
             {**self.facts, "pids": {c.name: c.pid for c in self.children}}, indent=2))
 
     def start_redis(self) -> str:
@@ -165,7 +167,8 @@ class Platform:
         env = {**self.env, **load_secrets(self.var_dir, self.env),
                "TESSERA_VAR_DIR": str(self.var_dir), "PUBLIC_URL": public_url}
         env["REDIS_URL"] = self.start_redis()
-        self._record(redis_url=env["REDIS_URL"], public_url=public_url)
+        self._record(redis_url=env["REDIS_URL"], public_url=public_url,
+                     database_url=env.get("DATABASE_URL", ""))
         self.migrate(env)
 
         specs = service_specs(self.env)
@@ -258,16 +261,17 @@ def serve(name: str, port: int) -> NoReturn:
 
 
 def admin(arguments: list[str]) -> int:
-    """`tessera admin grant|revoke|list`: change roles in the platform this folder runs."""
+    """`tessera admin grant|revoke|list`: change roles in the platform this folder runs
+    (its Redis and databases, as `var/run/platform.json` records them)."""
     env = dict(os.environ)
     var_dir = Path(env.get("TESSERA_VAR_DIR", "var")).resolve()
     running = var_dir / "run" / "platform.json"
-    if not env.get("REDIS_URL"):
-        if not running.exists():
-            say("Tessera is not running here: start it with `./tessera up` (or set REDIS_URL), "
-                "then run this again.")
-            return 1
-        env["REDIS_URL"] = json.loads(running.read_text())["redis_url"]
-    env.update(load_secrets(var_dir, env), TESSERA_VAR_DIR=str(var_dir))
+    if not running.exists():
+        say("Tessera is not running here: start it with `./tessera up`, then run this again.")
+        return 1
+    facts = json.loads(running.read_text())
+    env.update(REDIS_URL=facts["redis_url"], DATABASE_URL=facts.get("database_url", ""),
+               TESSERA_VAR_DIR=str(var_dir))
+    env.update(load_secrets(var_dir, env))
     return subprocess.run([sys.executable, "-m", "auth_service.admin", *arguments], env=env,
                           check=False).returncode
