@@ -193,3 +193,12 @@ def test_each_step_of_the_mailbox_flows_is_published_as_an_event(platform, mailb
                 if event.data.get("user_id") == user_id}
 
     eventually(lambda: wanted <= published())
+
+
+def test_nobody_can_flood_a_mailbox_with_reset_mails(platform, mailbox):
+    user = sign_up(platform)
+    answers = [post(platform, "forgot-password", {"email": user["email"]}) for _ in range(6)]
+    assert {answer.status_code for answer in answers} == {204}  # the same answer every time
+    mailbox.wait_for(user["email"], RESET, count=3)
+    time.sleep(1)
+    assert len(mailbox.received(user["email"], RESET)) == 3

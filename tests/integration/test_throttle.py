@@ -37,3 +37,8 @@ def test_success_clears_the_count_and_failures_expire_with_the_window(redis_clie
     assert throttle.allows((RULE, who))
     throttle.failed((RULE, who))
     assert 0 < redis_client.ttl(RULE.key(who)) <= RULE.window
+
+
+def test_a_rate_limit_lets_the_free_actions_through_then_refuses(redis_client):
+    throttle, who = Throttle(redis_client), subject()
+    assert [throttle.take(RULE, who) for _ in range(3)] == [True, True, False]

@@ -19,7 +19,7 @@ from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
 from tessera_shared.sessions import SessionStore
-from tessera_shared.throttle import TOKEN_PER_IP, Throttle
+from tessera_shared.throttle import MAIL_PER_ACCOUNT, TOKEN_PER_IP, Throttle
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,9 @@ def resend_verification(session: orm.Session, room: Mailroom, user_id: str) -> N
         raise already_verified()
     if account.password_hash is None:
         raise password_not_set()
-    send_verification(session, room, account)
-    emit(session, "auth.verification_sent", {"user_id": account.id})
+    if room.throttle.take(MAIL_PER_ACCOUNT, account.id):
+        send_verification(session, room, account)
+        emit(session, "auth.verification_sent", {"user_id": account.id})
 
 
 def forgot_password(session: orm.Session, room: Mailroom, email: str, *, ip: str) -> None:
@@ -86,6 +87,8 @@ def forgot_password(session: orm.Session, room: Mailroom, email: str, *, ip: str
     account = find_by_email(session, email)
     if account is None or account.password_hash is None:
         return
+    if not room.throttle.take(MAIL_PER_ACCOUNT, account.id):
+        return  # enough reset mails for this hour; the answer stays the same
     token = room.tokens.issue(PASSWORD_RESET, {"user_id": account.id})
     mail.queue(session, account.email, *mail.reset_mail(room.settings, token))
     emit(session, "auth.password_reset_requested", {"user_id": account.id, "ip": ip})
@@ -112,6 +115,8 @@ def change_email(session: orm.Session, room: Mailroom, account: Account, passwor
         raise bad_request("New email must be different from current email.")
     if find_by_email(session, new_email) is not None:
         raise email_taken()
+    if not room.throttle.take(MAIL_PER_ACCOUNT, account.id):
+        return  # enough mails for this hour; the previous link still works
     token = room.tokens.issue(EMAIL_CHANGE, {"user_id": account.id, "new_email": new_email})
     mail.queue(session, new_email, *mail.email_change_mail(room.settings, token))
     emit(session, "auth.email_change_requested", {"user_id": account.id, "ip": ip})

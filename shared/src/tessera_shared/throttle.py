@@ -37,6 +37,9 @@ PASSWORD_PER_ACCOUNT = Rule("password:account", free=5, base_delay=1, max_delay=
                             window=3600)
 # Per address: generous (shared NATs, offices), but bounds one machine's guessing rate.
 PASSWORD_PER_IP = Rule("password:ip", free=30, base_delay=1, max_delay=300, window=3600)
+# Mails one can make Tessera send to an account (reset, verification, email change): a few
+# an hour, then a growing delay, so nobody can flood someone's mailbox through us.
+MAIL_PER_ACCOUNT = Rule("mail:account", free=3, base_delay=60, max_delay=3600, window=3600)
 # Emailed tokens are unguessable (256 bits); this only stops one address from trying floods.
 TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=3600)
 
@@ -64,6 +67,13 @@ class Throttle:
             pipe.hset(key, "last", time.time())
             pipe.expire(key, rule.window)
         pipe.execute()
+
+    def take(self, rule: Rule, subject: str) -> bool:
+        """For rate limits rather than secrets: True, and counted, if the action may happen."""
+        if not self.allows((rule, subject)):
+            return False
+        self.failed((rule, subject))
+        return True
 
     def succeeded(self, rule: Rule, subject: str) -> None:
         self.redis.delete(rule.key(subject))
