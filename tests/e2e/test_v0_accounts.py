@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tessera_shared.events import read_stream
-from tests.e2e.conftest import new_user, unique
+from tests.e2e.conftest import new_user, unique, visitor
 
 CREATED = {"message": "User created successfully. Please check your email to verify your account."}
 
@@ -58,12 +58,12 @@ def session_cookie(response):
 
 def test_the_session_cookie_is_httponly_lax_and_persistent_only_when_remembered(platform):
     user = sign_up(platform)
-    plain = session_cookie(log_in(platform, requests.Session(), user))
+    plain = session_cookie(log_in(platform, visitor(), user))
     assert "HttpOnly" in plain
     assert "SameSite=Lax" in plain
     assert "Max-Age" not in plain
     assert "Secure" not in plain  # PUBLIC_URL is plain http here
-    remembered = session_cookie(log_in(platform, requests.Session(), user, remember_me=True))
+    remembered = session_cookie(log_in(platform, visitor(), user, remember_me=True))
     assert "Max-Age=2592000" in remembered
 
 
@@ -131,8 +131,8 @@ def test_two_sign_ups_racing_for_one_handle_have_one_winner(platform):
         if answer.status_code == 409:
             assert answer.json()["code"] == "user:handle_already_exists"
             # the loser left no account behind
-            assert log_in(platform, requests.Session(), user).status_code == 401
-    assert log_in(platform, requests.Session(), winners[0]).status_code == 204
+            assert log_in(platform, visitor(), user).status_code == 401
+    assert log_in(platform, visitor(), winners[0]).status_code == 204
 
 
 def test_two_sign_ups_racing_for_one_email_leave_the_losers_handle_free(platform):
