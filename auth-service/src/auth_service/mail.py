@@ -25,6 +25,7 @@ from auth_service.models import QueuedMail
 from tessera_shared.background import BackgroundWorker
 from tessera_shared.clock import utcnow
 from tessera_shared.config import Settings
+from tessera_shared.db import after_commit
 from tessera_shared.ids import uuid7
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,7 @@ MAX_DELAY = timedelta(hours=1)
 
 def queue(session: orm.Session, recipient: str, subject: str, body: str) -> None:
     session.add(QueuedMail(id=str(uuid7()), recipient=recipient, subject=subject, body=body))
-    session.info["mail_queued"] = True
-
-
-@sa.event.listens_for(orm.Session, "after_commit")
-def _wake_sender(session: orm.Session) -> None:
-    if session.info.pop("mail_queued", False):
-        _wakeup.set()
+    after_commit(session, _wakeup.set)
 
 
 class Delivery:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from tessera_shared.background import BackgroundWorker
-from tessera_shared.db import NAMING_CONVENTION
+from tessera_shared.db import NAMING_CONVENTION, after_commit
 from tessera_shared.ids import uuid7
 
 STREAM = "tessera:events"
@@ -82,14 +82,8 @@ def emit(session: orm.Session, event_type: str, data: dict[str, Any]) -> str:
     session.execute(outbox.insert().values(
         id=event_id, type=event_type, data=json.dumps(data, default=str),
         occurred_at=datetime.now(UTC)))
-    session.info["outbox_emitted"] = True
+    after_commit(session, _relay_wakeup.set)
     return event_id
-
-
-@sa.event.listens_for(orm.Session, "after_commit")
-def _wake_relay(session: orm.Session) -> None:
-    if session.info.pop("outbox_emitted", False):
-        _relay_wakeup.set()
 
 
 class OutboxRelay(BackgroundWorker):
