@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from auth_service import accounts, email_flows
 from auth_service.models import db
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
+from auth_service.v0.mailbox import mailroom
 from tessera_shared.app import Blueprint, ErrorEnvelope
 from tessera_shared.context import client_ip, request_id, user_agent
 from tessera_shared.platform import platform
@@ -42,7 +42,7 @@ class Users(MethodView):
                       description="user:email_already_exists, then user:handle_already_exists")
     def post(self, body: dict[str, Any]) -> dict[str, str]:
         """Register a user with email, handle, display name and password."""
-        room = current_app.extensions["auth.mailroom"]
+        room = mailroom()
         accounts.sign_up(db.session, platform().internal, accounts.SignUp(
             ip=client_ip(), user_agent=user_agent(), **body), request_id=request_id(),
             welcome=lambda account: email_flows.send_verification(db.session, room, account))
