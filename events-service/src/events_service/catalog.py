@@ -37,4 +37,8 @@ CATALOG: dict[str, Entry] = {
     "auth.session_revoked": Entry("auth:session_revoke", "Session ended"),
     "auth.sessions_revoked": Entry("auth:sessions_revoke", "Other sessions ended"),
     "auth.role_changed": Entry("auth:role_change", "Role changed"),
+    "registry.keys_changed": Entry("registry:keys_change", "Key pair replaced"),
+    "registry.iota_changed": Entry("registry:iota_change", "Moved to another Iota"),
+    "registry.subscription_changed": Entry("registry:subscription_change",
+                                           "Subscription changed"),
 }

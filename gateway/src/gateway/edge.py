@@ -68,6 +68,12 @@ class Edge:
         origin = environ.get("HTTP_ORIGIN")
         return origin if origin in self.allowed_origins else None
 
+    def is_foreign(self, environ: dict) -> bool:
+        """A browser's request from a page whose origin is not on the allow-list (requests
+        without an Origin, from servers and tools, are not)."""
+        origin = environ.get("HTTP_ORIGIN")
+        return origin is not None and origin not in self.allowed_origins
+
     def is_cross_site_with_session(self, environ: dict, method: str) -> bool:
         """An unsafe request, carrying a session cookie, from a page of another site."""
         if method in SAFE_METHODS:
@@ -75,9 +81,8 @@ class Edge:
         cookies = environ.get("HTTP_COOKIE", "")
         if not cookies or not any(name in cookies for name in SESSION_COOKIES):
             return False
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is not None:
-            return origin not in self.allowed_origins
+        if "HTTP_ORIGIN" in environ:
+            return self.is_foreign(environ)
         return environ.get("HTTP_SEC_FETCH_SITE") == "cross-site"
 
     def response_headers(self, environ: dict, request_id: str) -> Headers:

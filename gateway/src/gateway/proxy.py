@@ -95,6 +95,10 @@ class Gateway:
 
         if _is_traversal(path):
             return self._error(start_response, path, errors.not_found(), edge_headers)
+        route = match(method, path, self.routes)
+        if route is not None and route.refuses_foreign_origins and self.edge.is_foreign(environ):
+            return self._error(start_response, path, DomainError(
+                "system:cross_origin_rejected", 403, "CORS origin rejected"), edge_headers)
         if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             start_response("204 No Content", edge_headers + self.edge.preflight_headers(environ))
             return []
@@ -104,7 +108,6 @@ class Gateway:
                 "A page of another site may not make this request with your session."),
                 edge_headers)
 
-        route = match(method, path, self.routes)
         if route is None:
             return self._own(environ, start_response, request_id, edge_headers)
         client_ip = self.edge.client_ip(environ)

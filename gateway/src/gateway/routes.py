@@ -20,6 +20,7 @@ class Route:
     methods: frozenset[str] = ANY
     max_body: int = 1 * MiB
     websocket: bool = False
+    refuses_foreign_origins: bool = False  # a browser Origin not on the allow-list gets 403
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods and method not in self.methods:
@@ -31,8 +32,9 @@ class Route:
 
 
 def _route(pattern: str, service: str, *methods: str, max_body: int = 1 * MiB,
-           websocket: bool = False) -> Route:
-    return Route(pattern, service, frozenset(methods), max_body, websocket)
+           websocket: bool = False, refuses_foreign_origins: bool = False) -> Route:
+    return Route(pattern, service, frozenset(methods), max_body, websocket,
+                 refuses_foreign_origins)
 
 
 # Multipart slack on top of the v0 image limits (4 MiB profile, 8 MiB banner).
@@ -51,11 +53,11 @@ ROUTES: tuple[Route, ...] = (
     _route("/v0/action-logs/**", "events"),
     _route("/v0/eventstream/**", "events"),
     # registry REST and WebSocket — Tensamin AuthServer and Omega (000, 001)
-    _route("/api/get/**", "registry"),
-    _route("/api/change/**", "registry"),
-    _route("/api/register/**", "registry"),
-    _route("/api/delete/**", "registry"),
-    _route("/ws/omikron/**", "registry", websocket=True),
+    _route("/api/get/**", "registry", refuses_foreign_origins=True),
+    _route("/api/change/**", "registry", max_body=4 * MiB, refuses_foreign_origins=True),
+    _route("/api/register/**", "registry", refuses_foreign_origins=True),
+    _route("/api/delete/**", "registry", refuses_foreign_origins=True),
+    _route("/ws/omikron/**", "registry", websocket=True, refuses_foreign_origins=True),
     # users API — manage-my-damn-life (004)
     _route("/api/login/**", "auth"),
     _route("/api/users/**", "auth"),

@@ -55,12 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     serve_command.add_argument("--port", type=int, default=8000)
     commands.add_parser("admin", help="admin grant <email> | admin revoke <email> | "
                                       "admin list: who may read the whole action log")
+    commands.add_parser("registry", help="registry omikron|iota add|list|remove, registry "
+                                         "subscription <user> <level> <days>")
     commands.add_parser("bench", help="run the benchmarks (bench/run.py); other arguments "
                                       "go to it")
     lint_command = commands.add_parser("lint", help="ruff over the whole tree")
     lint_command.add_argument("--fix", action="store_true")
     args, passed_on = parser.parse_known_args(argv)
-    if passed_on and args.command not in {"test", "bench", "admin"}:
+    if passed_on and args.command not in {"test", "bench", "admin", "registry"}:
         parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
 
     if args.command == "up":
@@ -68,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(args.service, args.port)
     if args.command == "admin":
-        return admin(passed_on)
+        return admin("auth_service.admin", passed_on)
+    if args.command == "registry":
+        return admin("registry_service.admin", passed_on)
     if args.command == "bench":
         return bench(passed_on)
     if args.command == "test":

@@ -260,9 +260,10 @@ def serve(name: str, port: int) -> NoReturn:
     os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
 
 
-def admin(arguments: list[str]) -> int:
-    """`tessera admin grant|revoke|list`: change roles in the platform this folder runs
-    (its Redis and databases, as `var/run/platform.json` records them)."""
+def admin(module: str, arguments: list[str]) -> int:
+    """Run an operator's command (`tessera admin ...`, `tessera registry ...`) against the
+    platform this folder runs: its Redis, databases and services, as
+    `var/run/platform.json` records them."""
     env = dict(os.environ)
     var_dir = Path(env.get("TESSERA_VAR_DIR", "var")).resolve()
     running = var_dir / "run" / "platform.json"
@@ -272,6 +273,7 @@ def admin(arguments: list[str]) -> int:
     facts = json.loads(running.read_text())
     env.update(REDIS_URL=facts["redis_url"], DATABASE_URL=facts.get("database_url", ""),
                TESSERA_VAR_DIR=str(var_dir))
+    env.update({service_url_variable(name): facts[f"{name}_url"] for name in SERVICES})
     env.update(load_secrets(var_dir, env))
-    return subprocess.run([sys.executable, "-m", "auth_service.admin", *arguments], env=env,
+    return subprocess.run([sys.executable, "-m", module, *arguments], env=env,
                           check=False).returncode

@@ -40,6 +40,7 @@ access_log = logging.getLogger("tessera.access")
 ANONYMOUS_COOKIE = "anonymous_user_id"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_BODY = 1 << 20  # services take at most 1 MiB unless a route says otherwise
+MAX_INTERNAL_BODY = 8 << 20
 
 
 def no_content() -> Response:
@@ -161,6 +162,8 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _authenticate_internal_calls() -> None:
         if request.path.startswith("/internal/"):
+            # Services pass images to each other as base64; the signature covers the body.
+            request.max_content_length = MAX_INTERNAL_BODY
             g.caller = internal.verify(settings.internal_secret, app.extensions["tessera"].redis,
                                        request.method, request.full_path.rstrip("?"),
                                        request.headers, request.get_data())

@@ -28,7 +28,7 @@ def family_for_path(path: str) -> Family:
     """Which family's envelope answers a request for `path` (v0 is the platform default)."""
     if path.startswith(_USERS_API_PREFIXES) or path == "/api/users":
         return Family.USERS_API
-    if path.startswith(_REGISTRY_PREFIXES):
+    if path.startswith(_REGISTRY_PREFIXES) or path == "/api":
         return Family.REGISTRY
     if path.startswith("/user/") or path == "/user":
         return Family.USER_API
@@ -36,13 +36,23 @@ def family_for_path(path: str) -> Family:
 
 
 # The registry and users API clients key on a message, not a code: say it the family's way.
-_REGISTRY_MESSAGES = {"system:not_found": "Route not found"}
+_REGISTRY_MESSAGES = {"system:not_found": "Route not found",
+                      "system:method_not_allowed": "Route not found"}
+
+
+def registry_body(kind: str, message: str, log_level: int,
+                  data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`log_level`: 0 for what users do, 1 for Omikron calls and most failures, as the
+    original registry uses them (clients only look at `type`)."""
+    body: dict[str, Any] = {"type": kind, "log": {"message": message, "log_level": log_level}}
+    if data is not None:
+        body["data"] = data
+    return body
 
 
 def error_body(family: Family, error: DomainError) -> dict[str, Any]:
     if family is Family.REGISTRY:
-        message = _REGISTRY_MESSAGES.get(error.code, error.message)
-        return {"type": "error", "log": {"message": message, "log_level": 1}}
+        return registry_body("error", _REGISTRY_MESSAGES.get(error.code, error.message), 1)
     if family is Family.USER_API:
         return {"statusCode": str(error.status), "message": error.message, "data": "null"}
     if family is Family.USERS_API:

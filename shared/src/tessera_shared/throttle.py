@@ -40,6 +40,10 @@ PASSWORD_PER_IP = Rule("password:ip", free=30, base_delay=1, max_delay=300, wind
 # Mails one can make Tessera send to an account (reset, verification, email change): a few
 # an hour, then a growing delay, so nobody can flood someone's mailbox through us.
 MAIL_PER_ACCOUNT = Rule("mail:account", free=3, base_delay=60, max_delay=3600, window=3600)
+# The registry's secrets (private-key hashes, reset tokens) are long and random; this stops
+# guessing and bounds what a stolen-but-wrong secret can try.
+SECRET_PER_ACCOUNT = Rule("secret:account", free=5, base_delay=1, max_delay=900, window=3600)
+SECRET_PER_IP = Rule("secret:ip", free=30, base_delay=1, max_delay=300, window=3600)
 # Emailed tokens are unguessable (256 bits); this only stops one address from trying floods.
 TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=3600)
 

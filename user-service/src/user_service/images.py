@@ -4,7 +4,8 @@ An upload's type is read from its first bytes, never from its name or Content-Ty
 decode completely (truncated files are refused), the decoder must agree with the magic bytes
 (lying files are refused) and it must not unpack into an absurd number of pixels
 (decompression bombs are refused before decoding). GIFs are kept as they are; everything else
-is scaled to fit 2000 x 2000 and re-encoded as lossless WebP, which also drops any metadata.
+is scaled to fit 2000 x 2000 and re-encoded as lossless WebP, which also drops any metadata
+(the registry's avatars: 450 x 450, lossy, GIFs too).
 Files are stored under their content hash, so one image is stored once and its URL never
 changes meaning: it can be cached for a year.
 """
@@ -36,11 +37,15 @@ _MAGIC = (
 
 @dataclass(frozen=True)
 class Slot:
-    """Where on a profile an image goes, and how large an upload may be."""
+    """Where on a profile an image goes, how large an upload may be, and how it is encoded:
+    lossless WebP by default, or lossy at `quality`; GIFs kept unless `keep_gif` is off."""
 
     column: str
     max_bytes: int
     label: str
+    max_side: int = MAX_SIDE
+    quality: int | None = None
+    keep_gif: bool = True
 
 
 PROFILE = Slot("profile_image", 4 * MiB, "profile image")
@@ -79,14 +84,17 @@ def process(data: bytes, slot: Slot) -> tuple[bytes, str]:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
             Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise bad_request(f"The image could not be read ({type(error).__name__}).") from None
-    if claimed == "GIF":
+    if claimed == "GIF" and slot.keep_gif:
         return data, "gif"
     if image.mode not in {"RGB", "RGBA"}:
         image = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode
                               else "RGB")
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    image.thumbnail((slot.max_side, slot.max_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    image.save(out, "WEBP", lossless=True)
+    if slot.quality is None:
+        image.save(out, "WEBP", lossless=True)
+    else:
+        image.save(out, "WEBP", quality=slot.quality, method=6)
     return out.getvalue(), "webp"
 
 
@@ -100,6 +108,14 @@ def store(media_dir: Path, data: bytes, extension: str) -> str:
         partial.write_bytes(data)
         partial.rename(path)  # readers never see half a file
     return key
+
+
+def read(media_dir: Path, key: str) -> bytes | None:
+    """A stored image's bytes (None if the file is gone)."""
+    try:
+        return (media_dir / key).read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def public_url(public_base: str, key: str | None) -> str | None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
+from typing import Any
+
 from flask import Blueprint, request
 from marshmallow import ValidationError, fields, validate
 
 from tessera_shared.errors import bad_request
 from tessera_shared.validation import Schema, Text
-from user_service import profiles
-from user_service.models import db
+from user_service import images, profiles
+from user_service.media import media_dir
+from user_service.models import Profile, db
 
 blueprint = Blueprint("internal", __name__, url_prefix="/internal")
 
@@ -16,20 +22,89 @@ blueprint = Blueprint("internal", __name__, url_prefix="/internal")
 class NewProfile(Schema):
     id = fields.UUID(required=True)
     handle = Text(required=True, validate=validate.Length(min=1, max=64))
-    display_name = Text(required=True, validate=validate.Length(min=1, max=64))
+    display_name = Text(required=True, validate=validate.Length(max=64))
     is_verified = fields.Boolean(load_default=False)
+
+
+class NewImage(Schema):
+    """An image for the profile slot, base64, and how to encode it (the registry's avatars)."""
+
+    data = fields.String(required=True)
+    max_side = fields.Integer(load_default=images.MAX_SIDE,
+                              validate=validate.Range(min=16, max=images.MAX_SIDE))
+    quality = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100))
+
+
+class ProfileChanges(Schema):
+    handle = Text(validate=validate.Length(min=1, max=64))
+    display_name = Text(validate=validate.Length(max=64))
+    bio = Text(allow_none=True)
+    status = Text(allow_none=True, validate=validate.Length(max=64))
+    image = fields.Nested(NewImage, allow_none=True)
+
+
+def _load(schema: Schema) -> dict[str, Any]:
+    try:
+        return schema.load(request.get_json(silent=True) or {})
+    except ValidationError as error:
+        raise bad_request(str(error.messages)) from None
+
+
+def _shown(profile: Profile, *, with_image: bool = False) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "id": profile.id, "handle": profile.handle, "display_name": profile.display_name,
+        "bio": profile.bio, "status": profile.status, "profile_image": profile.profile_image,
+        "created_at": profile.created_at.isoformat()}
+    if with_image:
+        data = profile.profile_image and images.read(media_dir(), profile.profile_image)
+        shown["image"] = data and {
+            "type": profile.profile_image.rsplit(".", 1)[-1],
+            "data": base64.b64encode(data).decode()}
+    return shown
+
+
+def _stored_image(new: dict[str, Any]) -> str:
+    try:
+        data = base64.b64decode(new["data"], validate=True)
+    except (binascii.Error, ValueError):
+        raise bad_request("The image is not base64.") from None
+    slot = dataclasses.replace(images.PROFILE, max_side=new["max_side"],
+                               quality=new["quality"], keep_gif=False)
+    encoded, extension = images.process(data, slot)
+    return images.store(media_dir(), encoded, extension)
 
 
 @blueprint.post("/profiles")
 def create_profile() -> tuple[dict[str, str], int]:
-    try:
-        new = NewProfile().load(request.get_json(silent=True) or {})
-    except ValidationError as error:
-        raise bad_request(str(error.messages)) from None
+    new = _load(NewProfile())
     profile = profiles.create(db.session, user_id=str(new["id"]), handle=new["handle"],
                               display_name=new["display_name"], is_verified=new["is_verified"])
     db.session.commit()
     return {"id": profile.id, "handle": profile.handle}, 201
+
+
+@blueprint.get("/profiles")
+def find_profile() -> dict[str, Any]:
+    """The profile holding `?handle=` (without regard to case)."""
+    return _shown(profiles.by_handle(db.session, request.args.get("handle", "")))
+
+
+@blueprint.get("/profiles/<user_id>")
+def get_profile(user_id: str) -> dict[str, Any]:
+    """A profile; `?image=1` embeds the profile image's bytes."""
+    return _shown(profiles.by_id(db.session, user_id), with_image="image" in request.args)
+
+
+@blueprint.patch("/profiles/<user_id>")
+def edit_profile(user_id: str) -> dict[str, Any]:
+    """Change fields of a profile (and its image) in one transaction."""
+    changes = _load(ProfileChanges())
+    if "image" in changes:
+        image = changes.pop("image")
+        changes["profile_image"] = None if image is None else _stored_image(image)
+    profile = profiles.edit(db.session, user_id, changes)
+    db.session.commit()
+    return _shown(profile, with_image=True)
 
 
 @blueprint.delete("/profiles/<user_id>")

@@ -3,6 +3,8 @@ hashes, so an answer never changes: browsers and proxies may keep it for a year.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, send_from_directory
 
 from tessera_shared.platform import platform
@@ -11,8 +13,13 @@ blueprint = Blueprint("media", __name__, url_prefix="/media")
 YEAR = 365 * 24 * 3600
 
 
+def media_dir() -> Path:
+    """Where this service keeps stored images."""
+    return platform().settings.var_dir / "media"
+
+
 @blueprint.get("/<path:key>")
 def image(key: str) -> Response:
-    response = send_from_directory(platform().settings.var_dir / "media", key, max_age=YEAR)
+    response = send_from_directory(media_dir(), key, max_age=YEAR)
     response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     return response

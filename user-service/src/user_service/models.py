@@ -28,6 +28,7 @@ class Profile(db.Model):  # type: ignore[name-defined,misc]
     handle_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(64))
     bio: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str | None] = mapped_column(sa.String(64))  # the registry's short status line
     profile_image: Mapped[str | None] = mapped_column(sa.String(128))
     banner_image: Mapped[str | None] = mapped_column(sa.String(128))
     is_verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)

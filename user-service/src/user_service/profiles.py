@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -57,18 +59,34 @@ def create(session: orm.Session, *, user_id: str, handle: str, display_name: str
     return profile
 
 
+EDITABLE = ("handle", "display_name", "bio", "status", "profile_image")
+
+
+def edit(session: orm.Session, user_id: str, changes: Mapping[str, str | None]) -> Profile:
+    """Set the given fields (`EDITABLE`); a new handle must be free. One event names what
+    actually changed."""
+    profile = by_id(session, user_id)
+    changed = sorted(name for name, value in changes.items() if getattr(profile, name) != value)
+    for name in changed:
+        setattr(profile, name, changes[name])
+    if "handle" in changed:
+        profile.handle_key = handle_key(profile.handle)
+        try:
+            session.flush()
+        except sa.exc.IntegrityError:
+            session.rollback()
+            raise handle_taken() from None
+    if changed:
+        emit(session, "user.profile_updated", {"user_id": user_id, "changed": changed})
+    return profile
+
+
 def update(session: orm.Session, user_id: str, *, display_name: str | None,
            bio: str | None) -> Profile:
     """Change what was given; a value left out (or null) stays as it is."""
-    profile = by_id(session, user_id)
-    changed = {}
-    if display_name is not None and display_name != profile.display_name:
-        profile.display_name = changed["display_name"] = display_name
-    if bio is not None and bio != profile.bio:
-        profile.bio = changed["bio"] = bio
-    if changed:
-        emit(session, "user.profile_updated", {"user_id": user_id, "changed": sorted(changed)})
-    return profile
+    given = {"display_name": display_name, "bio": bio}
+    return edit(session, user_id, {name: value for name, value in given.items()
+                                   if value is not None})
 
 
 def set_image(session: orm.Session, user_id: str, column: str, key: str | None) -> Profile:

@@ -15,6 +15,7 @@ from tessera_shared.context import require_session
 from tessera_shared.platform import platform
 from tessera_shared.validation import Schema
 from user_service import images, profiles
+from user_service.media import media_dir
 from user_service.models import db
 
 blp = Blueprint("v0-images", __name__, url_prefix="/v0/user/me", description="Profile images")
@@ -41,7 +42,7 @@ def _allow_the_slots_size() -> None:
 def upload(slot: images.Slot, file: FileStorage) -> dict[str, str]:
     session = require_session()
     data, extension = images.process(file.read(slot.max_bytes + 1), slot)
-    key = images.store(platform().settings.var_dir / "media", data, extension)
+    key = images.store(media_dir(), data, extension)
     profiles.set_image(db.session, session.user_id, slot.column, key)
     db.session.commit()
     return {"image_url": images.public_url(platform().settings.public_url, key)}

@@ -1,0 +1,339 @@
+"""Registry users ("keyholders"): sign-up, their secrets, profile changes and deletion.
+
+Both API families (REST and the Omikron WebSocket) call these functions; each maps the
+domain errors onto its own replies. Reasons are worded as the original registry words them,
+because its clients show them to people.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from registry_service.models import Keyholder
+from registry_service.pending import Registrations
+from registry_service.profiles import Profile, Profiles
+from tessera_shared.errors import DomainError
+from tessera_shared.events import emit
+from tessera_shared.ids import digest
+from tessera_shared.throttle import SECRET_PER_ACCOUNT, SECRET_PER_IP, Throttle
+
+USERNAME_MAX = 15
+SHORT_TEXT_MAX = 15   # display, status
+ABOUT_MAX = 200
+PUBLIC_KEY_MAX = 4096
+TOKEN_LENGTH = range(16, 513)  # the Iota's tokens are 256 characters (192 random bytes)
+AVATAR_MAX_BYTES = 2 << 20
+AVATAR_SIDE = 450
+_NOT_USERNAME = re.compile(r"[^a-z0-9_]")
+_KEY_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def missing_values(message: str = "Missing Values") -> DomainError:
+    return DomainError("registry:missing_values", 400, message)
+
+
+def invalid(message: str) -> DomainError:
+    return DomainError("registry:invalid_value", 400, message)
+
+
+def permission_denied() -> DomainError:
+    return DomainError("registry:permission_denied", 403, "Permission Denied")
+
+
+def bad_token() -> DomainError:
+    return DomainError("registry:bad_token", 403, "Operation failed: Bad Token")
+
+
+def not_found(message: str = "User not found") -> DomainError:
+    return DomainError("registry:user_not_found", 404, message)
+
+
+def username_taken() -> DomainError:
+    return DomainError("user:handle_already_exists", 409, "Username is taken")
+
+
+def normalize_username(raw: str) -> str:
+    """As the original: lower case, and everything but a-z, 0-9 and _ dropped."""
+    return _NOT_USERNAME.sub("", raw.lower())
+
+
+def checked_username(raw: str) -> str:
+    username = normalize_username(raw)
+    if not 1 <= len(username) <= USERNAME_MAX:
+        raise invalid(f"username must have 1 to {USERNAME_MAX} of the characters a-z, 0-9, _")
+    return username
+
+
+def _checked_key_hash(value: str) -> str:
+    if not _KEY_HASH.match(value):
+        raise invalid("private_key_hash must be a SHA-256 in hex (64 characters)")
+    return value.lower()
+
+
+def _checked_token(value: str, name: str) -> str:
+    if len(value) not in TOKEN_LENGTH:
+        raise invalid(f"{name} must be {TOKEN_LENGTH.start} to {TOKEN_LENGTH.stop - 1} "
+                      "characters")
+    return value
+
+
+def _checked_public_key(value: str) -> str:
+    if not value.strip() or len(value) > PUBLIC_KEY_MAX:
+        raise invalid(f"public_key must be 1 to {PUBLIC_KEY_MAX} characters")
+    return value
+
+
+def _same(secret: str, stored_digest: str | None) -> bool:
+    return stored_digest is not None and hmac.compare_digest(digest(secret), stored_digest)
+
+
+# -- lookups ------------------------------------------------------------------------------
+
+def by_user_id(session: orm.Session, user_id: str) -> Keyholder | None:
+    return session.get(Keyholder, user_id)
+
+
+def by_number(session: orm.Session, number: int) -> Keyholder | None:
+    return session.scalar(sa.select(Keyholder).where(Keyholder.number == number))
+
+
+def subscription(holder: Keyholder | None, today: date) -> tuple[int, int]:
+    """(sub_level, sub_end): the level, and the UTC days left, from the stored expiry; both
+    reach 0 when it passes, as the original's daily job made them."""
+    if holder is None or holder.sub_until is None:
+        return 0, 0
+    days = max(0, (holder.sub_until - today).days)
+    return (holder.sub_level if days else 0), days
+
+
+def set_subscription(session: orm.Session, holder: Keyholder, level: int, days: int,
+                     today: date) -> None:
+    holder.sub_level = level
+    holder.sub_until = today + timedelta(days=days) if days > 0 else None
+    emit(session, "registry.subscription_changed",
+         {"user_id": holder.user_id, "level": level, "days": days})
+
+
+def millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def avatar_uri(profile: Profile) -> str | None:
+    if profile.image is None:
+        return None
+    kind, data = profile.image
+    return f"data:image/{kind};base64,{data}"
+
+
+def public_view(profile: Profile, holder: Keyholder | None, today: date) -> dict[str, Any]:
+    """The nine keys every client of the original reads; a Tessera user without registry
+    keys (made through another API) has no public key and no subscription."""
+    level, days = subscription(holder, today)
+    return {
+        "created_at": millis(profile.created_at), "username": profile.handle,
+        "display": profile.display_name, "avatar": avatar_uri(profile),
+        "about": profile.bio or "", "status": profile.status or "",
+        "public_key": holder.public_key if holder else None,
+        "sub_level": level, "sub_end": days,
+    }
+
+
+# -- sign-up ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignUp:
+    registration: str          # the id `register/init` or `get_register` issued
+    user_id: str
+    number: int
+    username: str
+    public_key: str
+    private_key_hash: str | None
+    iota_id: str
+    reset_token: str
+    ip: str | None = None
+
+
+def register(session: orm.Session, registrations: Registrations, profiles: Profiles,
+             form: SignUp) -> Keyholder:
+    """Create the profile (user-service settles who gets a username) and then the keys, or
+    neither; the registration id is used up only by a sign-up that succeeds."""
+    username = checked_username(form.username)
+    public_key = _checked_public_key(form.public_key)
+    key_hash = None if form.private_key_hash is None else _checked_key_hash(
+        form.private_key_hash)
+    token = _checked_token(form.reset_token, "reset_token")
+    remaining = registrations.claim(form.registration)
+    if remaining is None:
+        raise invalid("User creation failed due to invalid UUID")
+    try:
+        profiles.create(form.user_id, username)
+    except DomainError as error:
+        registrations.reopen(form.registration, remaining)
+        if error.status == 409:
+            raise username_taken() from None
+        raise
+    try:
+        holder = Keyholder(user_id=form.user_id, number=form.number, public_key=public_key,
+                           key_hash_digest=key_hash and digest(key_hash),
+                           token_digest=digest(token), iota_id=form.iota_id, sub_level=0)
+        session.add(holder)
+        emit(session, "user.registered", {"user_id": form.user_id, "handle": username,
+                                          "via": "registry", "ip": form.ip})
+        session.commit()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        _abandon(session, profiles, form, remaining, registrations)
+        raise invalid("reset_token is already in use") from None
+    except Exception:
+        session.rollback()
+        _abandon(session, profiles, form, remaining, registrations)
+        raise
+    return holder
+
+
+def _abandon(session: orm.Session, profiles: Profiles, form: SignUp, remaining: int,
+             registrations: Registrations) -> None:
+    """Undo the profile of a failed sign-up (through the event stream if user-service cannot
+    be reached now) and give the registration id back."""
+    if not profiles.delete(form.user_id):
+        emit(session, "user.registration_abandoned", {"user_id": form.user_id})
+        session.commit()
+    registrations.reopen(form.registration, remaining)
+
+
+# -- secrets ------------------------------------------------------------------------------
+
+class Guard:
+    """Checks of a user's secrets, throttled per user and per address; a throttled check
+    fails exactly like a wrong secret."""
+
+    def __init__(self, throttle: Throttle, ip: str | None) -> None:
+        self.throttle = throttle
+        self.ip = ip or "unknown"
+
+    def check(self, holder: Keyholder, secret: str, stored_digest: str | None) -> bool:
+        checks = ((SECRET_PER_ACCOUNT, holder.user_id), (SECRET_PER_IP, self.ip))
+        if not self.throttle.allows(*checks):
+            return False
+        if _same(secret, stored_digest):
+            self.throttle.succeeded(SECRET_PER_ACCOUNT, holder.user_id)
+            return True
+        self.throttle.failed(*checks)
+        return False
+
+    def key_hash(self, holder: Keyholder, private_key_hash: str) -> bool:
+        return self.check(holder, private_key_hash.lower(), holder.key_hash_digest)
+
+    def token(self, holder: Keyholder, reset_token: str) -> bool:
+        return self.check(holder, reset_token, holder.token_digest)
+
+
+def key_matches(holder: Keyholder, private_key_hash: str) -> bool:
+    """What an Omikron asks when a client identifies itself (not throttled here: a wrong
+    answer to an Omikron must not lock the real user out)."""
+    return _same(private_key_hash.lower(), holder.key_hash_digest)
+
+
+def rotate_token(session: orm.Session, holder: Keyholder, new_token: str) -> None:
+    """The reset token is single use: each change it authorises replaces it."""
+    holder.token_digest = digest(_checked_token(new_token, "new_token"))
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise invalid("new_token is already in use") from None
+
+
+def change_iota(session: orm.Session, holder: Keyholder, iota_id: str, new_token: str,
+                ip: str | None = None) -> None:
+    if not iota_id.strip() or len(iota_id) > 64:
+        raise invalid("iota_id must be 1 to 64 characters")
+    holder.iota_id = iota_id
+    rotate_token(session, holder, new_token)
+    emit(session, "registry.iota_changed",
+         {"user_id": holder.user_id, "iota_id": iota_id, "ip": ip})
+
+
+def change_keys(session: orm.Session, holder: Keyholder, public_key: str,
+                private_key_hash: str, new_token: str | None, ip: str | None = None) -> None:
+    holder.public_key = _checked_public_key(public_key)
+    holder.key_hash_digest = digest(_checked_key_hash(private_key_hash))
+    if new_token is not None:
+        rotate_token(session, holder, new_token)
+    emit(session, "registry.keys_changed", {"user_id": holder.user_id, "ip": ip})
+
+
+# -- profile ------------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("username", "display", "avatar", "about", "status")
+
+
+def profile_changes(values: dict[str, Any], level: int) -> dict[str, Any]:
+    """The registry's fields, checked, as user-service's profile fields. `null` clears
+    display, status, about and avatar, as in the original."""
+    changes: dict[str, Any] = {}
+    for name in PROFILE_FIELDS:
+        if name not in values:
+            continue
+        value = values[name]
+        if value is not None and not isinstance(value, str):
+            raise invalid(f"{name} must be a string")
+        if name == "username":
+            if value is None:
+                raise invalid("username must be a string")
+            changes["handle"] = checked_username(value)
+        elif name == "avatar":
+            changes["image"] = None if value is None else _avatar(value, level)
+        else:
+            limit = ABOUT_MAX if name == "about" else SHORT_TEXT_MAX
+            if value is not None and len(value) > limit:
+                raise invalid(f"{name} may be at most {limit} characters")
+            target = {"display": "display_name", "about": "bio", "status": "status"}[name]
+            changes[target] = value or ("" if name == "display" else None)
+    return changes
+
+
+def _avatar(value: str, level: int) -> dict[str, Any]:
+    """A base64 image or data URI, re-encoded by user-service at 450 x 450: lossy for free
+    users, full quality for subscribers, as the original."""
+    data = value.split(";base64,", 1)[-1]
+    if len(data) > AVATAR_MAX_BYTES * 4 // 3 + 4:
+        raise invalid(f"avatar may be at most {AVATAR_MAX_BYTES >> 20} MiB")
+    return {"data": data, "max_side": AVATAR_SIDE, "quality": 100 if level >= 1 else 30}
+
+
+def change_profile(profiles: Profiles, holder: Keyholder | None, user_id: str,
+                   values: dict[str, Any], today: date) -> Profile:
+    level, _days = subscription(holder, today)
+    changes = profile_changes(values, level)
+    profile = profiles.edit(user_id, changes) if changes else profiles.get(user_id, image=True)
+    if profile is None:
+        raise not_found()
+    return profile
+
+
+# -- deletion -----------------------------------------------------------------------------
+
+def delete(session: orm.Session, profiles: Profiles, holder: Keyholder,
+           ip: str | None = None) -> None:
+    """Delete the user everywhere: the keys here and now, the profile now if user-service
+    answers, and everything else through `user.deleted`."""
+    user_id = holder.user_id
+    session.delete(holder)
+    emit(session, "user.deleted", {"user_id": user_id, "ip": ip})
+    session.commit()
+    profiles.delete(user_id)
+
+
+def erase(session: orm.Session, user_id: str) -> None:
+    """Applied for `user.deleted`, wherever the deletion started."""
+    holder = session.get(Keyholder, user_id)
+    if holder is not None:
+        session.delete(holder)

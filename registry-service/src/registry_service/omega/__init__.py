@@ -1,0 +1,36 @@
+"""The registry WebSocket family (document 001): the Omikron protocol at `/ws/omikron`."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, current_app
+from flask_sock import Sock
+
+from registry_service.keyholders import Guard
+from registry_service.models import db
+from registry_service.omega import handshake
+from registry_service.omega.connection import OmikronConnection, Socket, Timing
+from registry_service.omega.handlers import Context
+from registry_service.omega.presence import Presence
+from registry_service.profiles import Profiles
+from tessera_shared.context import client_ip, request_id
+from tessera_shared.platform import platform
+
+
+def init_app(app: Flask) -> None:
+    sock = Sock(app)
+    settings = app.extensions["tessera"].settings
+    server_key = handshake.server_key(settings.secret_key)
+    # The original's 5 s / 30 s; tests shorten them.
+    timing = Timing(ping_every=float(os.environ.get("OMIKRON_PING_SECONDS", "5")),
+                    idle_limit=float(os.environ.get("OMIKRON_IDLE_SECONDS", "30")))
+    presence = Presence(app.extensions["tessera"].redis)
+
+    @sock.route("/ws/omikron")
+    def omikron(socket: Socket) -> None:
+        tessera = platform()
+        context = Context(session=db.session, registrations=current_app.extensions[
+            "registrations"], profiles=Profiles(tessera.internal, request_id()),
+            presence=presence, guard=Guard(tessera.throttle, client_ip()), omikron=0)
+        OmikronConnection(socket, server_key, timing, context).run()

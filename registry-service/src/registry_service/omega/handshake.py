@@ -1,0 +1,59 @@
+"""The Omikron handshake's cryptography, as the original registry (Omega) does it.
+
+The server proves nothing; the Omikron proves it holds the private key of the X448 public key
+registered for it: the server encrypts a random 32-character challenge for that key and
+expects it back in clear. Encryption: X448 Diffie-Hellman, SHA-256 of the 56-byte shared
+secret as the AES-256-GCM key, a random 12-byte nonce, no associated data; on the wire,
+base64 of nonce + ciphertext-and-tag.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import string
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x448 import X448PrivateKey, X448PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+CHALLENGE_ALPHABET = string.ascii_letters + string.digits
+CHALLENGE_LENGTH = 32
+NONCE_BYTES = 12
+
+
+def server_key(secret_key: bytes) -> X448PrivateKey:
+    """The registry's long-lived X448 key, derived from SECRET_KEY: no extra secret to keep,
+    and the same key in every registry process."""
+    seed = HKDF(hashes.SHA256(), 56, salt=None, info=b"tessera registry x448").derive(secret_key)
+    return X448PrivateKey.from_private_bytes(seed)
+
+
+def public_key_text(key: X448PrivateKey) -> str:
+    return base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def new_challenge() -> str:
+    return "".join(secrets.choice(CHALLENGE_ALPHABET) for _ in range(CHALLENGE_LENGTH))
+
+
+def _aes_key(own: X448PrivateKey, peer_public: bytes) -> bytes:
+    """Raises ValueError for a key that is not a usable X448 public key."""
+    return hashlib.sha256(own.exchange(X448PublicKey.from_public_bytes(peer_public))).digest()
+
+
+def encrypt(own: X448PrivateKey, peer_public: bytes, text: str) -> str:
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(_aes_key(own, peer_public)).encrypt(nonce, text.encode(), None)
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def decrypt(own: X448PrivateKey, peer_public: bytes, wire: str) -> str:
+    """The Omikron's side of the exchange (its key, the server's public key)."""
+    raw = base64.b64decode(wire)
+    return AESGCM(_aes_key(own, peer_public)).decrypt(
+        raw[:NONCE_BYTES], raw[NONCE_BYTES:], None).decode()

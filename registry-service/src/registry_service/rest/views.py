@@ -1,0 +1,230 @@
+"""Registry REST (`/api/...`, Tensamin AuthServer-compatible, document 000).
+
+Paths take a trailing slash or not; any method on `/api/get/...` is a GET (see
+`any_method_reads`); secrets are checked in constant time and throttled per user and per
+address. Success messages are the original's.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+
+from flask import Blueprint as FlaskBlueprint
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from registry_service import keyholders, omikrons
+from registry_service.keyholders import SignUp, missing_values, permission_denied
+from registry_service.models import Keyholder, db
+from registry_service.pending import Registrations
+from registry_service.profiles import Profiles
+from registry_service.rest.envelope import PRIVILEGED, body, failing_as, strings, success
+from tessera_shared.app import Blueprint
+from tessera_shared.clock import utcnow
+from tessera_shared.context import client_ip, request_id
+from tessera_shared.errors import DomainError
+from tessera_shared.ids import uuid7
+from tessera_shared.platform import platform
+from tessera_shared.throttle import SECRET_PER_IP
+
+blp = Blueprint("registry", __name__, url_prefix="/api", description="Registry (REST)")
+paths = FlaskBlueprint("registry-paths", __name__, url_prefix="/api")
+LOOKS_LIKE_UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
+
+
+def _profiles() -> Profiles:
+    return Profiles(platform().internal, request_id())
+
+
+def _registrations() -> Registrations:
+    return current_app.extensions["registrations"]
+
+
+def _guard() -> keyholders.Guard:
+    return keyholders.Guard(platform().throttle, client_ip())
+
+
+def _holder(user_id: str, error: DomainError) -> Keyholder:
+    holder = keyholders.by_user_id(db.session, user_id)
+    if holder is None:
+        raise error
+    return holder
+
+
+def _require_omikron() -> None:
+    """Omikron calls carry the Omikron's REST id as the raw `Authorization` value."""
+    given = request.headers.get("Authorization")
+    if not given:
+        raise permission_denied()
+    address = client_ip()
+    throttle = platform().throttle
+    if not throttle.allows((SECRET_PER_IP, address)) or omikrons.by_rest_id(
+            db.session, given) is None:
+        throttle.failed((SECRET_PER_IP, address))
+        raise DomainError("registry:omikron_unknown", 403, "Operation failed: UUID not found.")
+
+
+@blp.route("/get/uuid/<username>", strict_slashes=False)
+class UserIdByUsername(MethodView):
+    @failing_as("Failed to get uuid for supplied username")
+    def get(self, username: str) -> Response:
+        """Find a user's id by username (any Tessera handle), without regard to case."""
+        if LOOKS_LIKE_UUID.match(username):
+            return success(f"Got user for {username}", {"user_id": username})
+        profile = _profiles().find(username)
+        if profile is None:
+            raise keyholders.not_found("UUID lookup failed: UUID not found.")
+        return success(f"Got uuid for {username}", {"user_id": profile.id})
+
+
+@blp.route("/get/<user_id>", strict_slashes=False)
+class User(MethodView):
+    @failing_as("Failed to retrieve user profile")
+    def get(self, user_id: str) -> Response:
+        """Get a user's public profile: always all nine keys."""
+        profile = _profiles().get(user_id, image=True) if _is_uuid(user_id) else None
+        if profile is None:
+            raise keyholders.not_found()
+        holder = keyholders.by_user_id(db.session, user_id)
+        return success("Got user", keyholders.public_view(profile, holder, utcnow().date()))
+
+
+@blp.route("/get/private-key-hash/<user_id>", strict_slashes=False)
+class PrivateKeyHash(MethodView):
+    @failing_as("Failed to get private key hash")
+    def get(self, user_id: str) -> Response:
+        """(Omikron) Whether the `PrivateKeyHash` header matches the user's."""
+        _require_omikron()
+        given = request.headers.get("PrivateKeyHash")
+        if not given:
+            raise permission_denied()
+        holder = _holder(user_id, keyholders.not_found("Not found"))
+        return success("Got private key hash",
+                       {"matches": keyholders.key_matches(holder, given)}, PRIVILEGED)
+
+
+@blp.route("/get/iota-id/<user_id>", strict_slashes=False)
+class IotaId(MethodView):
+    @failing_as("Failed to get iota id")
+    def get(self, user_id: str) -> Response:
+        """(Omikron) The Iota a user lives on."""
+        _require_omikron()
+        holder = _holder(user_id, keyholders.not_found("Not found"))
+        return success("Got iota id", {"iota_id": holder.iota_id}, PRIVILEGED)
+
+
+@blp.route("/change/<user_id>", strict_slashes=False)
+class ChangeUser(MethodView):
+    @failing_as("Failed to change user", log_level=0)
+    def post(self, user_id: str) -> Response:
+        """Change username, display, avatar, about or status (needs `private_key_hash`);
+        answers the updated profile, without secrets."""
+        request.max_content_length = keyholders.AVATAR_MAX_BYTES * 2  # base64 and the rest
+        values = body()
+        [key_hash] = strings(values, ("private_key_hash",), missing_values())
+        holder = _holder(user_id, permission_denied())
+        if not _guard().key_hash(holder, key_hash):
+            raise permission_denied()
+        today = utcnow().date()
+        profile = keyholders.change_profile(_profiles(), holder, user_id, values, today)
+        return success("Changed user", {"uuid": user_id, **keyholders.public_view(
+            profile, holder, today), "iota_id": holder.iota_id})
+
+
+@blp.route("/change/iota-id/<user_id>", strict_slashes=False)
+class ChangeIota(MethodView):
+    @failing_as("Failed to change iota id", log_level=0)
+    def post(self, user_id: str) -> Response:
+        """Move a user to another Iota; the reset token is replaced by `new_token`."""
+        iota_id, reset_token, new_token = strings(
+            body(), ("iota_id", "reset_token", "new_token"), missing_values())
+        holder = _holder(user_id, permission_denied())
+        if not _guard().token(holder, reset_token):
+            raise permission_denied()
+        keyholders.change_iota(db.session, holder, iota_id, new_token, client_ip())
+        db.session.commit()
+        return success("Changed iota id")
+
+
+@blp.route("/change/keys/<user_id>", strict_slashes=False)
+class ChangeKeys(MethodView):
+    @failing_as("Failed to change keys", log_level=0)
+    def post(self, user_id: str) -> Response:
+        """Replace a user's key pair (authorised by the reset token, which is replaced)."""
+        key_hash, public_key, reset_token, new_token = strings(
+            body(), ("private_key_hash", "public_key", "reset_token", "new_token"),
+            missing_values())
+        holder = _holder(user_id, permission_denied())
+        if not _guard().token(holder, reset_token):
+            raise permission_denied()
+        keyholders.change_keys(db.session, holder, public_key, key_hash, new_token, client_ip())
+        db.session.commit()
+        return success("Changed keys")
+
+
+@blp.route("/register/init", strict_slashes=False)
+class RegisterInit(MethodView):
+    @failing_as("Failed to start user registration")
+    def get(self) -> Response:
+        """Issue a user id to register within one hour, once."""
+        user_id = str(uuid7())
+        _registrations().open(user_id)
+        return success("Started user registration progress", {"user_id": user_id})
+
+
+@blp.route("/register/complete", strict_slashes=False)
+class RegisterComplete(MethodView):
+    @failing_as("User registration failed")
+    def post(self) -> Response:
+        """Create the user: profile in user-service, keys and reset token here."""
+        user_id, username, public_key, key_hash, iota_id, reset_token = strings(
+            body(), ("uuid", "username", "public_key", "private_key_hash", "iota_id",
+                     "reset_token"),
+            missing_values("User creation failed due to missing values"))
+        if not _is_uuid(user_id):
+            raise keyholders.invalid("User creation failed due to invalid UUID")
+        keyholders.register(db.session, _registrations(), _profiles(), SignUp(
+            registration=user_id, user_id=user_id, number=_registrations().next_number(),
+            username=username, public_key=public_key, private_key_hash=key_hash,
+            iota_id=iota_id, reset_token=reset_token, ip=client_ip()))
+        return success(f"Created User: {user_id}")
+
+
+@blp.route("/delete/<user_id>", strict_slashes=False)
+class DeleteUser(MethodView):
+    @failing_as("User deletion failed")
+    def post(self, user_id: str) -> Response:
+        """Delete a user everywhere (needs the reset token)."""
+        [reset_token] = strings(body(), ("reset_token",),
+                                missing_values("User deletion failed due to missing values"))
+        holder = _holder(user_id, keyholders.not_found("Operation failed: UUID not found."))
+        if not _guard().token(holder, reset_token):
+            raise keyholders.bad_token()
+        keyholders.delete(db.session, _profiles(), holder, client_ip())
+        return success(f"Deleted User: {user_id}")
+
+
+@paths.route("/get", strict_slashes=False)
+@paths.route("/get/<path:_rest>")
+def invalid_user_path(_rest: str = "") -> Response:
+    raise DomainError("registry:invalid_path", 400, "Invalid user path")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def any_method_reads(app: Callable) -> Callable:
+    """WSGI middleware: the original answers any method on `/api/get/...` as a GET."""
+    def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if (environ.get("PATH_INFO", "").startswith("/api/get/")
+                and environ["REQUEST_METHOD"] in {"POST", "PUT", "PATCH", "DELETE"}):
+            environ["REQUEST_METHOD"] = "GET"
+        return app(environ, start_response)
+    return wsgi
