@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +126,14 @@ def visitor() -> requests.Session:
 @pytest.fixture
 def client() -> requests.Session:
     return visitor()
+
+
+def eventually(check: Callable[[], object], timeout: float = 20) -> None:
+    """Wait until `check()` holds (something the event stream carries, or a mail)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "it never happened"
+        time.sleep(0.05)
 
 
 def unique(prefix: str = "u") -> str:

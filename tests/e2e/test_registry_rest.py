@@ -14,7 +14,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.conftest import RunningPlatform, new_user, unique, visitor
+from tests.e2e.conftest import RunningPlatform, eventually, new_user, unique, visitor
 from tests.tensamin import Iota, IotaUser, Omikron, new_reset_token, register_omikron
 
 NINE_KEYS = {"created_at", "username", "display", "avatar", "about", "status", "public_key",
@@ -256,6 +256,13 @@ def test_deleting_needs_the_reset_token_and_frees_the_username(platform: Running
     again = iota.delete_user(user)
     assert again["log"]["message"] == "User deletion failed: Operation failed: UUID not found."
     assert iota.create_user(user.username).user_id != user.user_id
+
+    def logged() -> set[str]:
+        page = requests.get(f"{platform.url}/v0/action-logs",
+                            params={"limit": 100, "user_id": user.user_id}, timeout=10).json()
+        return {entry["action"] for entry in page["data"]}
+
+    eventually(lambda: {"user:create", "user:delete"} <= logged())
 
 
 # -- Omikron endpoints --------------------------------------------------------------------

@@ -3,18 +3,9 @@ action log keeps its entries under the user's id."""
 
 from __future__ import annotations
 
-import time
-
 import requests
 
-from tests.e2e.conftest import new_user, visitor
-
-
-def eventually(check, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "it never happened"
-        time.sleep(0.1)
+from tests.e2e.conftest import eventually, new_user, visitor
 
 
 def test_a_deleted_account_is_gone_everywhere_and_its_handle_is_free(platform):

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tessera_shared.events import read_stream
-from tests.e2e.conftest import new_user, unique, visitor
+from tests.e2e.conftest import eventually, new_user, unique, visitor
 from tests.mailbox import link_in
 
 VERIFY, RESET, CHANGE = "Verify your email", "Reset your password", "Confirm your email change"
@@ -31,13 +31,6 @@ def log_in(platform, user, client=None):
 
 def post(platform, path, body, client=None):
     return (client or visitor()).post(f"{platform.url}/v0/auth/{path}", json=body)
-
-
-def eventually(check, timeout=15):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "the change never showed"
-        time.sleep(0.05)
 
 
 def test_sign_up_mails_a_verification_link_that_works_once(platform, mailbox):

@@ -14,6 +14,7 @@ ERROR = DomainError("system:not_found", 404, "Nothing here.")
     ("/api/get/uuid/ann", Family.REGISTRY),
     ("/api/register/init", Family.REGISTRY),
     ("/ws/omikron", Family.REGISTRY),
+    ("/api", Family.REGISTRY),
     ("/api/login/", Family.USERS_API),
     ("/api/users/register", Family.USERS_API),
     ("/user/create", Family.USER_API),

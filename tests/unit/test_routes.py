@@ -51,3 +51,9 @@ def test_only_the_omikron_socket_is_a_websocket_route():
 def test_image_uploads_may_be_larger_than_json_bodies():
     assert match("POST", "/v0/user/me/banner-image").max_body > 8 << 20
     assert match("POST", "/v0/auth/login").max_body == 1 << 20
+
+
+def test_only_registry_routes_refuse_foreign_browser_origins():
+    refusing = {route.pattern for route in ROUTES if route.refuses_foreign_origins}
+    assert refusing == {"/api/get/**", "/api/change/**", "/api/register/**", "/api/delete/**",
+                        "/ws/omikron/**"}
