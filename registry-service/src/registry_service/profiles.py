@@ -45,8 +45,9 @@ class Profiles:
         answer = self._call("GET", f"/internal/profiles/{user_id}" + ("?image=1" * image))
         return Profile.from_answer(answer.data) if answer.ok else None
 
-    def find(self, handle: str) -> Profile | None:
-        answer = self._call("GET", "/internal/profiles?" + urlencode({"handle": handle}))
+    def find(self, handle: str, *, image: bool = False) -> Profile | None:
+        query = {"handle": handle} | ({"image": "1"} if image else {})
+        answer = self._call("GET", "/internal/profiles?" + urlencode(query))
         return Profile.from_answer(answer.data) if answer.ok else None
 
     def create(self, user_id: str, handle: str) -> None:

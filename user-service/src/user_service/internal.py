@@ -85,8 +85,9 @@ def create_profile() -> tuple[dict[str, str], int]:
 
 @blueprint.get("/profiles")
 def find_profile() -> dict[str, Any]:
-    """The profile holding `?handle=` (without regard to case)."""
-    return _shown(profiles.by_handle(db.session, request.args.get("handle", "")))
+    """The profile holding `?handle=` (without regard to case); `&image=1` as below."""
+    return _shown(profiles.by_handle(db.session, request.args.get("handle", "")),
+                  with_image="image" in request.args)
 
 
 @blueprint.get("/profiles/<user_id>")

@@ -82,9 +82,8 @@ def get_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
         holder: Keyholder | None = _holder(ctx, data)
         profile = ctx.profiles.get(holder.user_id, image=True)
     else:
-        found = ctx.profiles.find(_text(data, "username"))
-        holder = found and keyholders.by_user_id(ctx.session, found.id)
-        profile = found and ctx.profiles.get(found.id, image=True)
+        profile = ctx.profiles.find(_text(data, "username"), image=True)
+        holder = profile and keyholders.by_user_id(ctx.session, profile.id)
     if holder is None or profile is None:
         raise keyholders.not_found()
     level, days = keyholders.subscription(holder, ctx.today)
