@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -300,6 +301,22 @@ def test_wrong_secrets_are_throttled_per_user(platform: RunningPlatform, user: I
     held = owner.call("POST", f"/api/change/{user.user_id}",
                       {"private_key_hash": user.private_key_hash, "display": "x"})
     assert held["log"]["message"] == "Failed to change user: Permission Denied"
+
+
+def test_guessing_omikron_ids_is_throttled_per_address(platform: RunningPlatform,
+                                                      user: IotaUser) -> None:
+    guesser = visitor()
+    url = f"{platform.url}/api/get/iota-id/{user.user_id}"
+    for _ in range(31):
+        guesser.get(url, headers={"Authorization": str(uuid.uuid4())}, timeout=10)
+    # From that address even a registered Omikron's id is now answered like a wrong one...
+    omikron = Omikron(platform.url, register_omikron(platform.var_dir), guesser)
+    held = omikron.iota_id_of(user.user_id)
+    assert (held.status_code, held.json()["log"]["message"]) == (
+        403, "Failed to get iota id: Operation failed: UUID not found.")
+    # ...while the same Omikron from its own address is served.
+    omikron.http = visitor()
+    assert omikron.iota_id_of(user.user_id).status_code == 200
 
 
 # -- the envelope, paths and origins ------------------------------------------------------

@@ -3,10 +3,13 @@ the handshake against its registered X448 key, then the requests it forwards."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
+import simple_websocket
 
 from tests.e2e.conftest import RunningPlatform, unique, visitor
 from tests.tensamin import (
@@ -206,3 +209,36 @@ def test_unreadable_frames_and_unknown_types_are_answered(socket: OmikronSocket)
                        "data": {"error_type": "Unknown message type"}}
     numeric = socket.send("ping", message_id=42)
     assert socket.receive() == {"id": numeric, "type": "pong", "data": {}}
+
+
+# -- hostile peers ------------------------------------------------------------------------
+
+def test_pings_alone_do_not_keep_a_stranger_connected(omikron: Omikron) -> None:
+    socket = omikron.connect(authenticate=False)
+
+    def keep_pinging() -> None:
+        for _ in range(20):  # 10 s of pings; a stranger has the idle limit (2 s) to identify
+            socket.ask("ping")
+            time.sleep(0.5)
+
+    with pytest.raises((simple_websocket.ConnectionClosed, TimeoutError)):
+        keep_pinging()
+
+
+def test_an_oversized_frame_closes_the_socket_unread(omikron: Omikron) -> None:
+    socket = omikron.connect(authenticate=False)
+    with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):
+        socket.ws.send("x" * (5 << 20))
+    frames = []
+    with contextlib.suppress(simple_websocket.ConnectionClosed):
+        while (text := socket.ws.receive(timeout=5)) is not None:
+            frames.append(json.loads(text)["type"])
+    assert set(frames) <= {"ping"}  # read, it would have been answered error_invalid_data
+    assert not socket.ws.connected
+
+
+def test_a_foreign_browser_origin_cannot_open_the_socket(platform: RunningPlatform) -> None:
+    with pytest.raises((ConnectionError, simple_websocket.ConnectionError)):
+        simple_websocket.Client.connect(
+            platform.url.replace("http://", "ws://") + "/ws/omikron",
+            headers={"Origin": "https://evil.example"})

@@ -18,7 +18,11 @@ from tessera_shared.context import client_ip, request_id
 from tessera_shared.platform import platform
 
 
+MAX_FRAME = 4 << 20  # an avatar (2 MiB) as base64, and the rest of the frame
+
+
 def init_app(app: Flask) -> None:
+    app.config["SOCK_SERVER_OPTIONS"] = {"max_message_size": MAX_FRAME}
     sock = Sock(app)
     settings = app.extensions["tessera"].settings
     server_key = handshake.server_key(settings.secret_key)

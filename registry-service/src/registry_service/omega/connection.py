@@ -4,7 +4,8 @@ The Omikron names itself (`identification`), receives a challenge encrypted for 
 registered X448 key, and must send it back decrypted (`challenge_response`). Before that,
 anything but `ping` is answered `error_not_authenticated` and the socket closed; a wrong
 answer is `error_invalid_challenge` and closed too. The server pings every 5 seconds and
-hangs up after 30 seconds without hearing anything, as the original.
+hangs up after 30 seconds without hearing anything, as the original, and on a peer that has
+not completed the handshake within those 30 seconds.
 """
 
 from __future__ import annotations
@@ -56,12 +57,14 @@ class OmikronConnection:
         self.active = False
 
     def run(self) -> None:
-        heard = pinged = time.monotonic()
+        opened = heard = pinged = time.monotonic()
         try:
             while True:
                 now = time.monotonic()
                 if now - heard >= self.timing.idle_limit:
                     return
+                if not self.active and now - opened >= self.timing.idle_limit:
+                    return  # pings alone do not keep a stranger connected
                 if now - pinged >= self.timing.ping_every:
                     self.socket.send(encode(new_id(), "ping"))
                     pinged = now
