@@ -15,21 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import redis
-from run import OUT, wait_healthy
+from run import running_platform, save
 
 from events_service.live import CHANNEL
-from tessera_launcher.processes import free_port
 from tessera_shared.ids import uuid7
 
 
@@ -113,16 +106,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--entries", type=int, default=20)
     args = parser.parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="tessera-fanout-")) / "var"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    launcher = subprocess.Popen([sys.executable, "-m", "tessera_launcher", "up"],
-                                stdout=subprocess.DEVNULL,
-                                env={**env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)})
     print("Fan-out benchmark — starting the platform with the launcher's defaults", flush=True)
     results: dict = {}
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", launcher)
+    with running_platform("fanout") as (url, var_dir, _launcher):
+        port = int(url.rsplit(":", 1)[1])
         redis_url = json.loads((var_dir / "run" / "platform.json").read_text())["redis_url"]
         p50, p99 = redis_anchor(redis_url)
         results["redis_publish_to_subscriber"] = {"p50_ms": round(p50, 3), "p99_ms": round(p99, 3)}
@@ -133,13 +120,7 @@ def main() -> None:
             row["p99_vs_redis_p99"] = round(row["p99_ms"] / p99, 1)
             results[f"sse_{clients}"] = row
             print(f"  {clients:>5} subscribers through the gateway: {row}", flush=True)
-    finally:
-        launcher.send_signal(signal.SIGTERM)
-        launcher.wait(60)
-    OUT.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (OUT / f"fanout-{stamp}.json").write_text(json.dumps(results, indent=2))
-    print(f"Saved to bench/out/fanout-{stamp}.json")
+    print(f"Saved to {save('fanout', results)}")
 
 
 if __name__ == "__main__":

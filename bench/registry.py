@@ -22,11 +22,9 @@ import base64
 import hashlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -36,9 +34,7 @@ import simple_websocket
 from cryptography.hazmat.primitives.asymmetric.x448 import X448PrivateKey, X448PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from run import OUT, median_load, progress, wait_healthy
-
-from tessera_launcher.processes import free_port
+from run import median_load, progress, running_platform, save
 
 
 def call(url: str, body: dict | None = None) -> dict:
@@ -111,17 +107,9 @@ def main() -> None:
     parser.add_argument("--round-trips", type=int, default=2000)
     args = parser.parse_args()
     runs, seconds = (1, 3) if args.quick else (3, 5)
-    var_dir = Path(tempfile.mkdtemp(prefix="tessera-registry-")) / "var"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    launcher = subprocess.Popen([sys.executable, "-m", "tessera_launcher", "up"],
-                                stdout=subprocess.DEVNULL,
-                                env={**env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)})
     print("Registry benchmark — starting the platform with the launcher's defaults", flush=True)
-    gateway = f"http://127.0.0.1:{port}"
     results: dict = {}
-    try:
-        wait_healthy(gateway, launcher)
+    with running_platform("registry") as (gateway, var_dir, _launcher):
         direct = json.loads((var_dir / "run" / "platform.json").read_text())["registry_url"]
         username = "bench" + uuid.uuid4().hex[:8]
         user_id = register_user(gateway, username)
@@ -158,13 +146,7 @@ def main() -> None:
                         - results["socket_direct"][kind]["p50_ms"], 3)
             for kind in ("ping", "get_user_data")}
         print(f"  socket, added by the gateway (p50): {results['socket_added_p50_ms']}")
-    finally:
-        launcher.send_signal(signal.SIGTERM)
-        launcher.wait(60)
-    OUT.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (OUT / f"registry-{stamp}.json").write_text(json.dumps(results, indent=2))
-    print(f"Saved to bench/out/registry-{stamp}.json")
+    print(f"Saved to {save('registry', results)}")
 
 
 if __name__ == "__main__":

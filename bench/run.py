@@ -20,6 +20,7 @@ Every load is bounded in time and stops by itself; the platform is stopped by PI
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -34,6 +35,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,6 +205,33 @@ def wait_healthy(url: str, launcher: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the platform did not start; run `./tessera up` to see why")
 
 
+@contextlib.contextmanager
+def running_platform(name: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """The whole platform on the launcher's defaults in a fresh folder (its URL, folder and
+    launcher); stopped by PID at the end."""
+    var_dir = Path(tempfile.mkdtemp(prefix=f"tessera-{name}-")) / "var"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    port = free_port()
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "tessera_launcher", "up"], stdout=subprocess.DEVNULL,
+        env={**env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, launcher)
+        yield url, var_dir, launcher
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        launcher.wait(60)
+
+
+def save(name: str, results: dict) -> str:
+    """Write a run's figures to bench/out/<name>-<time>.json; returns that path."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    return f"bench/out/{path.name}"
+
+
 def post(url: str, payload: dict) -> int:
     request = urllib.request.Request(url, json.dumps(payload).encode(),
                                      {"Content-Type": "application/json"})
@@ -220,15 +249,7 @@ def main() -> None:
                                  "system": host.platform(),
                                  "generator": "wrk" if shutil.which("wrk") else "python"}}
     print("Tessera benchmarks — starting the platform with the launcher's defaults", flush=True)
-    var_dir = Path(tempfile.mkdtemp(prefix="tessera-bench-")) / "var"
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    port = free_port()
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "tessera_launcher", "up"], stdout=subprocess.DEVNULL,
-        env={**env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)})
-    public = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(public, launcher)
+    with running_platform("bench") as (public, var_dir, launcher):
         facts = json.loads((var_dir / "run" / "platform.json").read_text())
         pids = {name: process_tree(pid) for name, pid in facts["pids"].items()}
         everything = process_tree(launcher.pid)
@@ -301,15 +322,9 @@ def main() -> None:
             "single_verify_ms": round(1000 * (os.cpu_count() or 1) / floor, 1),
         }
         progress(f"login: {results['login']}")
-    finally:
-        launcher.send_signal(signal.SIGTERM)
-        launcher.wait(60)
 
-    OUT.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (OUT / f"results-{stamp}.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
-    print(f"\nSaved to bench/out/results-{stamp}.json; copy the figures to bench/RESULTS.md.")
+    print(f"\nSaved to {save('results', results)}; copy the figures to bench/RESULTS.md.")
 
 
 if __name__ == "__main__":

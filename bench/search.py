@@ -12,14 +12,13 @@ query runs through `user_service.search.search`, exactly what the endpoint runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import statistics
 import time
-from pathlib import Path
 
 import sqlalchemy as sa
+from run import save
 from sqlalchemy import orm
 
 from tessera_shared.config import Settings
@@ -27,7 +26,6 @@ from tessera_shared.db import database_url, engine_options
 from tessera_shared.migrations import upgrade
 from user_service import search
 
-OUT = Path(__file__).with_name("out")
 FIRST = ["Ann", "Bob", "Carla", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivo", "Jun", "Kofi",
          "Lena", "Mateo", "Nia", "Omar", "Pia", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Viktor",
          "Wen", "Xena", "Yusuf", "Zoë"]
@@ -128,10 +126,7 @@ def main() -> None:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{base.database}_user" '
                                        "WITH (FORCE)"))
         admin.dispose()
-    OUT.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (OUT / f"search-{stamp}.json").write_text(json.dumps(results, indent=2))
-    print(f"Saved to bench/out/search-{stamp}.json")
+    print(f"Saved to {save('search', results)}")
 
 
 if __name__ == "__main__":
