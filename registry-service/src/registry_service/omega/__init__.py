@@ -17,7 +17,6 @@ from registry_service.profiles import Profiles
 from tessera_shared.context import client_ip, request_id
 from tessera_shared.platform import platform
 
-
 MAX_FRAME = 4 << 20  # an avatar (2 MiB) as base64, and the rest of the frame
 
 

@@ -20,6 +20,7 @@ from registry_service.keyholders import SignUp, missing_values, permission_denie
 from registry_service.models import Keyholder, db
 from registry_service.pending import Registrations
 from registry_service.profiles import Profiles
+from registry_service.rest import schemas
 from registry_service.rest.envelope import PRIVILEGED, body, failing_as, strings, success
 from tessera_shared.app import Blueprint
 from tessera_shared.clock import utcnow
@@ -68,6 +69,8 @@ def _require_omikron() -> None:
 
 @blp.route("/get/uuid/<username>", strict_slashes=False)
 class UserIdByUsername(MethodView):
+    @blp.response(200, schemas.UserIdAnswer)
+    @blp.alt_response(404, schema=schemas.Failure, description="No such username")
     @failing_as("Failed to get uuid for supplied username")
     def get(self, username: str) -> Response:
         """Find a user's id by username (any Tessera handle), without regard to case."""
@@ -81,6 +84,8 @@ class UserIdByUsername(MethodView):
 
 @blp.route("/get/<user_id>", strict_slashes=False)
 class User(MethodView):
+    @blp.response(200, schemas.UserAnswer)
+    @blp.alt_response(404, schema=schemas.Failure, description="User not found")
     @failing_as("Failed to retrieve user profile")
     def get(self, user_id: str) -> Response:
         """Get a user's public profile: always all nine keys."""
@@ -93,6 +98,9 @@ class User(MethodView):
 
 @blp.route("/get/private-key-hash/<user_id>", strict_slashes=False)
 class PrivateKeyHash(MethodView):
+    @blp.doc(parameters=[schemas.OMIKRON, schemas.header("PrivateKeyHash", "the hash to check")])
+    @blp.response(200, schemas.MatchesAnswer)
+    @blp.alt_response(403, schema=schemas.Failure, description="Not a registered Omikron")
     @failing_as("Failed to get private key hash")
     def get(self, user_id: str) -> Response:
         """(Omikron) Whether the `PrivateKeyHash` header matches the user's."""
@@ -107,6 +115,9 @@ class PrivateKeyHash(MethodView):
 
 @blp.route("/get/iota-id/<user_id>", strict_slashes=False)
 class IotaId(MethodView):
+    @blp.doc(parameters=[schemas.OMIKRON])
+    @blp.response(200, schemas.IotaIdAnswer)
+    @blp.alt_response(403, schema=schemas.Failure, description="Not a registered Omikron")
     @failing_as("Failed to get iota id")
     def get(self, user_id: str) -> Response:
         """(Omikron) The Iota a user lives on."""
@@ -117,6 +128,9 @@ class IotaId(MethodView):
 
 @blp.route("/change/<user_id>", strict_slashes=False)
 class ChangeUser(MethodView):
+    @blp.doc(requestBody=schemas.json_body(schemas.ProfileChange))
+    @blp.response(200, schemas.ChangedAnswer)
+    @blp.alt_response(403, schema=schemas.Failure, description="Permission Denied")
     @failing_as("Failed to change user", log_level=0)
     def post(self, user_id: str) -> Response:
         """Change username, display, avatar, about or status (needs `private_key_hash`);
@@ -135,6 +149,9 @@ class ChangeUser(MethodView):
 
 @blp.route("/change/iota-id/<user_id>", strict_slashes=False)
 class ChangeIota(MethodView):
+    @blp.doc(requestBody=schemas.json_body(schemas.IotaChange))
+    @blp.response(200, schemas.Done)
+    @blp.alt_response(403, schema=schemas.Failure, description="Permission Denied")
     @failing_as("Failed to change iota id", log_level=0)
     def post(self, user_id: str) -> Response:
         """Move a user to another Iota; the reset token is replaced by `new_token`."""
@@ -150,6 +167,9 @@ class ChangeIota(MethodView):
 
 @blp.route("/change/keys/<user_id>", strict_slashes=False)
 class ChangeKeys(MethodView):
+    @blp.doc(requestBody=schemas.json_body(schemas.KeysChange))
+    @blp.response(200, schemas.Done)
+    @blp.alt_response(403, schema=schemas.Failure, description="Permission Denied")
     @failing_as("Failed to change keys", log_level=0)
     def post(self, user_id: str) -> Response:
         """Replace a user's key pair (authorised by the reset token, which is replaced)."""
@@ -166,6 +186,7 @@ class ChangeKeys(MethodView):
 
 @blp.route("/register/init", strict_slashes=False)
 class RegisterInit(MethodView):
+    @blp.response(200, schemas.UserIdAnswer)
     @failing_as("Failed to start user registration")
     def get(self) -> Response:
         """Issue a user id to register within one hour, once."""
@@ -176,6 +197,10 @@ class RegisterInit(MethodView):
 
 @blp.route("/register/complete", strict_slashes=False)
 class RegisterComplete(MethodView):
+    @blp.doc(requestBody=schemas.json_body(schemas.Registration))
+    @blp.response(200, schemas.Done)
+    @blp.alt_response(400, schema=schemas.Failure, description="Missing values or an invalid UUID")
+    @blp.alt_response(409, schema=schemas.Failure, description="Username is taken")
     @failing_as("User registration failed")
     def post(self) -> Response:
         """Create the user: profile in user-service, keys and reset token here."""
@@ -194,6 +219,9 @@ class RegisterComplete(MethodView):
 
 @blp.route("/delete/<user_id>", strict_slashes=False)
 class DeleteUser(MethodView):
+    @blp.doc(requestBody=schemas.json_body(schemas.Deletion))
+    @blp.response(200, schemas.Done)
+    @blp.alt_response(403, schema=schemas.Failure, description="Bad Token")
     @failing_as("User deletion failed")
     def post(self, user_id: str) -> Response:
         """Delete a user everywhere (needs the reset token)."""
