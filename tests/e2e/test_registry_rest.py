@@ -384,3 +384,18 @@ def test_oversized_bodies_are_refused_in_the_envelope(platform: RunningPlatform)
                             headers={"Content-Type": "application/json"}, timeout=10)
     assert answer.status_code == 413
     assert answer.json()["type"] == "error"
+
+
+def test_a_reset_token_works_once_even_when_two_changes_race(platform: RunningPlatform,
+                                                             user: IotaUser) -> None:
+    token = user.reset_token
+
+    def move(target: str) -> int:
+        return Iota(platform.url, visitor()).call(
+            "POST", f"/api/change/iota-id/{user.user_id}",
+            {"iota_id": target, "reset_token": token, "new_token": new_reset_token()})["status"]
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(move, [str(uuid.uuid4()) for _ in range(6)]))
+    assert statuses.count(200) == 1
+    assert set(statuses) == {200, 403}

@@ -249,6 +249,9 @@ def rotate_token(session: orm.Session, holder: Keyholder, new_token: str) -> Non
     except sa.exc.IntegrityError:
         session.rollback()
         raise invalid("new_token is already in use") from None
+    except orm.exc.StaleDataError:
+        session.rollback()  # a concurrent change used the same token first
+        raise permission_denied() from None
 
 
 def change_iota(session: orm.Session, holder: Keyholder, iota_id: str, new_token: str,

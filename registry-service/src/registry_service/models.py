@@ -35,6 +35,10 @@ class Keyholder(db.Model):  # type: ignore[name-defined,misc]
     sub_until: Mapped[date | None] = mapped_column(sa.Date)  # the first UTC day without it
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
+    # Every write is made against the reset token it read: of two changes racing with one
+    # token, the second finds it replaced and fails (StaleDataError), so a token works once.
+    __mapper_args__ = {"version_id_col": token_digest, "version_id_generator": False}
+
 
 class Iota(db.Model):  # type: ignore[name-defined,misc]
     """A home server known to the registry."""

@@ -105,6 +105,9 @@ def get_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
 def change_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
     """Profile fields, and the key pair when `public_key` comes with `private_key_hash`."""
     holder = _holder(ctx, data)
+    # The document's example sends every field, empty ones included: empty means unchanged.
+    data = {key: value for key, value in data.items()
+            if not (key in {"username", "public_key"} and value == "")}
     if "public_key" in data:
         if "private_key_hash" not in data:
             raise keyholders.invalid("private_key_hash is required when changing public_key")
