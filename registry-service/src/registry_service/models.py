@@ -10,6 +10,7 @@ Iotas and Omikrons by integers.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,7 +38,8 @@ class Keyholder(db.Model):  # type: ignore[name-defined,misc]
 
     # Every write is made against the reset token it read: of two changes racing with one
     # token, the second finds it replaced and fails (StaleDataError), so a token works once.
-    __mapper_args__ = {"version_id_col": token_digest, "version_id_generator": False}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": token_digest,
+                                                 "version_id_generator": False}
 
 
 class Iota(db.Model):  # type: ignore[name-defined,misc]
