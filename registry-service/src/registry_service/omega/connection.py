@@ -73,17 +73,14 @@ class OmikronConnection:
                 if text is None:
                     continue
                 heard = time.monotonic()
-                self.socket_reply(self.answer(text))
+                if (reply := self.answer(text)) is not None:
+                    self.socket.send(reply)
         except HandshakeError:
             return
         finally:
             if self.active and self.omikron is not None:
                 self.context.presence.left(self.omikron.number)
             db.session.remove()
-
-    def socket_reply(self, reply: str | None) -> None:
-        if reply is not None:
-            self.socket.send(reply)
 
     def answer(self, text: str | bytes) -> str | None:
         try:

@@ -215,7 +215,6 @@ HANDLERS: dict[str, Callable[[Context, dict[str, Any]], Reply]] = {
 # Domain errors as the protocol's typed errors; the rest are `error` with `error_type`.
 _TYPED = {
     "registry:invalid_data": "error_invalid_data",
-    "registry:missing_values": "error_invalid_data",
     "registry:user_not_found": "error_not_found",
     "registry:bad_token": "error_invalid_challenge",
     "registry:permission_denied": "error_invalid_challenge",
