@@ -82,6 +82,13 @@ def test_registration_ids_are_open_for_one_hour_and_work_once(iota: Iota,
                                        "invalid UUID", "log_level": 1}
 
 
+def test_one_address_cannot_open_registrations_without_end(platform: RunningPlatform) -> None:
+    flooder = Iota(platform.url, visitor())
+    statuses = [flooder.call("GET", "/api/register/init")["status"] for _ in range(101)]
+    assert statuses == [200] * 100 + [429]
+    assert Iota(platform.url, visitor()).call("GET", "/api/register/init")["status"] == 200
+
+
 def test_an_id_never_issued_is_refused(iota: Iota) -> None:
     user = IotaUser("never" + unique()[:8])
     answer = iota.call("POST", "/api/register/complete", {

@@ -44,6 +44,10 @@ MAIL_PER_ACCOUNT = Rule("mail:account", free=3, base_delay=60, max_delay=3600, w
 # guessing and bounds what a stolen-but-wrong secret can try.
 SECRET_PER_ACCOUNT = Rule("secret:account", free=5, base_delay=1, max_delay=900, window=3600)
 SECRET_PER_IP = Rule("secret:ip", free=30, base_delay=1, max_delay=300, window=3600)
+# Registration ids one address may open (each waits an hour in Redis): plenty for an Iota
+# signing its users up, not enough to fill Redis.
+REGISTRATIONS_PER_IP = Rule("registration:ip", free=100, base_delay=10, max_delay=3600,
+                            window=3600)
 # Emailed tokens are unguessable (256 bits); this only stops one address from trying floods.
 TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=3600)
 

@@ -28,7 +28,7 @@ from tessera_shared.context import client_ip, request_id
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
 from tessera_shared.platform import platform
-from tessera_shared.throttle import SECRET_PER_IP
+from tessera_shared.throttle import REGISTRATIONS_PER_IP, SECRET_PER_IP
 
 blp = Blueprint("registry", __name__, url_prefix="/api", description="Registry (REST)")
 paths = FlaskBlueprint("registry-paths", __name__, url_prefix="/api")
@@ -187,9 +187,13 @@ class ChangeKeys(MethodView):
 @blp.route("/register/init", strict_slashes=False)
 class RegisterInit(MethodView):
     @blp.response(200, schemas.UserIdAnswer)
+    @blp.alt_response(429, schema=schemas.Failure, description="Too many from one address")
     @failing_as("Failed to start user registration")
     def get(self) -> Response:
         """Issue a user id to register within one hour, once."""
+        if not platform().throttle.take(REGISTRATIONS_PER_IP, client_ip()):
+            raise DomainError("registry:too_many_registrations", 429,
+                              "Too many registrations from this address; try again later")
         user_id = str(uuid7())
         _registrations().open(user_id)
         return success("Started user registration progress", {"user_id": user_id})
