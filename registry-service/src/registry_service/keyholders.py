@@ -312,10 +312,11 @@ def _avatar(value: str, level: int) -> dict[str, Any]:
     return {"data": data, "max_side": AVATAR_SIDE, "quality": 100 if level >= 1 else 30}
 
 
-def change_profile(profiles: Profiles, holder: Keyholder | None, user_id: str,
-                   values: dict[str, Any], today: date) -> Profile:
+def change_profile(profiles: Profiles, holder: Keyholder, values: dict[str, Any],
+                   today: date) -> Profile:
     level, _days = subscription(holder, today)
     changes = profile_changes(values, level)
+    user_id = holder.user_id
     profile = profiles.edit(user_id, changes) if changes else profiles.get(user_id, image=True)
     if profile is None:
         raise not_found()

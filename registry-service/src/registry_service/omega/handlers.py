@@ -113,7 +113,7 @@ def change_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
             raise keyholders.invalid("private_key_hash is required when changing public_key")
         keyholders.change_keys(ctx.session, holder, _text(data, "public_key"),
                                _text(data, "private_key_hash"), None)
-    keyholders.change_profile(ctx.profiles, holder, holder.user_id, data, ctx.today)
+    keyholders.change_profile(ctx.profiles, holder, data, ctx.today)
     ctx.session.commit()
     return SUCCESS
 

@@ -142,7 +142,7 @@ class ChangeUser(MethodView):
         if not _guard().key_hash(holder, key_hash):
             raise permission_denied()
         today = utcnow().date()
-        profile = keyholders.change_profile(_profiles(), holder, user_id, values, today)
+        profile = keyholders.change_profile(_profiles(), holder, values, today)
         return success("Changed user", {"uuid": user_id, **keyholders.public_view(
             profile, holder, today), "iota_id": holder.iota_id})
 
