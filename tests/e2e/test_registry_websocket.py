@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import simple_websocket
 
-from tests.e2e.conftest import RunningPlatform, unique, visitor
+from tests.e2e.conftest import RunningPlatform, eventually, unique, visitor
 from tests.tensamin import (
     Iota,
     IotaUser,
@@ -185,6 +185,24 @@ def test_presence_reports_show_in_user_data(socket: OmikronSocket,
     socket.send("sync_client_iota_status", {"user_ids": [], "iota_ids": []})
     assert socket.ask("get_user_data", {"user_id": number})["data"]["online_status"] == (
         "iota_offline")
+
+
+def test_a_reconnecting_omikron_keeps_what_its_new_socket_reports(omikron: Omikron,
+                                                                  socket: OmikronSocket) -> None:
+    number, _user = register_over_socket(socket, unique("v")[:12])
+    socket.send("user_connected", {"user_id": number})
+    fresh = omikron.connect()  # the relay reconnects before its old socket has ended
+    fresh.send("user_connected", {"user_id": number})
+    socket.close()
+    assert socket.closed(timeout=5)
+    data = fresh.ask("get_user_data", {"user_id": number})["data"]
+    assert (data["online_status"], data["omikron_connections"]) == (
+        "user_online", [omikron.registered.number])
+    fresh.close()  # and when that one ends too, nobody reports the user any more
+    asker = omikron.connect()
+    eventually(lambda: asker.ask("get_user_data", {"user_id": number})["data"][
+        "online_status"] == "iota_offline")
+    asker.close()
 
 
 @pytest.mark.parametrize(("kind", "data", "expected"), [

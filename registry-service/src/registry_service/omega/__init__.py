@@ -28,12 +28,12 @@ def init_app(app: Flask) -> None:
     # The original's 5 s / 30 s; tests shorten them.
     timing = Timing(ping_every=float(os.environ.get("OMIKRON_PING_SECONDS", "5")),
                     idle_limit=float(os.environ.get("OMIKRON_IDLE_SECONDS", "30")))
-    presence = Presence(app.extensions["tessera"].redis)
+    presence = Presence(app.extensions["tessera"].redis, stale_after=2 * timing.idle_limit)
 
     @sock.route("/ws/omikron")
     def omikron(socket: Socket) -> None:
         tessera = platform()
         context = Context(session=db.session, registrations=current_app.extensions[
             "registrations"], profiles=Profiles(tessera.internal, request_id()),
-            presence=presence, guard=Guard(tessera.throttle, client_ip()), omikron=0)
+            presence=presence, guard=Guard(tessera.throttle, client_ip()), connection="")
         OmikronConnection(socket, server_key, timing, context).run()

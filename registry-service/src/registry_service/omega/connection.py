@@ -68,6 +68,8 @@ class OmikronConnection:
                 if now - pinged >= self.timing.ping_every:
                     self.socket.send(encode(new_id(), "ping"))
                     pinged = now
+                    if self.active:
+                        self.context.presence.touch(self.context.connection)
                 wait = min(pinged + self.timing.ping_every, heard + self.timing.idle_limit)
                 text = self.socket.receive(timeout=max(wait - now, 0.01))
                 if text is None:
@@ -78,8 +80,8 @@ class OmikronConnection:
         except HandshakeError:
             return
         finally:
-            if self.active and self.omikron is not None:
-                self.context.presence.left(self.omikron.number)
+            if self.active:
+                self.context.presence.left(self.context.connection)
             db.session.remove()
 
     def answer(self, text: str | bytes) -> str | None:
@@ -129,8 +131,7 @@ class OmikronConnection:
                 and hmac.compare_digest(given.encode(), self.challenge.encode())):
             self.fail(frame.reply("error_invalid_challenge"))
         self.active = True
-        self.context.omikron = self.omikron.number
-        self.context.presence.joined(self.omikron.number)
+        self.context.connection = self.context.presence.joined(self.omikron.number)
         return frame.reply("identification_response")
 
     def request(self, frame: Frame) -> str | None:

@@ -35,7 +35,7 @@ class Context:
     profiles: Profiles
     presence: Presence
     guard: Guard
-    omikron: int
+    connection: str  # the presence key of this Omikron socket, once it has identified
 
     @property
     def today(self) -> date:
@@ -182,7 +182,7 @@ def _presence(kind: str, joined: bool) -> Callable[[Context, dict[str, Any]], Re
 
     def report(ctx: Context, data: dict[str, Any]) -> Reply:
         change = ctx.presence.connected if joined else ctx.presence.disconnected
-        change(ctx.omikron, kind, _text(data, key))
+        change(ctx.connection, kind, _text(data, key))
         return None
     return report
 
@@ -191,7 +191,7 @@ def sync_client_iota_status(ctx: Context, data: dict[str, Any]) -> Reply:
     users, iotas = data.get("user_ids", []), data.get("iota_ids", [])
     if not isinstance(users, list) or not isinstance(iotas, list):
         raise invalid_data("user_ids and iota_ids must be lists")
-    ctx.presence.sync(ctx.omikron, users, iotas)
+    ctx.presence.sync(ctx.connection, users, iotas)
     return None
 
 
