@@ -16,6 +16,7 @@ import requests
 from PIL import Image
 
 from tests.e2e.conftest import RunningPlatform, eventually, new_user, unique, visitor
+from tests.images import encoded
 from tests.tensamin import Iota, IotaUser, Omikron, new_reset_token, register_omikron
 
 NINE_KEYS = {"created_at", "username", "display", "avatar", "about", "status", "public_key",
@@ -156,6 +157,23 @@ def test_a_v0_users_handle_is_found_by_the_registry(platform: RunningPlatform,
     assert set(data) == NINE_KEYS
     assert (data["username"], data["display"], data["public_key"]) == (
         form["handle"], form["display_name"], None)
+
+
+def test_a_large_image_uploaded_elsewhere_comes_back_as_a_450_pixel_avatar(
+        platform: RunningPlatform, iota: Iota) -> None:
+    form = new_user()
+    client = visitor()
+    client.post(f"{platform.url}/v0/users", json=form, timeout=10)
+    client.post(f"{platform.url}/v0/auth/login",
+                json={"email": form["email"], "password": form["password"]}, timeout=10)
+    for kind, size in (("PNG", (1800, 1200)), ("GIF", (300, 200))):
+        uploaded = client.post(f"{platform.url}/v0/user/me/profile-image", timeout=10,
+                               files={"file": ("picture", encoded(kind, size))})
+        assert uploaded.status_code == 201
+        avatar = iota.profile(iota.uuid_of(form["handle"])["data"]["user_id"])["data"]["avatar"]
+        assert avatar.startswith("data:image/webp;base64,")
+        with Image.open(io.BytesIO(base64.b64decode(avatar.split(",", 1)[1]))) as image:
+            assert (image.format, max(image.size)) == ("WEBP", min(450, max(size)))
 
 
 # -- changes ------------------------------------------------------------------------------

@@ -62,3 +62,18 @@ def test_storage_is_content_addressed(tmp_path):
     assert first.endswith(".webp")
     assert (tmp_path / first).read_bytes() == b"same bytes"
     assert images.store(tmp_path, b"other bytes", "webp") != first
+
+
+def test_a_fitted_copy_is_made_once_for_large_images_and_gifs(tmp_path):
+    small = images.store(tmp_path, images.process(encoded("PNG", (300, 200)),
+                                                  images.PROFILE)[0], "webp")
+    assert images.fitted(tmp_path, small, 450, 30) == (tmp_path / small).read_bytes()
+    for kind, size in (("PNG", (1200, 600)), ("GIF", (100, 50))):
+        key = images.store(tmp_path, *images.process(encoded(kind, size), images.PROFILE))
+        first = images.fitted(tmp_path, key, 450, 30)
+        with Image.open(io.BytesIO(first)) as image:
+            assert (image.format, image.size) == (
+                "WEBP", (450, 225) if kind == "PNG" else (100, 50))
+        assert images.fitted(tmp_path, key, 450, 30) == first
+        assert (tmp_path / key.replace(f".{key.rsplit('.', 1)[1]}", "-450q30.webp")).exists()
+    assert images.fitted(tmp_path, "user-images/gone.webp", 450, 30) is None

@@ -18,7 +18,13 @@ from sqlalchemy import orm
 
 from registry_service.models import Keyholder
 from registry_service.pending import Registrations
-from registry_service.profiles import Profile, Profiles
+from registry_service.profiles import (
+    AVATAR_SIDE,
+    FREE_QUALITY,
+    PREMIUM_QUALITY,
+    Profile,
+    Profiles,
+)
 from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.ids import digest
@@ -30,7 +36,6 @@ ABOUT_MAX = 200
 PUBLIC_KEY_MAX = 4096
 TOKEN_LENGTH = range(16, 513)  # the Iota's tokens are 256 characters (192 random bytes)
 AVATAR_MAX_BYTES = 2 << 20
-AVATAR_SIDE = 450
 _NOT_USERNAME = re.compile(r"[^a-z0-9_]")
 _KEY_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -304,12 +309,12 @@ def profile_changes(values: dict[str, Any], level: int) -> dict[str, Any]:
 
 
 def _avatar(value: str, level: int) -> dict[str, Any]:
-    """A base64 image or data URI, re-encoded by user-service at 450 x 450: lossy for free
-    users, full quality for subscribers, as the original."""
+    """A base64 image or data URI, for user-service to re-encode as the original did."""
     data = value.split(";base64,", 1)[-1]
     if len(data) > AVATAR_MAX_BYTES * 4 // 3 + 4:
         raise invalid(f"avatar may be at most {AVATAR_MAX_BYTES >> 20} MiB")
-    return {"data": data, "max_side": AVATAR_SIDE, "quality": 100 if level >= 1 else 30}
+    return {"data": data, "max_side": AVATAR_SIDE,
+            "quality": PREMIUM_QUALITY if level >= 1 else FREE_QUALITY}
 
 
 def change_profile(profiles: Profiles, holder: Keyholder, values: dict[str, Any],

@@ -10,6 +10,13 @@ from urllib.parse import urlencode
 from tessera_shared.errors import DomainError, service_unavailable
 from tessera_shared.internal import InternalClient, InternalResponse
 
+# Avatars as the original makes them: fitted into 450 x 450, WebP at quality 30 for free users
+# and 100 for subscribers. Uploads through the registry are encoded so; images uploaded
+# elsewhere (only users without a subscription can) are fitted at the free quality.
+AVATAR_SIDE = 450
+FREE_QUALITY, PREMIUM_QUALITY = 30, 100
+_WITH_AVATAR = urlencode({"image_side": AVATAR_SIDE, "image_quality": FREE_QUALITY})
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -42,12 +49,13 @@ class Profiles:
         return answer
 
     def get(self, user_id: str, *, image: bool = False) -> Profile | None:
-        answer = self._call("GET", f"/internal/profiles/{user_id}" + ("?image=1" * image))
+        query = f"?{_WITH_AVATAR}" if image else ""
+        answer = self._call("GET", f"/internal/profiles/{user_id}{query}")
         return Profile.from_answer(answer.data) if answer.ok else None
 
     def find(self, handle: str, *, image: bool = False) -> Profile | None:
-        query = {"handle": handle} | ({"image": "1"} if image else {})
-        answer = self._call("GET", "/internal/profiles?" + urlencode(query))
+        query = urlencode({"handle": handle}) + (f"&{_WITH_AVATAR}" if image else "")
+        answer = self._call("GET", f"/internal/profiles?{query}")
         return Profile.from_answer(answer.data) if answer.ok else None
 
     def create(self, user_id: str, handle: str) -> None:
@@ -58,7 +66,7 @@ class Profiles:
     def edit(self, user_id: str, changes: dict[str, Any]) -> Profile:
         """Change fields (`handle`, `display_name`, `bio`, `status`, `image`) at once."""
         return Profile.from_answer(self._ensure(
-            self._call("PATCH", f"/internal/profiles/{user_id}", changes)).data)
+            self._call("PATCH", f"/internal/profiles/{user_id}?{_WITH_AVATAR}", changes)).data)
 
     def delete(self, user_id: str) -> bool:
         """Remove a profile now; False if user-service could not be reached."""

@@ -98,9 +98,10 @@ def process(data: bytes, slot: Slot) -> tuple[bytes, str]:
     return out.getvalue(), "webp"
 
 
-def store(media_dir: Path, data: bytes, extension: str) -> str:
-    """Save under the content's hash; returns the storage key (`user-images/<hash>.<ext>`)."""
-    key = f"{FOLDER}/{hashlib.sha256(data).hexdigest()}.{extension}"
+def store(media_dir: Path, data: bytes, extension: str, *, key: str | None = None) -> str:
+    """Save under the content's hash (or the given key); returns the storage key
+    (`user-images/<hash>.<ext>`)."""
+    key = key or f"{FOLDER}/{hashlib.sha256(data).hexdigest()}.{extension}"
     path = media_dir / key
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,12 +111,28 @@ def store(media_dir: Path, data: bytes, extension: str) -> str:
     return key
 
 
-def read(media_dir: Path, key: str) -> bytes | None:
-    """A stored image's bytes (None if the file is gone)."""
+def fitted(media_dir: Path, key: str, side: int, quality: int) -> bytes | None:
+    """A stored image's bytes, scaled to fit `side` x `side` (lossy WebP at `quality`) if it
+    is larger or a GIF; the scaled copy is made once and kept beside the original. None if
+    the file is gone."""
+    path = media_dir / key
+    derived = media_dir / f"{key.rsplit('.', 1)[0]}-{side}q{quality}.webp"
     try:
-        return (media_dir / key).read_bytes()
+        if derived.exists():
+            return derived.read_bytes()
+        with Image.open(path) as image:
+            if image.format != "GIF" and max(image.size) <= side:
+                return path.read_bytes()
+            image.load()
+            copy = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode
+                                 else "RGB")
     except FileNotFoundError:
         return None
+    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    copy.save(out, "WEBP", quality=quality, method=6)
+    store(media_dir, out.getvalue(), "webp", key=str(derived.relative_to(media_dir)))
+    return out.getvalue()
 
 
 def public_url(public_base: str, key: str | None) -> str | None:

@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from flask import Blueprint, request
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from tessera_shared.errors import bad_request
 from tessera_shared.validation import Schema, Text
@@ -35,6 +35,16 @@ class NewImage(Schema):
     quality = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100))
 
 
+class ImageFit(Schema):
+    image_side = fields.Integer(validate=validate.Range(min=16, max=images.MAX_SIDE))
+    image_quality = fields.Integer(validate=validate.Range(min=1, max=100))
+
+    @validates_schema
+    def _both_or_neither(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if len(data) == 1:
+            raise ValidationError("image_side and image_quality go together")
+
+
 class ProfileChanges(Schema):
     handle = Text(validate=validate.Length(min=1, max=64))
     display_name = Text(validate=validate.Length(max=64))
@@ -43,23 +53,27 @@ class ProfileChanges(Schema):
     image = fields.Nested(NewImage, allow_none=True)
 
 
-def _load(schema: Schema) -> dict[str, Any]:
+def _load(schema: Schema, given: Any = None) -> dict[str, Any]:
+    """The request's JSON body (or `given`) as `schema` reads it, or a 400."""
     try:
-        return schema.load(request.get_json(silent=True) or {})
+        return schema.load(request.get_json(silent=True) or {} if given is None else given)
     except ValidationError as error:
         raise bad_request(str(error.messages)) from None
 
 
-def _shown(profile: Profile, *, with_image: bool = False) -> dict[str, Any]:
+def _shown(profile: Profile) -> dict[str, Any]:
+    """A profile, with its image's bytes when `?image_side=&image_quality=` ask for them
+    (scaled to fit that side if larger: the registry's avatars)."""
     shown: dict[str, Any] = {
         "id": profile.id, "handle": profile.handle, "display_name": profile.display_name,
         "bio": profile.bio, "status": profile.status, "profile_image": profile.profile_image,
         "created_at": profile.created_at.isoformat()}
-    if with_image:
-        data = profile.profile_image and images.read(media_dir(), profile.profile_image)
-        shown["image"] = data and {
-            "type": profile.profile_image.rsplit(".", 1)[-1],
-            "data": base64.b64encode(data).decode()}
+    fit = _load(ImageFit(), request.args)
+    if fit:
+        data = profile.profile_image and images.fitted(
+            media_dir(), profile.profile_image, fit["image_side"], fit["image_quality"])
+        shown["image"] = data and {"type": "webp" if data[8:12] == b"WEBP" else "gif",
+                                   "data": base64.b64encode(data).decode()}
     return shown
 
 
@@ -85,15 +99,14 @@ def create_profile() -> tuple[dict[str, str], int]:
 
 @blueprint.get("/profiles")
 def find_profile() -> dict[str, Any]:
-    """The profile holding `?handle=` (without regard to case); `&image=1` as below."""
-    return _shown(profiles.by_handle(db.session, request.args.get("handle", "")),
-                  with_image="image" in request.args)
+    """The profile holding `?handle=` (without regard to case)."""
+    return _shown(profiles.by_handle(db.session, request.args.get("handle", "")))
 
 
 @blueprint.get("/profiles/<user_id>")
 def get_profile(user_id: str) -> dict[str, Any]:
-    """A profile; `?image=1` embeds the profile image's bytes."""
-    return _shown(profiles.by_id(db.session, user_id), with_image="image" in request.args)
+    """A profile."""
+    return _shown(profiles.by_id(db.session, user_id))
 
 
 @blueprint.patch("/profiles/<user_id>")
@@ -105,7 +118,7 @@ def edit_profile(user_id: str) -> dict[str, Any]:
         changes["profile_image"] = None if image is None else _stored_image(image)
     profile = profiles.edit(db.session, user_id, changes)
     db.session.commit()
-    return _shown(profile, with_image=True)
+    return _shown(profile)
 
 
 @blueprint.delete("/profiles/<user_id>")
