@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from datetime import date
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric.x448 import X448PrivateKey
 
 from registry_service import keyholders
 from registry_service.models import Keyholder
 from registry_service.omega import handshake
 from registry_service.omega.protocol import Frame, FrameError
 from tessera_shared.errors import DomainError
+from tests.tensamin import decrypt_challenge, public_key_of
 
 
 @pytest.mark.parametrize("spelling", ["delete_user", "deleteUser", "DELETE_USER",
@@ -53,17 +54,17 @@ def test_what_is_not_an_object_is_not_a_frame(text):
 
 
 def test_only_the_holder_of_the_private_key_reads_the_challenge():
+    """Read as the Omikron reads it (the test client's own implementation)."""
     server = handshake.server_key(b"secret")
-    omikron, stranger = X448PrivateKey.generate(), X448PrivateKey.generate()
+    omikron, stranger = os.urandom(56), os.urandom(56)
     challenge = handshake.new_challenge()
     assert len(challenge) == 32
     assert challenge.isalnum()
-    omikron_public = omikron.public_key().public_bytes_raw()
-    sealed = handshake.encrypt(server, omikron_public, challenge)
-    server_public = server.public_key().public_bytes_raw()
-    assert handshake.decrypt(omikron, server_public, sealed) == challenge
+    sealed = handshake.encrypt(server, base64.b64decode(public_key_of(omikron)), challenge)
+    server_public = handshake.public_key_text(server)
+    assert decrypt_challenge(omikron, server_public, sealed) == challenge
     with pytest.raises(InvalidTag):
-        handshake.decrypt(stranger, server_public, sealed)
+        decrypt_challenge(stranger, server_public, sealed)
 
 
 def test_the_server_key_is_stable_for_one_secret_and_differs_between_secrets():

@@ -41,19 +41,10 @@ def new_challenge() -> str:
     return "".join(secrets.choice(CHALLENGE_ALPHABET) for _ in range(CHALLENGE_LENGTH))
 
 
-def _aes_key(own: X448PrivateKey, peer_public: bytes) -> bytes:
-    """Raises ValueError for a key that is not a usable X448 public key."""
-    return hashlib.sha256(own.exchange(X448PublicKey.from_public_bytes(peer_public))).digest()
-
-
 def encrypt(own: X448PrivateKey, peer_public: bytes, text: str) -> str:
+    """`text` sealed for the holder of `peer_public`; ValueError if that is not a usable X448
+    public key."""
+    key = hashlib.sha256(own.exchange(X448PublicKey.from_public_bytes(peer_public))).digest()
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(_aes_key(own, peer_public)).encrypt(nonce, text.encode(), None)
+    sealed = AESGCM(key).encrypt(nonce, text.encode(), None)
     return base64.b64encode(nonce + sealed).decode()
-
-
-def decrypt(own: X448PrivateKey, peer_public: bytes, wire: str) -> str:
-    """The Omikron's side of the exchange (its key, the server's public key)."""
-    raw = base64.b64decode(wire)
-    return AESGCM(_aes_key(own, peer_public)).decrypt(
-        raw[:NONCE_BYTES], raw[NONCE_BYTES:], None).decode()
