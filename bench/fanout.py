@@ -20,8 +20,8 @@ import threading
 import time
 
 import redis
-from run import running_platform, save
 
+from bench.run import running_platform, save
 from events_service.live import CHANNEL
 from tessera_shared.ids import uuid7
 

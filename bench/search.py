@@ -18,9 +18,9 @@ import statistics
 import time
 
 import sqlalchemy as sa
-from run import save
 from sqlalchemy import orm
 
+from bench.run import save
 from tessera_shared.config import Settings
 from tessera_shared.db import database_url, engine_options
 from tessera_shared.migrations import upgrade

@@ -29,11 +29,10 @@ def bench(bench_args: list[str]) -> int:
     name = "run"
     if bench_args and not bench_args[0].startswith("-"):
         name, *bench_args = bench_args
-    script = ROOT / "bench" / f"{name}.py"
-    if not script.exists():
+    if not (ROOT / "bench" / f"{name}.py").exists():
         print(f"There is no benchmark {name!r}; see the files in bench/.")
         return 2
-    return subprocess.run([sys.executable, str(script), *bench_args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", f"bench.{name}", *bench_args], cwd=ROOT,
                           check=False).returncode
 
 

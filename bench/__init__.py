@@ -1,0 +1,1 @@
+"""Benchmarks: `./tessera bench [run|search|fanout|registry]` runs `python -m bench.<name>`."""
