@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import validate
 
 from auth_service import accounts, authentication, email_flows
 from auth_service.models import db
-from auth_service.passwords import MAX_LENGTH
 from auth_service.v0.cookies import clear_session_cookie
+from auth_service.v0.rules import PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
 from tessera_shared.events import emit
@@ -21,7 +20,7 @@ blp = Blueprint("v0-account", __name__, url_prefix="/v0/user", description="Acco
 
 
 class DeleteAccountBody(Schema):
-    password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    password = Text(required=True, validate=PASSWORD)
 
 
 @blp.route("/me")

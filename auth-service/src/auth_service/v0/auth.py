@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from auth_service import authentication
 from auth_service.models import db
-from auth_service.passwords import MAX_LENGTH
 from auth_service.v0.cookies import clear_session_cookie, set_session_cookie
+from auth_service.v0.rules import EMAIL, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform
@@ -22,8 +22,8 @@ blp = Blueprint("v0-auth", __name__, url_prefix="/v0/auth", description="Authent
 
 
 class LoginRequest(Schema):
-    email = Text(required=True, validate=[validate.Length(max=254), validate.Email()])
-    password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    email = Text(required=True, validate=EMAIL)
+    password = Text(required=True, validate=PASSWORD)
     remember_me = fields.Boolean(load_default=False)
 
 

@@ -11,7 +11,7 @@ from marshmallow import validate
 
 from auth_service import authentication, email_flows
 from auth_service.models import db
-from auth_service.passwords import MAX_LENGTH
+from auth_service.v0.rules import EMAIL, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
 from tessera_shared.platform import platform
@@ -19,9 +19,6 @@ from tessera_shared.validation import Schema, Text
 
 blp = Blueprint("v0-mailbox", __name__, url_prefix="/v0/auth",
                 description="Email verification and password recovery")
-
-EMAIL = [validate.Length(max=254), validate.Email()]
-
 
 def mailroom() -> email_flows.Mailroom:
     return current_app.extensions["auth.mailroom"]
@@ -37,16 +34,16 @@ class EmailBody(Schema):
 
 class ResetBody(Schema):
     token = Text(required=True, validate=validate.Length(min=1, max=128))
-    new_password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    new_password = Text(required=True, validate=PASSWORD)
 
 
 class ChangePasswordBody(Schema):
-    current_password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
-    new_password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    current_password = Text(required=True, validate=PASSWORD)
+    new_password = Text(required=True, validate=PASSWORD)
 
 
 class ChangeEmailBody(Schema):
-    password = Text(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    password = Text(required=True, validate=PASSWORD)
     new_email = Text(required=True, validate=EMAIL)
 
 

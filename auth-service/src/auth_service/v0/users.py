@@ -11,6 +11,7 @@ from auth_service import accounts, email_flows
 from auth_service.models import db
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
 from auth_service.v0.mailbox import mailroom
+from auth_service.v0.rules import EMAIL
 from tessera_shared.app import Blueprint, ErrorEnvelope
 from tessera_shared.context import client_ip, request_id, user_agent
 from tessera_shared.platform import platform
@@ -20,7 +21,7 @@ blp = Blueprint("v0-signup", __name__, url_prefix="/v0", description="Sign-up")
 
 
 class SignUpRequest(Schema):
-    email = Text(required=True, validate=[validate.Length(max=254), validate.Email()])
+    email = Text(required=True, validate=EMAIL)
     handle = Text(required=True, validate=[validate.Length(min=3, max=20), not_blank])
     display_name = Text(required=True, validate=[validate.Length(min=3, max=20), not_blank])
     # v0's original allowed 6-20 characters; the core policy asks 8 and allows 128.

@@ -1,0 +1,10 @@
+"""Field rules the v0 request bodies share."""
+
+from marshmallow import validate
+
+from auth_service.passwords import MAX_LENGTH
+
+EMAIL = [validate.Length(max=254), validate.Email()]
+# A password as typed: checked against a stored hash, or by the new-password rules in
+# auth_service.passwords (which say what is wrong, as the API answers it).
+PASSWORD = validate.Length(min=1, max=MAX_LENGTH)
