@@ -54,6 +54,16 @@ def _holder(user_id: str, error: DomainError) -> Keyholder:
     return holder
 
 
+def _owner(user_id: str, secret: str,
+           proves: Callable[[keyholders.Guard, Keyholder, str], bool]) -> Keyholder:
+    """The user's keyholder, once `secret` proves the caller holds it; an unknown user is
+    refused just like a wrong secret."""
+    holder = keyholders.by_user_id(db.session, user_id)
+    if holder is None or not proves(_guard(), holder, secret):
+        raise permission_denied()
+    return holder
+
+
 def _require_omikron() -> None:
     """Omikron calls carry the Omikron's REST id as the raw `Authorization` value."""
     given = request.headers.get("Authorization")
@@ -138,9 +148,7 @@ class ChangeUser(MethodView):
         request.max_content_length = keyholders.AVATAR_MAX_BYTES * 2  # base64 and the rest
         values = body()
         [key_hash] = strings(values, ("private_key_hash",), missing_values())
-        holder = _holder(user_id, permission_denied())
-        if not _guard().key_hash(holder, key_hash):
-            raise permission_denied()
+        holder = _owner(user_id, key_hash, keyholders.Guard.key_hash)
         today = utcnow().date()
         profile = keyholders.change_profile(_profiles(), holder, values, today)
         return success("Changed user", {"uuid": user_id, **keyholders.public_view(
@@ -157,9 +165,7 @@ class ChangeIota(MethodView):
         """Move a user to another Iota; the reset token is replaced by `new_token`."""
         iota_id, reset_token, new_token = strings(
             body(), ("iota_id", "reset_token", "new_token"), missing_values())
-        holder = _holder(user_id, permission_denied())
-        if not _guard().token(holder, reset_token):
-            raise permission_denied()
+        holder = _owner(user_id, reset_token, keyholders.Guard.token)
         keyholders.change_iota(db.session, holder, iota_id, new_token, client_ip())
         db.session.commit()
         return success("Changed iota id")
@@ -176,9 +182,7 @@ class ChangeKeys(MethodView):
         key_hash, public_key, reset_token, new_token = strings(
             body(), ("private_key_hash", "public_key", "reset_token", "new_token"),
             missing_values())
-        holder = _holder(user_id, permission_denied())
-        if not _guard().token(holder, reset_token):
-            raise permission_denied()
+        holder = _owner(user_id, reset_token, keyholders.Guard.token)
         keyholders.change_keys(db.session, holder, public_key, key_hash, new_token, client_ip())
         db.session.commit()
         return success("Changed keys")
