@@ -206,6 +206,11 @@ def test_null_clears_and_limits_hold(iota: Iota, user: IotaUser) -> None:
         400, "Failed to change user: display may be at most 15 characters")
     not_text = iota.call("POST", f"/api/change/{user.user_id}", {**secret, "about": 7})
     assert not_text["log"]["message"] == "Failed to change user: about must be a string"
+    other = iota.create_user(unique("t")[:12])
+    taken = iota.call("POST", f"/api/change/{user.user_id}",
+                      {**secret, "username": other.username.upper()})
+    assert (taken["status"], taken["log"]["message"]) == (
+        409, "Failed to change user: Username is taken")
 
 
 def test_the_avatar_comes_back_as_webp_sized_by_subscription(platform: RunningPlatform,

@@ -322,7 +322,13 @@ def change_profile(profiles: Profiles, holder: Keyholder, values: dict[str, Any]
     level, _days = subscription(holder, today)
     changes = profile_changes(values, level)
     user_id = holder.user_id
-    profile = profiles.edit(user_id, changes) if changes else profiles.get(user_id, image=True)
+    try:
+        profile = (profiles.edit(user_id, changes) if changes
+                   else profiles.get(user_id, image=True))
+    except DomainError as error:
+        if error.status == 409:
+            raise username_taken() from None  # worded as at sign-up
+        raise
     if profile is None:
         raise not_found()
     return profile

@@ -76,10 +76,10 @@ class Presence:
         pipe.execute()
 
     def of_user(self, user_number: int, iota_id: str) -> Status:
-        now = time.time()
-        self.redis.zremrangebyscore(_CONNECTIONS, "-inf", now - self.stale_after)
-        connections = [c.decode() if isinstance(c, bytes) else c
-                       for c in self.redis.zrange(_CONNECTIONS, 0, -1)]
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zremrangebyscore(_CONNECTIONS, "-inf", time.time() - self.stale_after)
+        pipe.zrange(_CONNECTIONS, 0, -1)
+        connections = [c.decode() if isinstance(c, bytes) else c for c in pipe.execute()[1]]
         pipe = self.redis.pipeline(transaction=False)
         for connection in connections:
             pipe.sismember(_members(connection, "user"), str(user_number))
