@@ -128,6 +128,23 @@ def client() -> requests.Session:
     return visitor()
 
 
+def signed_in(platform: RunningPlatform) -> tuple[dict[str, str], requests.Session, str]:
+    """A new v0 user, a client signed in as them (from an address of its own), and their id."""
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    client = visitor()
+    client.post(f"{platform.url}/v0/auth/login",
+                json={"email": user["email"], "password": user["password"]}, timeout=10)
+    return user, client, client.get(f"{platform.url}/v0/user/me", timeout=10).json()["id"]
+
+
+def tessera(platform: RunningPlatform, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """An operator's `./tessera ...` command against this platform."""
+    return subprocess.run([sys.executable, "-m", "tessera_launcher", *arguments],
+                          env={**os.environ, "TESSERA_VAR_DIR": str(platform.var_dir)},
+                          capture_output=True, text=True, check=False)
+
+
 def eventually(check: Callable[[], object], timeout: float = 20) -> None:
     """Wait until `check()` holds (something the event stream carries, or a mail)."""
     deadline = time.monotonic() + timeout

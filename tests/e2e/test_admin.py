@@ -7,24 +7,7 @@ import subprocess
 import sys
 import time
 
-import requests
-
-from tests.e2e.conftest import new_user, visitor
-
-
-def admin_command(platform, *arguments: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TESSERA_VAR_DIR": str(platform.var_dir)}
-    return subprocess.run([sys.executable, "-m", "tessera_launcher", "admin", *arguments],
-                          env=env, capture_output=True, text=True, check=False)
-
-
-def signed_in(platform):
-    user = new_user()
-    requests.post(f"{platform.url}/v0/users", json=user)
-    client = visitor()
-    client.post(f"{platform.url}/v0/auth/login",
-                json={"email": user["email"], "password": user["password"]})
-    return user, client, client.get(f"{platform.url}/v0/user/me").json()["id"]
+from tests.e2e.conftest import signed_in, tessera
 
 
 def logins_of(platform, reader, user_id):
@@ -38,23 +21,23 @@ def test_a_granted_admin_reads_everyones_security_entries_until_revoked(platform
     admin, reader, _ = signed_in(platform)
     deadline = time.monotonic() + 15
     assert logins_of(platform, reader, victim_id) == []  # an ordinary user sees none
-    granted = admin_command(platform, "grant", admin["email"])
+    granted = tessera(platform, "admin", "grant", admin["email"])
     assert granted.returncode == 0, granted.stdout + granted.stderr
     assert "is now an admin" in granted.stdout
-    assert admin["email"] in admin_command(platform, "list").stdout
+    assert admin["email"] in tessera(platform, "admin", "list").stdout
     while not (entries := logins_of(platform, reader, victim_id)):  # same session, new role
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert entries[0]["actor_ip"].endswith("/32")
-    assert admin_command(platform, "revoke", admin["email"]).returncode == 0
+    assert tessera(platform, "admin", "revoke", admin["email"]).returncode == 0
     assert logins_of(platform, reader, victim_id) == []
 
 
 def test_the_command_explains_mistakes(platform, tmp_path):
-    unknown = admin_command(platform, "grant", "nobody@example.com")
+    unknown = tessera(platform, "admin", "grant", "nobody@example.com")
     assert unknown.returncode == 1
     assert "No account" in unknown.stdout
-    assert admin_command(platform, "promote").returncode == 2
+    assert tessera(platform, "admin", "promote").returncode == 2
     not_running = subprocess.run(
         [sys.executable, "-m", "tessera_launcher", "admin", "list"],
         env={**os.environ, "TESSERA_VAR_DIR": str(tmp_path)}, capture_output=True, text=True,

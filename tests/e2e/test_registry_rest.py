@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import subprocess
-import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,7 +13,15 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.conftest import RunningPlatform, eventually, new_user, unique, visitor
+from tests.e2e.conftest import (
+    RunningPlatform,
+    eventually,
+    new_user,
+    signed_in,
+    tessera,
+    unique,
+    visitor,
+)
 from tests.images import encoded
 from tests.tensamin import Iota, IotaUser, Omikron, new_reset_token, register_omikron
 
@@ -34,10 +40,9 @@ def user(iota: Iota) -> IotaUser:
 
 
 def registry_cli(platform: RunningPlatform, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "tessera_launcher", "registry", *args],
-        env={**os.environ, "TESSERA_VAR_DIR": str(platform.var_dir)}, capture_output=True,
-        text=True, check=True).stdout
+    done = tessera(platform, "registry", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 def png(width: int, height: int) -> bytes:
@@ -161,11 +166,7 @@ def test_a_v0_users_handle_is_found_by_the_registry(platform: RunningPlatform,
 
 def test_a_large_image_uploaded_elsewhere_comes_back_as_a_450_pixel_avatar(
         platform: RunningPlatform, iota: Iota) -> None:
-    form = new_user()
-    client = visitor()
-    client.post(f"{platform.url}/v0/users", json=form, timeout=10)
-    client.post(f"{platform.url}/v0/auth/login",
-                json={"email": form["email"], "password": form["password"]}, timeout=10)
+    form, client, _user_id = signed_in(platform)
     for kind, size in (("PNG", (1800, 1200)), ("GIF", (300, 200))):
         uploaded = client.post(f"{platform.url}/v0/user/me/profile-image", timeout=10,
                                files={"file": ("picture", encoded(kind, size))})

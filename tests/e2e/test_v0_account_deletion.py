@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import requests
 
-from tests.e2e.conftest import eventually, new_user, visitor
+from tests.e2e.conftest import eventually, new_user, signed_in, visitor
 
 
 def test_a_deleted_account_is_gone_everywhere_and_its_handle_is_free(platform):
-    user = new_user()
-    requests.post(f"{platform.url}/v0/users", json=user)
-    client = visitor()
-    client.post(f"{platform.url}/v0/auth/login",
-                json={"email": user["email"], "password": user["password"]})
-    user_id = client.get(f"{platform.url}/v0/user/me").json()["id"]
+    user, client, user_id = signed_in(platform)
 
     wrong = client.delete(f"{platform.url}/v0/user/me", json={"password": "not mine"})
     assert (wrong.status_code, wrong.json()["code"]) == (401, "user:invalid_password")
@@ -43,10 +38,6 @@ def test_a_deleted_account_is_gone_everywhere_and_its_handle_is_free(platform):
 def test_deleting_needs_a_session_and_the_password(platform):
     assert requests.delete(f"{platform.url}/v0/user/me",
                            json={"password": "x"}).status_code == 401
-    user = new_user()
-    requests.post(f"{platform.url}/v0/users", json=user)
-    client = visitor()
-    client.post(f"{platform.url}/v0/auth/login",
-                json={"email": user["email"], "password": user["password"]})
+    _user, client, _user_id = signed_in(platform)
     missing = client.delete(f"{platform.url}/v0/user/me", json={})
     assert (missing.status_code, missing.json()["code"]) == (400, "general:bad_request")

@@ -8,17 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conftest import new_user, visitor
-
-
-def signed_up_and_in(platform):
-    user = new_user()
-    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
-    client = visitor()
-    client.post(f"{platform.url}/v0/auth/login",
-                json={"email": user["email"], "password": user["password"]})
-    user_id = client.get(f"{platform.url}/v0/user/me").json()["id"]
-    return user, client, user_id
+from tests.e2e.conftest import new_user, signed_in
 
 
 def listing(platform, client=None, **params):
@@ -41,7 +31,7 @@ def actions_of(page):
 
 
 def test_anonymous_readers_see_public_entries_without_addresses(platform):
-    _, _, user_id = signed_up_and_in(platform)
+    _, _, user_id = signed_in(platform)
     page = eventually(lambda: listing(platform, user_id=user_id),
                       lambda p: "user:create" in actions_of(p))
     assert "auth:login" not in actions_of(page)
@@ -53,17 +43,17 @@ def test_anonymous_readers_see_public_entries_without_addresses(platform):
 
 
 def test_users_see_their_own_security_entries_in_full(platform):
-    _, client, user_id = signed_up_and_in(platform)
+    _, client, user_id = signed_in(platform)
     page = eventually(lambda: listing(platform, client, user_id=user_id),
                       lambda p: {"user:create", "auth:login"} <= set(actions_of(p)))
     login = next(e for e in page["data"] if e["action"] == "auth:login")
     assert login["actor_ip"] == client.headers["X-Forwarded-For"] + "/32"
-    _, stranger, _ = signed_up_and_in(platform)
+    _, stranger, _ = signed_in(platform)
     assert "auth:login" not in actions_of(listing(platform, stranger, user_id=user_id))
 
 
 def test_pages_go_older_and_newer_by_cursor_newest_first(platform):
-    _, client, user_id = signed_up_and_in(platform)
+    _, client, user_id = signed_in(platform)
     client.patch(f"{platform.url}/v0/user/me", json={"bio": "one"})
     client.patch(f"{platform.url}/v0/user/me", json={"bio": "two"})
     everything = eventually(lambda: listing(platform, client, user_id=user_id),
@@ -126,7 +116,7 @@ def test_the_stream_delivers_new_entries_live(platform):
 
 
 def test_a_reconnecting_stream_gets_what_it_missed_in_order_and_once(platform):
-    _, client, user_id = signed_up_and_in(platform)
+    _, client, user_id = signed_in(platform)
     start = eventually(lambda: listing(platform, client, user_id=user_id),
                        lambda p: len(p["data"]) >= 2)["data"][0]["id"]
     for bio in ("missed one", "missed two", "missed three"):

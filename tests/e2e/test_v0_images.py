@@ -8,17 +8,13 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.conftest import new_user, visitor
+from tests.e2e.conftest import signed_in
 from tests.images import encoded, png_claiming
 
 
 @pytest.fixture
 def member(platform):
-    user = new_user()
-    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
-    client = visitor()
-    client.post(f"{platform.url}/v0/auth/login",
-                json={"email": user["email"], "password": user["password"]})
+    user, client, _user_id = signed_in(platform)
     return user, client
 
 
