@@ -3,6 +3,7 @@ ready; `/health/ready` says which one is not."""
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,6 +23,7 @@ class HealthProbe:
         self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=1.5))
         self.pool = ThreadPoolExecutor(max_workers=len(settings.upstreams))
         self._last: tuple[float, dict[str, str]] = (0.0, {})
+        self._probing = threading.Lock()  # concurrent askers wait for one probe, not start more
 
     def _probe(self, name: str) -> str:
         upstream = self.settings.upstreams[name]
@@ -33,13 +35,14 @@ class HealthProbe:
         return "ok" if response.status == 200 else f"not ready ({response.status})"
 
     def status(self) -> dict[str, str]:
-        checked_at, result = self._last
-        if time.monotonic() - checked_at < CACHE_SECONDS:
+        with self._probing:
+            checked_at, result = self._last
+            if time.monotonic() - checked_at < CACHE_SECONDS:
+                return result
+            names = list(self.settings.upstreams)
+            result = dict(zip(names, self.pool.map(self._probe, names), strict=True))
+            self._last = (time.monotonic(), result)
             return result
-        names = list(self.settings.upstreams)
-        result = dict(zip(names, self.pool.map(self._probe, names), strict=True))
-        self._last = (time.monotonic(), result)
-        return result
 
 
 @blueprint.get("/health-check")
