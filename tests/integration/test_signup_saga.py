@@ -17,6 +17,7 @@ from tessera_shared.errors import DomainError, service_unavailable
 from tessera_shared.events import STREAM, EventConsumer, OutboxRelay
 from tessera_shared.internal import InternalClient
 from tessera_shared.migrations import upgrade
+from tessera_shared.profiles import Profiles
 from user_service import events as user_events
 from user_service.models import Profile
 from user_service.models import db as user_db
@@ -64,8 +65,8 @@ def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream
         # Another sign-up took the email between this one's check and its insert.
         monkeypatch.setattr(accounts, "find_by_email", lambda *_: None)
         with pytest.raises(DomainError) as caught:
-            accounts.sign_up(auth_db.session, CutAfterCreate(
-                user_app, service_env["INTERNAL_SECRET"].encode()), form)
+            accounts.sign_up(auth_db.session, Profiles(CutAfterCreate(
+                user_app, service_env["INTERNAL_SECRET"].encode())), form)
         assert caught.value.code == "user:email_already_exists"
         OutboxRelay(auth_db.engine, redis, "auth").publish_pending()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,13 +10,11 @@ from sqlalchemy import orm
 
 from auth_service import passwords
 from auth_service.models import Account, email_key
-from tessera_shared.errors import DomainError, service_unavailable
+from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.ids import uuid7
-from tessera_shared.internal import InternalClient
+from tessera_shared.profiles import Profiles
 from tessera_shared.sessions import SessionStore
-
-log = logging.getLogger(__name__)
 
 
 def email_taken() -> DomainError:
@@ -38,9 +35,8 @@ def find_by_email(session: orm.Session, email: str) -> Account | None:
     return session.scalar(sa.select(Account).where(Account.email_key == email_key(email)))
 
 
-def sign_up(session: orm.Session, internal: InternalClient, form: SignUp,
-            *, request_id: str | None = None,
-            welcome: Callable[[Account], None] = lambda _account: None) -> Account:
+def sign_up(session: orm.Session, profiles: Profiles, form: SignUp,
+            *, welcome: Callable[[Account], None] = lambda _account: None) -> Account:
     """Create an account and its profile, or neither.
 
     Email is checked before handle, as the original API does. The profile is made in
@@ -53,13 +49,7 @@ def sign_up(session: orm.Session, internal: InternalClient, form: SignUp,
     passwords.check_new_password(form.password)
     password_hash = passwords.hash_password(form.password)
     user_id = str(uuid7())
-    created = internal.call("user", "POST", "/internal/profiles", {
-        "id": user_id, "handle": form.handle, "display_name": form.display_name,
-    }, request_id=request_id)
-    if created.status == 409:
-        raise DomainError(created.data["code"], 409, created.data.get("details", "Conflict."))
-    if not created.ok:
-        raise service_unavailable("The profile service could not create the profile.")
+    profiles.create(user_id, form.handle, form.display_name)
     try:
         account = Account(id=user_id, email=form.email, email_key=email_key(form.email),
                           password_hash=password_hash)
@@ -71,11 +61,11 @@ def sign_up(session: orm.Session, internal: InternalClient, form: SignUp,
         session.commit()
     except sa.exc.IntegrityError:
         session.rollback()
-        _abandon(session, internal, user_id, request_id)
+        profiles.abandon(session, user_id)
         raise email_taken() from None
     except Exception:
         session.rollback()
-        _abandon(session, internal, user_id, request_id)
+        profiles.abandon(session, user_id)
         raise
     return account
 
@@ -89,18 +79,3 @@ def delete_account(session: orm.Session, sessions: SessionStore, user_id: str) -
         return False
     session.delete(account)
     return True
-
-
-def _abandon(session: orm.Session, internal: InternalClient, user_id: str,
-             request_id: str | None) -> None:
-    """Undo the remote step of a failed sign-up; if user-service cannot be reached now, leave
-    the undo to the event stream, so the profile goes away once it can."""
-    try:
-        if internal.call("user", "DELETE", f"/internal/profiles/{user_id}",
-                         request_id=request_id).ok:
-            return
-    except DomainError:
-        pass
-    log.warning("sign-up compensation deferred to the event stream", extra={"user_id": user_id})
-    emit(session, "user.registration_abandoned", {"user_id": user_id})
-    session.commit()

@@ -16,7 +16,7 @@ from sqlalchemy import orm
 from registry_service import keyholders, omikrons
 from registry_service.models import Iota, Keyholder, Omikron
 from registry_service.pending import Registrations
-from registry_service.profiles import Profiles
+from registry_service.profiles import registry_profiles
 from tessera_shared.clock import utcnow
 from tessera_shared.config import Settings
 from tessera_shared.db import database_url, engine_options
@@ -49,7 +49,7 @@ class Console:
     def __init__(self, settings: Settings, session: orm.Session) -> None:
         self.session = session
         self.registrations = Registrations(connect(settings.redis_url))
-        self.profiles = Profiles(InternalClient("registry", settings.internal_secret,
+        self.profiles = registry_profiles(InternalClient("registry", settings.internal_secret,
                                                 settings.service_urls))
 
     def add(self, args: argparse.Namespace) -> str:

@@ -18,16 +18,11 @@ from sqlalchemy import orm
 
 from registry_service.models import Keyholder
 from registry_service.pending import Registrations
-from registry_service.profiles import (
-    AVATAR_SIDE,
-    FREE_QUALITY,
-    PREMIUM_QUALITY,
-    Profile,
-    Profiles,
-)
+from registry_service.profiles import AVATAR_SIDE, FREE_QUALITY, PREMIUM_QUALITY
 from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.ids import digest
+from tessera_shared.profiles import Profile, Profiles
 from tessera_shared.throttle import SECRET_PER_ACCOUNT, SECRET_PER_IP, Throttle
 
 USERNAME_MAX = 15
@@ -178,7 +173,7 @@ def register(session: orm.Session, registrations: Registrations, profiles: Profi
     if remaining is None:
         raise invalid("User creation failed due to invalid UUID")
     try:
-        profiles.create(form.user_id, username)
+        profiles.create(form.user_id, username, display_name="")
     except DomainError as error:
         registrations.reopen(form.registration, remaining)
         if error.status == 409:
@@ -205,11 +200,8 @@ def register(session: orm.Session, registrations: Registrations, profiles: Profi
 
 def _abandon(session: orm.Session, profiles: Profiles, form: SignUp, remaining: int,
              registrations: Registrations) -> None:
-    """Undo the profile of a failed sign-up (through the event stream if user-service cannot
-    be reached now) and give the registration id back."""
-    if not profiles.delete(form.user_id):
-        emit(session, "user.registration_abandoned", {"user_id": form.user_id})
-        session.commit()
+    """Undo the profile of a failed sign-up and give the registration id back."""
+    profiles.abandon(session, form.user_id)
     registrations.reopen(form.registration, remaining)
 
 

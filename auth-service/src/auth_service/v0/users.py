@@ -15,6 +15,7 @@ from auth_service.v0.rules import EMAIL
 from tessera_shared.app import Blueprint, ErrorEnvelope
 from tessera_shared.context import client_ip, request_id, user_agent
 from tessera_shared.platform import platform
+from tessera_shared.profiles import Profiles
 from tessera_shared.validation import Schema, Text, not_blank
 
 blp = Blueprint("v0-signup", __name__, url_prefix="/v0", description="Sign-up")
@@ -44,7 +45,8 @@ class Users(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, str]:
         """Register a user with email, handle, display name and password."""
         room = mailroom()
-        accounts.sign_up(db.session, platform().internal, accounts.SignUp(
-            ip=client_ip(), user_agent=user_agent(), **body), request_id=request_id(),
-            welcome=lambda account: email_flows.send_verification(db.session, room, account))
+        accounts.sign_up(db.session, Profiles(platform().internal, request_id()),
+                         accounts.SignUp(ip=client_ip(), user_agent=user_agent(), **body),
+                         welcome=lambda account: email_flows.send_verification(
+                             db.session, room, account))
         return {"message": CREATED}

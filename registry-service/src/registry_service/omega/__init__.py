@@ -13,7 +13,7 @@ from registry_service.omega import handshake
 from registry_service.omega.connection import OmikronConnection, Socket, Timing
 from registry_service.omega.handlers import Context
 from registry_service.omega.presence import Presence
-from registry_service.profiles import Profiles
+from registry_service.profiles import registry_profiles
 from tessera_shared.context import client_ip, request_id
 from tessera_shared.platform import platform
 
@@ -34,6 +34,6 @@ def init_app(app: Flask) -> None:
     def omikron(socket: Socket) -> None:
         tessera = platform()
         context = Context(session=db.session, registrations=current_app.extensions[
-            "registrations"], profiles=Profiles(tessera.internal, request_id()),
+            "registrations"], profiles=registry_profiles(tessera.internal, request_id()),
             presence=presence, guard=Guard(tessera.throttle, client_ip()), connection="")
         OmikronConnection(socket, server_key, timing, context).run()

@@ -19,10 +19,10 @@ from registry_service.keyholders import Guard, SignUp
 from registry_service.models import Iota, Keyholder
 from registry_service.omega.presence import Presence
 from registry_service.pending import Registrations
-from registry_service.profiles import Profiles
 from tessera_shared.clock import utcnow
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
+from tessera_shared.profiles import Profiles
 
 Reply = tuple[str, dict[str, Any]] | None
 SUCCESS: Reply = ("success", {})

@@ -19,7 +19,7 @@ from registry_service import keyholders, omikrons
 from registry_service.keyholders import SignUp, missing_values, permission_denied
 from registry_service.models import Keyholder, db
 from registry_service.pending import Registrations
-from registry_service.profiles import Profiles
+from registry_service.profiles import registry_profiles
 from registry_service.rest import schemas
 from registry_service.rest.envelope import PRIVILEGED, body, failing_as, strings, success
 from tessera_shared.app import Blueprint
@@ -28,6 +28,7 @@ from tessera_shared.context import client_ip, request_id
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
 from tessera_shared.platform import platform
+from tessera_shared.profiles import Profiles
 from tessera_shared.throttle import REGISTRATIONS_PER_IP, SECRET_PER_IP
 
 blp = Blueprint("registry", __name__, url_prefix="/api", description="Registry (REST)")
@@ -36,7 +37,7 @@ LOOKS_LIKE_UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
 
 
 def _profiles() -> Profiles:
-    return Profiles(platform().internal, request_id())
+    return registry_profiles(platform().internal, request_id())
 
 
 def _registrations() -> Registrations:

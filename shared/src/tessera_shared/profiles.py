@@ -1,0 +1,103 @@
+"""user-service's internal profile API, for the services whose sign-ups make profiles (auth,
+registry): every sign-up saga creates the profile first and abandons it if its own step fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import orm
+
+from tessera_shared.errors import DomainError, service_unavailable
+from tessera_shared.events import emit
+from tessera_shared.internal import InternalClient, InternalResponse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    handle: str
+    display_name: str
+    bio: str | None
+    status: str | None
+    created_at: datetime
+    image: tuple[str, str] | None  # (type, base64), when asked for
+
+    @classmethod
+    def from_answer(cls, data: dict[str, Any]) -> Profile:
+        image = data.get("image")
+        return cls(id=data["id"], handle=data["handle"], display_name=data["display_name"],
+                   bio=data["bio"], status=data["status"],
+                   created_at=datetime.fromisoformat(data["created_at"]),
+                   image=(image["type"], image["data"]) if image else None)
+
+
+class Profiles:
+    """Calls on user-service's profiles. `image_fit` (side, WebP quality) is how answers that
+    embed the profile image want it: fitted into side x side if it is larger."""
+
+    def __init__(self, internal: InternalClient, request_id: str | None = None,
+                 image_fit: tuple[int, int] | None = None) -> None:
+        self.internal = internal
+        self.request_id = request_id
+        self.image_query = image_fit and urlencode(
+            {"image_side": image_fit[0], "image_quality": image_fit[1]})
+
+    def _call(self, method: str, path: str, payload: Any = None) -> InternalResponse:
+        answer = self.internal.call("user", method, path, payload, request_id=self.request_id)
+        if answer.status >= 500:
+            raise service_unavailable("The profile service could not answer.")
+        return answer
+
+    def _with_image(self, query: str, image: bool) -> str:
+        parts = [part for part in (query, image and self.image_query) if part]
+        return "?" + "&".join(parts) if parts else ""
+
+    def get(self, user_id: str, *, image: bool = False) -> Profile | None:
+        answer = self._call("GET", f"/internal/profiles/{user_id}{self._with_image('', image)}")
+        return Profile.from_answer(answer.data) if answer.ok else None
+
+    def find(self, handle: str, *, image: bool = False) -> Profile | None:
+        query = self._with_image(urlencode({"handle": handle}), image)
+        answer = self._call("GET", f"/internal/profiles{query}")
+        return Profile.from_answer(answer.data) if answer.ok else None
+
+    def create(self, user_id: str, handle: str, display_name: str) -> None:
+        """The remote step of a sign-up saga; a taken handle is refused (409)."""
+        self._ensure(self._call("POST", "/internal/profiles", {
+            "id": user_id, "handle": handle, "display_name": display_name}))
+
+    def edit(self, user_id: str, changes: dict[str, Any]) -> Profile:
+        """Change fields (`handle`, `display_name`, `bio`, `status`, `image`) at once."""
+        path = f"/internal/profiles/{user_id}{self._with_image('', image=True)}"
+        return Profile.from_answer(self._ensure(self._call("PATCH", path, changes)).data)
+
+    def delete(self, user_id: str) -> bool:
+        """Remove a profile now; False if user-service could not be reached."""
+        try:
+            return self._call("DELETE", f"/internal/profiles/{user_id}").ok
+        except DomainError:
+            return False
+
+    def abandon(self, session: orm.Session, user_id: str) -> None:
+        """Undo the remote step of a failed sign-up; if user-service cannot be reached now,
+        leave the undo to the event stream, so the profile goes away once it can."""
+        if self.delete(user_id):
+            return
+        log.warning("sign-up compensation deferred to the event stream",
+                    extra={"user_id": user_id})
+        emit(session, "user.registration_abandoned", {"user_id": user_id})
+        session.commit()
+
+    @staticmethod
+    def _ensure(answer: InternalResponse) -> InternalResponse:
+        """A refusal from user-service, as the domain error it is."""
+        if not answer.ok:
+            raise DomainError(answer.data["code"], answer.status, answer.data["details"])
+        return answer
