@@ -9,6 +9,7 @@ from sqlalchemy import orm
 from auth_service import passwords
 from auth_service.accounts import find_by_email
 from auth_service.models import Account, email_key
+from auth_service.two_factor import TwoFactor, temp_token_invalid
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
 from tessera_shared.sessions import SessionRecord, SessionStore
@@ -28,9 +29,22 @@ class Login:
     user_agent: str
 
 
-def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle, login: Login,
-           *, replacing: str | None = None) -> tuple[str, SessionRecord]:
-    """Check the password and open a session; returns the session token and record.
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    record: SessionRecord
+
+
+@dataclass(frozen=True)
+class SecondFactorRequired:
+    temp_token: str
+
+
+def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle,
+           two_factor: TwoFactor, login: Login,
+           *, replacing: str | None = None) -> SignedIn | SecondFactorRequired:
+    """Check the password; open a session, or, with TOTP on, hand out the temp token that
+    `log_in_second_step` takes with a code.
 
     An unknown email costs the same time as a wrong password, and a throttled attempt gets the
     same answer as a wrong one. `replacing` is the token of a session the client already
@@ -51,15 +65,45 @@ def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle, log
     throttle.succeeded(PASSWORD_PER_ACCOUNT, email_key(login.email))
     if password_hash and passwords.needs_rehash(password_hash):
         account.password_hash = passwords.hash_password(login.password)
+    if account.totp_enabled_at is not None:
+        session.commit()
+        return SecondFactorRequired(two_factor.start_login(account,
+                                                           remember_me=login.remember_me))
+    return _open_session(session, sessions, account, remember_me=login.remember_me,
+                         ip=login.ip, user_agent=login.user_agent, method="password",
+                         replacing=replacing)
+
+
+def log_in_second_step(session: orm.Session, sessions: SessionStore, two_factor: TwoFactor,
+                       temp_token: str, code: str, *, ip: str, user_agent: str,
+                       replacing: str | None = None) -> SignedIn:
+    """Finish a TOTP login with a code from the app or a backup code."""
+    pending = two_factor.pending_login(temp_token)
+    account = session.get(Account, pending.user_id)
+    if account is None:  # deleted in the two minutes between the steps
+        raise temp_token_invalid()
+    try:
+        method = two_factor.prove(session, account, code, ip=ip)
+    except DomainError:
+        emit(session, "auth.login_failed", {"user_id": account.id, "ip": ip,
+                                            "user_agent": user_agent, "step": "second_factor"})
+        session.commit()
+        raise
+    return _open_session(session, sessions, account, remember_me=pending.remember_me, ip=ip,
+                         user_agent=user_agent, method=method, replacing=replacing)
+
+
+def _open_session(session: orm.Session, sessions: SessionStore, account: Account, *,
+                  remember_me: bool, ip: str, user_agent: str, method: str,
+                  replacing: str | None) -> SignedIn:
     if replacing:
         sessions.revoke(replacing)
-    token, record = sessions.create(account.id, remember_me=login.remember_me, ip=login.ip,
-                                    user_agent=login.user_agent, role=account.role)
-    emit(session, "auth.logged_in", {"user_id": account.id, "session_id": record.id,
-                                     "ip": login.ip, "user_agent": login.user_agent,
-                                     "method": "password"})
+    token, record = sessions.create(account.id, remember_me=remember_me, ip=ip,
+                                    user_agent=user_agent, role=account.role)
+    emit(session, "auth.logged_in", {"user_id": account.id, "session_id": record.id, "ip": ip,
+                                     "user_agent": user_agent, "method": method})
     session.commit()
-    return token, record
+    return SignedIn(token, record)
 
 
 def invalid_password() -> DomainError:
@@ -81,6 +125,21 @@ def confirm_password(throttle: Throttle, account: Account, password: str, *, ip:
                                                                      password):
         throttle.failed(*checks)
         raise invalid_password()
+
+
+def reconfirm(session: orm.Session, throttle: Throttle, two_factor: TwoFactor, account: Account,
+              *, ip: str, password: str | None = None, code: str | None = None) -> None:
+    """Prove it is still the account's owner before an irreversible step: with a TOTP or
+    backup code when TOTP is on (a stolen session and password are not enough then), else
+    with the password. Flushes a spent code; the caller commits."""
+    if account.totp_enabled_at is not None:
+        if not code:
+            raise bad_request("Missing required field: code (two-factor authentication is on)")
+        two_factor.prove(session, account, code, ip=ip)
+        return
+    if not password:
+        raise bad_request("Missing required field: password")
+    confirm_password(throttle, account, password, ip=ip)
 
 
 def change_password(session: orm.Session, sessions: SessionStore, throttle: Throttle,

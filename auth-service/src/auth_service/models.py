@@ -1,4 +1,4 @@
-"""What auth-service owns: accounts (email, password hash, role)."""
+"""What auth-service owns: accounts (email, password hash, role, second factor)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,24 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
     verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     role: Mapped[str] = mapped_column(sa.String(16), default="user")
+    # TOTP: the secret sealed with a key derived from SECRET_KEY; set by setup, in force
+    # once enabled_at is set; last_step is the newest time step accepted (a code works once).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(128))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)
+
+
+class BackupCode(db.Model):  # type: ignore[name-defined,misc]
+    """An unused backup code, as a keyed hash; using it deletes the row."""
+
+    __tablename__ = "backup_codes"
+
+    account_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    code_digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
 
 
 class QueuedMail(db.Model):  # type: ignore[name-defined,misc]

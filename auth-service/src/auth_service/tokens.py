@@ -1,4 +1,4 @@
-"""Single-use email tokens (verification, password reset, email change), kept in Redis.
+"""Single-use tokens (the emailed ones, and the TOTP login step), kept in Redis.
 
 A token is 256 random bits; Redis keeps only its SHA-256, with the token's lifetime as TTL,
 and redeeming it deletes it (GETDEL). So a used, expired or unknown token all look the same.
@@ -24,6 +24,7 @@ class Kind:
 VERIFICATION = Kind("email_verification", 60 * 60)
 PASSWORD_RESET = Kind("password_reset", 15 * 60)
 EMAIL_CHANGE = Kind("email_change", 15 * 60)
+TOTP_LOGIN = Kind("totp_login", 120)
 
 
 class TokenStore:

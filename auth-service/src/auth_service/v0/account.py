@@ -10,6 +10,7 @@ from auth_service import accounts, authentication, email_flows
 from auth_service.models import db
 from auth_service.v0.cookies import clear_session_cookie
 from auth_service.v0.rules import PASSWORD
+from auth_service.v0.totp import any_code, two_factor
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
 from tessera_shared.events import emit
@@ -20,7 +21,8 @@ blp = Blueprint("v0-account", __name__, url_prefix="/v0/user", description="Acco
 
 
 class DeleteAccountBody(Schema):
-    password = Text(required=True, validate=PASSWORD)
+    password = Text(validate=PASSWORD, metadata={"description": "required unless TOTP is on"})
+    code = any_code(metadata={"description": "TOTP or backup code; required when TOTP is on"})
 
 
 @blp.route("/me")
@@ -30,12 +32,13 @@ class Account(MethodView):
     @blp.alt_response(401, schema=ErrorEnvelope,
                       description="user:unauthorized, user:invalid_password")
     def delete(self, body: dict[str, Any]) -> Any:
-        """Delete the signed-in user's account everywhere; the password confirms it."""
+        """Delete the signed-in user's account everywhere; the password confirms it, or a
+        TOTP or backup code when TOTP is on."""
         session = require_session()
         handle = platform()
         account = email_flows.account_of(db.session, session.user_id)
-        authentication.confirm_password(handle.throttle, account, body["password"],
-                                        ip=client_ip())
+        authentication.reconfirm(db.session, handle.throttle, two_factor(), account,
+                                 ip=client_ip(), **body)
         emit(db.session, "user.deleted", {"user_id": account.id, "ip": client_ip()})
         accounts.delete_account(db.session, handle.sessions, account.id)
         db.session.commit()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response, make_response, request
 from flask.views import MethodView
 from marshmallow import fields
 
 from auth_service import authentication
 from auth_service.models import db
-from auth_service.v0.cookies import clear_session_cookie, set_session_cookie
+from auth_service.v0.cookies import clear_session_cookie, signed_in_response
 from auth_service.v0.rules import EMAIL, PASSWORD
+from auth_service.v0.totp import two_factor
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform
@@ -27,21 +28,27 @@ class LoginRequest(Schema):
     remember_me = fields.Boolean(load_default=False)
 
 
+class TempToken(Schema):
+    temp_token = fields.String(required=True)
+
+
 @blp.route("/login")
 class LoginView(MethodView):
     @blp.arguments(LoginRequest)
     @blp.response(204)
+    @blp.alt_response(202, schema=TempToken,
+                      description="TOTP is on: send the temp token and a code to /totp/verify")
     @blp.alt_response(401, schema=ErrorEnvelope, description="auth:invalid_credentials")
     def post(self, body: dict[str, Any]) -> Response:
         """Sign in with email and password; sets the `session_id` cookie."""
         handle = platform()
-        token, record = authentication.log_in(
-            db.session, handle.sessions, handle.throttle,
+        outcome = authentication.log_in(
+            db.session, handle.sessions, handle.throttle, two_factor(),
             authentication.Login(ip=client_ip(), user_agent=user_agent(), **body),
             replacing=request.cookies.get(COOKIE_NAME))
-        response = no_content()
-        set_session_cookie(response, token, record)
-        return response
+        if isinstance(outcome, authentication.SecondFactorRequired):
+            return make_response({"temp_token": outcome.temp_token}, 202)
+        return signed_in_response(outcome)
 
 
 @blp.route("/logout")

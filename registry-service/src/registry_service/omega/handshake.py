@@ -15,11 +15,11 @@ import os
 import secrets
 import string
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x448 import X448PrivateKey, X448PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tessera_shared.keys import derive
 
 CHALLENGE_ALPHABET = string.ascii_letters + string.digits
 CHALLENGE_LENGTH = 32
@@ -29,8 +29,7 @@ NONCE_BYTES = 12
 def server_key(secret_key: bytes) -> X448PrivateKey:
     """The registry's long-lived X448 key, derived from SECRET_KEY: no extra secret to keep,
     and the same key in every registry process."""
-    seed = HKDF(hashes.SHA256(), 56, salt=None, info=b"tessera registry x448").derive(secret_key)
-    return X448PrivateKey.from_private_bytes(seed)
+    return X448PrivateKey.from_private_bytes(derive(secret_key, "tessera registry x448", 56))
 
 
 def public_key_text(key: X448PrivateKey) -> str:

@@ -1,0 +1,280 @@
+"""Two-factor authentication: TOTP (RFC 6238) and backup codes.
+
+TOTP as the v0 original: SHA-1, 6 digits, 30-second steps, one step of clock skew either way.
+A code is accepted once: the account keeps the newest time step it accepted, and a code is
+taken only by an UPDATE that moves that step forward, so two requests racing with one code
+(or a code seen over someone's shoulder) cannot both win. The secret is sealed at rest with a
+key derived from SECRET_KEY and bound to the account.
+
+Backup codes: ten codes of eight characters from A-Z and 0-9, shown once; stored as a keyed
+hash (HMAC-SHA256, key derived from SECRET_KEY), so a copy of the database alone cannot be
+searched for them. Using one deletes its row; the delete decides a race.
+
+Every code check is throttled per account and per address, like a password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import secrets
+import string
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import pyotp
+import qrcode
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from auth_service.models import Account, BackupCode
+from auth_service.tokens import TOTP_LOGIN, TokenStore
+from tessera_shared.clock import utcnow
+from tessera_shared.errors import DomainError
+from tessera_shared.events import emit
+from tessera_shared.keys import Vault, derive
+from tessera_shared.throttle import (
+    SECOND_FACTOR_PER_ACCOUNT,
+    SECOND_FACTOR_PER_IP,
+    Rule,
+    Throttle,
+)
+
+ISSUER = "Tessera"  # the name authenticator apps show beside the account
+TOTP_DIGITS = 6
+SKEW = 1  # time steps accepted either side of now
+BACKUP_CODE_COUNT = 10
+BACKUP_CODE_LENGTH = 8
+BACKUP_CODE_ALPHABET = string.ascii_uppercase + string.digits
+
+Method = Literal["totp", "backup_code"]
+
+
+def already_enabled() -> DomainError:
+    return DomainError("totp:already_enabled", 409,
+                       "Two-factor authentication is already on; disable it first.")
+
+
+def not_enabled() -> DomainError:
+    return DomainError("totp:not_enabled", 400, "Two-factor authentication is not on.")
+
+
+def not_set_up() -> DomainError:
+    return DomainError("totp:not_enabled", 400,
+                       "Call POST /v0/auth/totp/setup first, then enable with a code.")
+
+
+def invalid_code() -> DomainError:
+    return DomainError("totp:invalid_code", 400, "The code is wrong or was already used.")
+
+
+def backup_codes_exhausted() -> DomainError:
+    return DomainError("totp:backup_code_exhausted", 401,
+                       "No backup codes are left; use a code from your authenticator app.")
+
+
+def temp_token_invalid() -> DomainError:
+    return DomainError("totp:temp_token_invalid", 400,
+                       "The sign-in step expired or was used; sign in with your password again.")
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    uri: str       # otpauth://totp/... for authenticator apps
+    qr_png: bytes  # the same URI as a QR code
+
+
+@dataclass(frozen=True)
+class Status:
+    enabled: bool
+    enabled_at: datetime | None
+    backup_codes_remaining: int | None
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A login whose password was right and whose second factor is still owed."""
+
+    user_id: str
+    remember_me: bool
+
+
+class TwoFactor:
+    def __init__(self, secret_key: bytes, throttle: Throttle, tokens: TokenStore) -> None:
+        self.vault = Vault(secret_key, "tessera totp secret")
+        self.backup_key = derive(secret_key, "tessera backup codes")
+        self.throttle = throttle
+        self.tokens = tokens
+
+    # --- the user's own settings ------------------------------------------------------------
+
+    def set_up(self, session: orm.Session, account: Account) -> Enrollment:
+        """Give the account a new secret, not yet in force (enable asks a code from it)."""
+        if account.totp_enabled_at is not None:
+            raise already_enabled()
+        secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
+        account.totp_secret = self.vault.seal(secret, account.id)
+        account.totp_last_step = None
+        session.commit()
+        uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
+        return Enrollment(uri, _qr_png(uri))
+
+    def enable(self, session: orm.Session, account: Account, code: str, *, ip: str) -> list[str]:
+        """Put TOTP in force with a first code from the app; returns fresh backup codes."""
+        if account.totp_enabled_at is not None:
+            raise already_enabled()
+        if account.totp_secret is None:
+            raise not_set_up()
+        step = self._check_totp(account, code, ip=ip)
+        taken = session.execute(
+            sa.update(Account)
+            .where(Account.id == account.id, Account.totp_enabled_at.is_(None),
+                   _is_new_step(step))
+            .values(totp_enabled_at=utcnow(), totp_last_step=step)).rowcount
+        if not taken:
+            session.rollback()
+            session.refresh(account)
+            raise already_enabled() if account.totp_enabled_at else invalid_code()
+        codes = self._replace_backup_codes(session, account)
+        emit(session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
+        session.commit()
+        return codes
+
+    def regenerate_backup_codes(self, session: orm.Session, account: Account, code: str,
+                                *, ip: str) -> list[str]:
+        """New backup codes for a TOTP code (a backup code cannot mint more of itself)."""
+        self._require_enabled(account)
+        self._take_totp(session, account, code, ip=ip)
+        codes = self._replace_backup_codes(session, account)
+        emit(session, "auth.backup_codes_regenerated", {"user_id": account.id, "ip": ip})
+        session.commit()
+        return codes
+
+    def disable(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
+        """Turn TOTP off with a TOTP or backup code; forgets the secret and backup codes."""
+        self.prove(session, account, code, ip=ip)
+        account.totp_secret = account.totp_enabled_at = account.totp_last_step = None
+        session.execute(sa.delete(BackupCode).where(BackupCode.account_id == account.id))
+        emit(session, "auth.totp_disabled", {"user_id": account.id, "ip": ip})
+        session.commit()
+
+    def status(self, session: orm.Session, account: Account) -> Status:
+        if account.totp_enabled_at is None:
+            return Status(False, None, None)
+        remaining = session.scalar(sa.select(sa.func.count()).select_from(BackupCode)
+                                   .where(BackupCode.account_id == account.id))
+        return Status(True, account.totp_enabled_at, remaining or 0)
+
+    # --- proving the second factor ------------------------------------------------------------
+
+    def prove(self, session: orm.Session, account: Account, code: str, *, ip: str) -> Method:
+        """Accept a 6-digit TOTP code or an 8-character backup code, once; flushes (the
+        caller commits). Raises the v0 error for anything else."""
+        self._require_enabled(account)
+        code = code.strip()
+        if len(code) == TOTP_DIGITS:
+            self._take_totp(session, account, code, ip=ip)
+            return "totp"
+        if len(code) == BACKUP_CODE_LENGTH:
+            self._take_backup_code(session, account, code, ip=ip)
+            return "backup_code"
+        raise invalid_code()
+
+    def start_login(self, account: Account, *, remember_me: bool) -> str:
+        """The temp token a client trades, with a code, for a session (120 s, single use)."""
+        return self.tokens.issue(TOTP_LOGIN, {"user_id": account.id, "remember_me": remember_me})
+
+    def pending_login(self, temp_token: str) -> PendingLogin:
+        """Redeem a temp token: it is spent even if the code that comes with it is wrong."""
+        payload = self.tokens.redeem(TOTP_LOGIN, temp_token)
+        if payload is None:
+            raise temp_token_invalid()
+        return PendingLogin(payload["user_id"], bool(payload["remember_me"]))
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _require_enabled(self, account: Account) -> None:
+        if account.totp_enabled_at is None or account.totp_secret is None:
+            raise not_enabled()
+
+    def _checks(self, account: Account, ip: str) -> tuple[tuple[Rule, str], ...]:
+        return ((SECOND_FACTOR_PER_ACCOUNT, account.id), (SECOND_FACTOR_PER_IP, ip))
+
+    def _refuse(self, account: Account, ip: str) -> DomainError:
+        """A wrong code, a replayed one and a throttled attempt all answer the same."""
+        self.throttle.failed(*self._checks(account, ip))
+        return invalid_code()
+
+    def _check_totp(self, account: Account, code: str, *, ip: str) -> int:
+        """The time step of a TOTP code, if it is one of the accepted ones."""
+        if not self.throttle.allows(*self._checks(account, ip)):
+            raise self._refuse(account, ip)
+        step = matching_step(self.vault.open(account.totp_secret or "", account.id), code,
+                             time.time())
+        if step is None:
+            raise self._refuse(account, ip)
+        self.throttle.succeeded(SECOND_FACTOR_PER_ACCOUNT, account.id)
+        return step
+
+    def _take_totp(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
+        step = self._check_totp(account, code, ip=ip)
+        taken = session.execute(sa.update(Account)
+                                .where(Account.id == account.id, _is_new_step(step))
+                                .values(totp_last_step=step)).rowcount
+        if not taken:
+            raise self._refuse(account, ip)
+
+    def _take_backup_code(self, session: orm.Session, account: Account, code: str,
+                          *, ip: str) -> None:
+        mine = BackupCode.account_id == account.id
+        if not session.scalar(sa.select(sa.exists().where(mine))):
+            raise backup_codes_exhausted()
+        if not self.throttle.allows(*self._checks(account, ip)):
+            raise self._refuse(account, ip)
+        used = session.execute(sa.delete(BackupCode).where(
+            mine, BackupCode.code_digest == self._digest(account, code.upper()))).rowcount
+        if not used:
+            raise self._refuse(account, ip)
+        self.throttle.succeeded(SECOND_FACTOR_PER_ACCOUNT, account.id)
+
+    def _replace_backup_codes(self, session: orm.Session, account: Account) -> list[str]:
+        codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
+        session.execute(sa.delete(BackupCode).where(BackupCode.account_id == account.id))
+        session.add_all(BackupCode(account_id=account.id, code_digest=self._digest(account, code))
+                        for code in codes)
+        return codes
+
+    def _digest(self, account: Account, code: str) -> str:
+        message = f"{account.id}:{code}".encode()
+        return hmac.new(self.backup_key, message, hashlib.sha256).hexdigest()
+
+
+def matching_step(secret: str, code: str, now: float) -> int | None:
+    """The accepted time step whose code this is; every step is compared, in constant time."""
+    if not (code.isascii() and code.isdigit()):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(now // totp.interval)
+    matched = None
+    for step in range(current - SKEW, current + SKEW + 1):
+        if hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
+            matched = step
+    return matched
+
+
+def _is_new_step(step: int) -> sa.ColumnElement[bool]:
+    return sa.or_(Account.totp_last_step.is_(None), Account.totp_last_step < step)
+
+
+def _new_backup_code() -> str:
+    return "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(BACKUP_CODE_LENGTH))
+
+
+def _qr_png(text: str) -> bytes:
+    image = qrcode.make(text, box_size=6, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,147 @@
+"""v0 two-factor authentication: `/v0/auth/totp/...` (setup, enable, verify, status, disable,
+backup-codes/regenerate)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from auth_service import authentication
+from auth_service.email_flows import account_of
+from auth_service.models import Account, db
+from auth_service.two_factor import BACKUP_CODE_LENGTH, TOTP_DIGITS, TwoFactor
+from auth_service.v0.cookies import signed_in_response
+from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
+from tessera_shared.context import client_ip, require_session, user_agent
+from tessera_shared.platform import platform
+from tessera_shared.sessions import COOKIE_NAME
+from tessera_shared.validation import OmitNone, Schema, Text, Timestamp
+
+blp = Blueprint("v0-totp", __name__, url_prefix="/v0/auth/totp",
+                description="Two-factor authentication")
+
+
+def two_factor() -> TwoFactor:
+    return current_app.extensions["auth.two_factor"]
+
+
+def _my_account() -> Account:
+    return account_of(db.session, require_session().user_id)
+
+
+def any_code(**kwargs: Any) -> Text:
+    """A code whose length says what it is (6 digits TOTP, 8 characters a backup code); the
+    domain answers any other length with totp:invalid_code, as the original."""
+    return Text(validate=validate.Length(min=1, max=64), **kwargs)
+
+
+def totp_code() -> Text:
+    return Text(required=True, validate=validate.Length(equal=TOTP_DIGITS))
+
+
+class Enrollment(Schema):
+    qr_code_base64 = fields.String(required=True, metadata={
+        "description": "PNG of the QR code, base64 without a data: prefix"})
+    qr_code_uri = fields.String(required=True, metadata={"description": "otpauth:// URI"})
+
+
+class TotpCode(Schema):
+    code = totp_code()
+
+
+class AnyCode(Schema):
+    code = any_code(required=True)
+
+
+class VerifyRequest(Schema):
+    temp_token = Text(required=True, validate=validate.Length(min=1, max=256))
+    code = any_code(required=True)
+
+
+class BackupCodes(Schema):
+    backup_codes = fields.List(fields.String(), required=True, metadata={
+        "description": f"ten {BACKUP_CODE_LENGTH}-character codes, shown this once"})
+
+
+class TotpStatus(OmitNone):
+    enabled = fields.Boolean(required=True)
+    enabled_at = Timestamp()
+    backup_codes_remaining = fields.Integer()
+
+
+@blp.route("/setup")
+class Setup(MethodView):
+    @blp.response(200, Enrollment)
+    @blp.alt_response(409, schema=ErrorEnvelope, description="totp:already_enabled")
+    def post(self) -> dict[str, str]:
+        """Make a new TOTP secret for the signed-in user; enable it with a first code."""
+        enrollment = two_factor().set_up(db.session, _my_account())
+        return {"qr_code_base64": base64.b64encode(enrollment.qr_png).decode(),
+                "qr_code_uri": enrollment.uri}
+
+
+@blp.route("/enable")
+class Enable(MethodView):
+    @blp.arguments(TotpCode)
+    @blp.response(200, BackupCodes)
+    @blp.alt_response(400, schema=ErrorEnvelope,
+                      description="totp:invalid_code, totp:not_enabled (no setup yet)")
+    @blp.alt_response(409, schema=ErrorEnvelope, description="totp:already_enabled")
+    def post(self, body: dict[str, str]) -> dict[str, list[str]]:
+        """Turn TOTP on with a code from the app; answers the backup codes."""
+        codes = two_factor().enable(db.session, _my_account(), body["code"], ip=client_ip())
+        return {"backup_codes": codes}
+
+
+@blp.route("/verify")
+class Verify(MethodView):
+    @blp.arguments(VerifyRequest)
+    @blp.response(204)
+    @blp.alt_response(400, schema=ErrorEnvelope,
+                      description="totp:temp_token_invalid, totp:invalid_code")
+    @blp.alt_response(401, schema=ErrorEnvelope, description="totp:backup_code_exhausted")
+    def post(self, body: dict[str, str]) -> Response:
+        """Finish a login: the temp token from /login and a TOTP or backup code."""
+        signed_in = authentication.log_in_second_step(
+            db.session, platform().sessions, two_factor(), body["temp_token"], body["code"],
+            ip=client_ip(), user_agent=user_agent(), replacing=request.cookies.get(COOKIE_NAME))
+        return signed_in_response(signed_in)
+
+
+@blp.route("/status")
+class Status(MethodView):
+    @blp.response(200, TotpStatus)
+    def get(self) -> dict[str, Any]:
+        """Whether TOTP is on, since when, and how many backup codes are left."""
+        status = two_factor().status(db.session, _my_account())
+        return {"enabled": status.enabled, "enabled_at": status.enabled_at,
+                "backup_codes_remaining": status.backup_codes_remaining}
+
+
+@blp.route("/disable")
+class Disable(MethodView):
+    @blp.arguments(AnyCode)
+    @blp.response(204)
+    @blp.alt_response(400, schema=ErrorEnvelope,
+                      description="totp:invalid_code, totp:not_enabled")
+    def post(self, body: dict[str, str]) -> Response:
+        """Turn TOTP off with a TOTP or backup code."""
+        two_factor().disable(db.session, _my_account(), body["code"], ip=client_ip())
+        return no_content()
+
+
+@blp.route("/backup-codes/regenerate")
+class RegenerateBackupCodes(MethodView):
+    @blp.arguments(TotpCode)
+    @blp.response(200, BackupCodes)
+    @blp.alt_response(400, schema=ErrorEnvelope,
+                      description="totp:invalid_code, totp:not_enabled")
+    def post(self, body: dict[str, str]) -> dict[str, list[str]]:
+        """Replace the backup codes (the old ones stop working) with a TOTP code."""
+        codes = two_factor().regenerate_backup_codes(db.session, _my_account(), body["code"],
+                                                     ip=client_ip())
+        return {"backup_codes": codes}
