@@ -40,11 +40,16 @@ class Mailbox:
     def stop(self) -> None:
         self.controller.stop()
 
-    def received(self, to: str, subject: str) -> list[EmailMessage]:
-        with self._lock:
-            return [m for m in self.messages if m["To"] == to and m["Subject"] == subject]
+    def received(self, to: str, subject: str | re.Pattern[str]) -> list[EmailMessage]:
+        """Mails to `to` with this subject (or a subject the pattern matches in full)."""
+        def fits(actual: str) -> bool:
+            return (actual == subject if isinstance(subject, str)
+                    else subject.fullmatch(actual) is not None)
 
-    def wait_for(self, to: str, subject: str, *, count: int = 1,
+        with self._lock:
+            return [m for m in self.messages if m["To"] == to and fits(m["Subject"])]
+
+    def wait_for(self, to: str, subject: str | re.Pattern[str], *, count: int = 1,
                  timeout: float = 20) -> EmailMessage:
         """The `count`-th mail to `to` with this subject, once it has arrived."""
         deadline = time.monotonic() + timeout

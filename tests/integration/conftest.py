@@ -1,12 +1,42 @@
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+import auth_service
+import user_service
+from tessera_shared.config import Settings
 from tessera_shared.db import ensure_database
 from tessera_shared.events import declare_tables
+from tessera_shared.internal import InternalClient
+from tessera_shared.migrations import upgrade
 from tests.conftest import drop_databases, unique_database_server
+
+
+class ToUserApp(InternalClient):
+    """auth-service's signed calls, delivered to a real user-service app in this process."""
+
+    def __init__(self, user_app: Any, secret: bytes) -> None:
+        super().__init__("auth", secret, {})
+        self.user_app = user_app
+
+    def send(self, service: str, method: str, path: str, body: bytes,
+             headers: dict[str, str]) -> tuple[int, bytes]:
+        response = self.user_app.test_client().open(path, method=method, data=body,
+                                                    headers=headers)
+        return response.status_code, response.data
+
+
+@pytest.fixture
+def apps(service_env):
+    """user-service and auth-service apps on their migrated databases."""
+    user_settings, auth_settings = (Settings.from_env(name, service_env)
+                                    for name in ("user", "auth"))
+    upgrade(user_settings)
+    upgrade(auth_settings)
+    return user_service.create_app(user_settings), auth_service.create_app(auth_settings)
 
 
 @pytest.fixture

@@ -3,50 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 
-import auth_service
-import user_service
 from auth_service import accounts
 from auth_service.models import Account
 from auth_service.models import db as auth_db
-from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, service_unavailable
 from tessera_shared.events import STREAM, EventConsumer, OutboxRelay
-from tessera_shared.internal import InternalClient
-from tessera_shared.migrations import upgrade
 from tessera_shared.profiles import Profiles
+from tests.integration.conftest import ToUserApp
 from user_service import events as user_events
 from user_service.models import Profile
 from user_service.models import db as user_db
 
 
-class CutAfterCreate(InternalClient):
+class CutAfterCreate(ToUserApp):
     """The network between the services, cut once the profile is made: the signed create
     reaches the real user-service app; the undo cannot get through."""
-
-    def __init__(self, user_app: Any, secret: bytes) -> None:
-        super().__init__("auth", secret, {})
-        self.user_app = user_app
 
     def send(self, service: str, method: str, path: str, body: bytes,
              headers: dict[str, str]) -> tuple[int, bytes]:
         if method == "DELETE":
             raise service_unavailable("the network is down")
-        response = self.user_app.test_client().open(path, method=method, data=body,
-                                                    headers=headers)
-        return response.status_code, response.data
-
-
-@pytest.fixture
-def apps(service_env):
-    user_settings, auth_settings = (Settings.from_env(name, service_env)
-                                    for name in ("user", "auth"))
-    upgrade(user_settings)
-    upgrade(auth_settings)
-    return user_service.create_app(user_settings), auth_service.create_app(auth_settings)
+        return super().send(service, method, path, body, headers)
 
 
 def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream(

@@ -36,3 +36,15 @@ def test_bad_trusted_proxies_fail_fast_and_name_the_variable():
 def test_the_gateway_needs_every_service_address():
     with pytest.raises(ConfigError, match="USER_SERVICE_URL"):
         GatewaySettings.from_env({})
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", True), ("true", True), ("FALSE", False),
+                                               ("0", False), ("yes", True), (" off ", False)])
+def test_registration_is_open_unless_switched_off(raw, expected):
+    settings = Settings.from_env("auth", {**COMPLETE, "REGISTRATION_OPEN": raw})
+    assert settings.registration_open is expected
+
+
+def test_a_switch_that_is_neither_true_nor_false_fails_fast():
+    with pytest.raises(ConfigError, match="REGISTRATION_OPEN"):
+        Settings.from_env("auth", {**COMPLETE, "REGISTRATION_OPEN": "maybe"})

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from tessera_shared.errors import DomainError
-from tessera_shared.families import Family, error_body, error_response_body, family_for_path
+from tessera_shared.families import Family, error_body, family_for_path, render_error
 
 ERROR = DomainError("system:not_found", 404, "Nothing here.")
 
@@ -41,8 +41,25 @@ def test_user_api_errors_write_the_status_as_a_string():
 def test_users_api_errors_say_success_false():
     body = error_body(Family.USERS_API, ERROR)
     assert body["success"] is False
-    assert body["data"]["message"] == "NOT_FOUND"
+    assert body["data"] == {"message": "NOT_FOUND", "details": "Nothing here."}
 
 
-def test_rendered_bodies_are_compact_json():
-    assert json.loads(error_response_body("/v0/x", ERROR))["code"] == "system:not_found"
+@pytest.mark.parametrize(("error", "status", "body"), [
+    (DomainError("general:validation_error", 400, "password: too short."), 422,
+     {"success": "false", "data": {"message": "INVALID_INPUT", "details": "password: too short."}}),
+    (DomainError("auth:invalid_credentials", 401, "Wrong."), 401,
+     {"success": "false", "data": {"message": "INVALID_PASSWORD", "details": "Wrong."}}),
+    (DomainError("user:unauthorized", 401, "Sign in."), 401,
+     {"success": False, "data": {"message": "PLEASE_LOGIN", "details": "Sign in."}}),
+    (DomainError("system:method_not_allowed", 405, "No."), 422,
+     {"success": "false", "data": {"message": "INVALID_METHOD", "details": "No."}}),
+])
+def test_users_api_errors_take_the_originals_statuses_and_messages(error, status, body):
+    assert render_error("/api/users/register", error) == (
+        status, json.dumps(body, separators=(",", ":")).encode())
+
+
+def test_other_families_keep_the_errors_status():
+    status, body = render_error("/v0/x", ERROR)
+    assert status == 404
+    assert json.loads(body)["code"] == "system:not_found"

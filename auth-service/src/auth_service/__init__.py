@@ -9,8 +9,10 @@ from auth_service import events, internal, pages
 from auth_service.email_flows import Mailroom
 from auth_service.mail import Delivery, MailSender
 from auth_service.models import db
+from auth_service.reset_codes import ResetCodes
 from auth_service.tokens import TokenStore
 from auth_service.two_factor import TwoFactor
+from auth_service.users_api import views as users_api
 from auth_service.v0 import account, auth, mailbox, sessions, totp, users
 from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.config import Settings
@@ -21,7 +23,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app, api = create_service_app(__name__, settings, db, title="Tessera auth service")
     handle = app.extensions["tessera"]
     tokens = TokenStore(handle.redis)
-    app.extensions["auth.mailroom"] = Mailroom(settings, tokens, handle.throttle)
+    app.extensions["auth.mailroom"] = Mailroom(settings, tokens, ResetCodes(handle.redis),
+                                               handle.throttle)
     app.extensions["auth.two_factor"] = TwoFactor(settings.secret_key, handle.throttle, tokens)
     with app.app_context():
         handle.background.append(MailSender(db.engine, Delivery(settings)))
@@ -32,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(sessions.blp)
     api.register_blueprint(mailbox.blp)
     api.register_blueprint(account.blp)
+    api.register_blueprint(users_api.blp)
     app.register_blueprint(internal.blueprint)
     app.register_blueprint(pages.blueprint)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import redis as redis_py
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -15,6 +16,8 @@ from tessera_shared.events import emit
 from tessera_shared.ids import uuid7
 from tessera_shared.profiles import Profiles
 from tessera_shared.sessions import SessionStore
+
+FIRST_ACCOUNT_LOCK = "lock:first-account"
 
 
 def email_taken() -> DomainError:
@@ -35,8 +38,8 @@ def find_by_email(session: orm.Session, email: str) -> Account | None:
     return session.scalar(sa.select(Account).where(Account.email_key == email_key(email)))
 
 
-def sign_up(session: orm.Session, profiles: Profiles, form: SignUp,
-            *, welcome: Callable[[Account], None] = lambda _account: None) -> Account:
+def sign_up(session: orm.Session, profiles: Profiles, form: SignUp, *, role: str = "user",
+            welcome: Callable[[Account], None] = lambda _account: None) -> Account:
     """Create an account and its profile, or neither.
 
     Email is checked before handle, as the original API does. The profile is made in
@@ -52,7 +55,7 @@ def sign_up(session: orm.Session, profiles: Profiles, form: SignUp,
     profiles.create(user_id, form.handle, form.display_name)
     try:
         account = Account(id=user_id, email=form.email, email_key=email_key(form.email),
-                          password_hash=password_hash)
+                          password_hash=password_hash, role=role)
         session.add(account)
         emit(session, "user.registered", {
             "user_id": user_id, "handle": form.handle, "display_name": form.display_name,
@@ -68,6 +71,39 @@ def sign_up(session: orm.Session, profiles: Profiles, form: SignUp,
         profiles.abandon(session, user_id)
         raise
     return account
+
+
+def registration_closed() -> DomainError:
+    return DomainError("user:registration_closed", 401,
+                       "This platform does not take new sign-ups; ask its operator.")
+
+
+def has_accounts(session: orm.Session) -> bool:
+    return bool(session.scalar(sa.select(sa.exists().where(Account.id.is_not(None)))))
+
+
+def sign_up_first_or_open(session: orm.Session, profiles: Profiles, redis: redis_py.Redis,
+                          form: SignUp, *, registration_open: bool) -> Account:
+    """The users API's sign-up: the platform's first account is always made, as an admin;
+    later ones only while registration is open.
+
+    Two first sign-ups at once must not both become admin, so the bootstrap moment is
+    serialised by a lock in Redis (shared by every auth process); after it, no lock is taken.
+    """
+    if has_accounts(session):
+        if not registration_open:
+            raise registration_closed()
+        return sign_up(session, profiles, form)
+    session.rollback()  # read again, under the lock, from a fresh snapshot
+    with redis.lock(FIRST_ACCOUNT_LOCK, timeout=60, blocking_timeout=30):
+        first = not has_accounts(session)
+        if not first and not registration_open:
+            raise registration_closed()
+        if not first:
+            return sign_up(session, profiles, form)
+        return sign_up(session, profiles, form, role="admin",
+                       welcome=lambda account: emit(session, "auth.role_changed", {
+                           "user_id": account.id, "role": "admin", "reason": "first account"}))
 
 
 def delete_account(session: orm.Session, sessions: SessionStore, user_id: str) -> bool:

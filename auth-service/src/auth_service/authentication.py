@@ -1,4 +1,5 @@
-"""Signing in and out with a password: credentials in, a session out."""
+"""Signing in and out: credentials (a password, then a second factor if it is on) in, a
+session out."""
 
 from __future__ import annotations
 
@@ -44,34 +45,44 @@ def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle,
            two_factor: TwoFactor, login: Login,
            *, replacing: str | None = None) -> SignedIn | SecondFactorRequired:
     """Check the password; open a session, or, with TOTP on, hand out the temp token that
-    `log_in_second_step` takes with a code.
-
-    An unknown email costs the same time as a wrong password, and a throttled attempt gets the
-    same answer as a wrong one. `replacing` is the token of a session the client already
-    holds: it is ended, so a login always rotates the session.
-    """
-    checks = ((PASSWORD_PER_ACCOUNT, email_key(login.email)), (PASSWORD_PER_IP, login.ip))
-    account = find_by_email(session, login.email)
-    throttled = not throttle.allows(*checks)
-    password_hash = account.password_hash if account else None
-    if throttled or not passwords.verify_password(password_hash, login.password) or (
-            account is None):
-        throttle.failed(*checks)
-        emit(session, "auth.login_failed", {"user_id": account.id if account else None,
-                                            "ip": login.ip, "user_agent": login.user_agent,
-                                            "throttled": throttled})
-        session.commit()
-        raise invalid_credentials()
-    throttle.succeeded(PASSWORD_PER_ACCOUNT, email_key(login.email))
-    if password_hash and passwords.needs_rehash(password_hash):
-        account.password_hash = passwords.hash_password(login.password)
+    `log_in_second_step` takes with a code. `replacing` is the token of a session the client
+    already holds: it is ended, so a login always rotates the session."""
+    account = check_password(session, throttle, find_by_email(session, login.email),
+                             login.password, typed=email_key(login.email), ip=login.ip,
+                             user_agent=login.user_agent)
     if account.totp_enabled_at is not None:
         session.commit()
         return SecondFactorRequired(two_factor.start_login(account,
                                                            remember_me=login.remember_me))
-    return _open_session(session, sessions, account, remember_me=login.remember_me,
-                         ip=login.ip, user_agent=login.user_agent, method="password",
-                         replacing=replacing)
+    return open_session(session, sessions, account, remember_me=login.remember_me,
+                        ip=login.ip, user_agent=login.user_agent, method="password",
+                        replacing=replacing)
+
+
+def check_password(session: orm.Session, throttle: Throttle, account: Account | None,
+                   password: str, *, typed: str, ip: str, user_agent: str) -> Account:
+    """The account, if `password` is its own; else the login's failure is recorded and
+    `auth:invalid_credentials` raised.
+
+    An unknown account costs the same time as a wrong password, and a throttled attempt gets
+    the same answer as a wrong one. Throttling counts per account (by `typed`, the normalised
+    name the client gave, when there is no such account) and per address.
+    """
+    subject = account.email_key if account else typed
+    checks = ((PASSWORD_PER_ACCOUNT, subject), (PASSWORD_PER_IP, ip))
+    throttled = not throttle.allows(*checks)
+    password_hash = account.password_hash if account else None
+    if throttled or not passwords.verify_password(password_hash, password) or account is None:
+        throttle.failed(*checks)
+        emit(session, "auth.login_failed", {"user_id": account.id if account else None,
+                                            "ip": ip, "user_agent": user_agent,
+                                            "throttled": throttled})
+        session.commit()
+        raise invalid_credentials()
+    throttle.succeeded(PASSWORD_PER_ACCOUNT, subject)
+    if password_hash and passwords.needs_rehash(password_hash):
+        account.password_hash = passwords.hash_password(password)
+    return account
 
 
 def log_in_second_step(session: orm.Session, sessions: SessionStore, two_factor: TwoFactor,
@@ -82,24 +93,32 @@ def log_in_second_step(session: orm.Session, sessions: SessionStore, two_factor:
     account = session.get(Account, pending.user_id)
     if account is None:  # deleted in the two minutes between the steps
         raise temp_token_invalid()
+    method = prove_second_factor(session, two_factor, account, code, ip=ip,
+                                 user_agent=user_agent)
+    return open_session(session, sessions, account, remember_me=pending.remember_me, ip=ip,
+                        user_agent=user_agent, method=method, replacing=replacing)
+
+
+def prove_second_factor(session: orm.Session, two_factor: TwoFactor, account: Account,
+                        code: str, *, ip: str, user_agent: str) -> str:
+    """A login's TOTP or backup code; a wrong one is recorded as a failed login."""
     try:
-        method = two_factor.prove(session, account, code, ip=ip)
+        return two_factor.prove(session, account, code, ip=ip)
     except DomainError:
         emit(session, "auth.login_failed", {"user_id": account.id, "ip": ip,
                                             "user_agent": user_agent, "step": "second_factor"})
         session.commit()
         raise
-    return _open_session(session, sessions, account, remember_me=pending.remember_me, ip=ip,
-                         user_agent=user_agent, method=method, replacing=replacing)
 
 
-def _open_session(session: orm.Session, sessions: SessionStore, account: Account, *,
-                  remember_me: bool, ip: str, user_agent: str, method: str,
-                  replacing: str | None) -> SignedIn:
+def open_session(session: orm.Session, sessions: SessionStore, account: Account, *,
+                 remember_me: bool, ip: str, user_agent: str, method: str,
+                 replacing: str | None = None, family: str = "v0") -> SignedIn:
+    """A new session for a proven account (`method`: how it was proven, for the log)."""
     if replacing:
         sessions.revoke(replacing)
     token, record = sessions.create(account.id, remember_me=remember_me, ip=ip,
-                                    user_agent=user_agent, role=account.role)
+                                    user_agent=user_agent, role=account.role, family=family)
     emit(session, "auth.logged_in", {"user_id": account.id, "session_id": record.id, "ip": ip,
                                      "user_agent": user_agent, "method": method})
     session.commit()

@@ -1,6 +1,7 @@
-"""The flows that go through a mailbox: verifying an address, resetting a forgotten password,
-moving an account to a new address. Each issues a single-use token and queues a mail with it;
-the mail is sent only if the request's transaction commits."""
+"""The flows that go through a mailbox: verifying an address, resetting a forgotten password
+(by a link, or by a code for the users API), moving an account to a new address. Each issues a
+single-use token or code and queues a mail with it; the mail is sent only if the request's
+transaction commits."""
 
 from __future__ import annotations
 
@@ -13,13 +14,20 @@ from auth_service import mail, passwords
 from auth_service.accounts import email_taken, find_by_email
 from auth_service.authentication import confirm_password, password_not_set
 from auth_service.models import Account, email_key
+from auth_service.reset_codes import ResetCodes, new_request_id
 from auth_service.tokens import EMAIL_CHANGE, PASSWORD_RESET, VERIFICATION, Kind, TokenStore
 from tessera_shared.clock import utcnow
 from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
 from tessera_shared.sessions import SessionStore
-from tessera_shared.throttle import MAIL_PER_ACCOUNT, TOKEN_PER_IP, Throttle
+from tessera_shared.throttle import (
+    CODE_PER_ACCOUNT,
+    CODE_PER_IP,
+    MAIL_PER_ACCOUNT,
+    TOKEN_PER_IP,
+    Throttle,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class Mailroom:
 
     settings: Settings
     tokens: TokenStore
+    reset_codes: ResetCodes
     throttle: Throttle
 
     def redeem(self, kind: Kind, token: str, *, ip: str, refusal: DomainError) -> dict[str, Any]:
@@ -101,6 +110,50 @@ def reset_password(session: orm.Session, room: Mailroom, sessions: SessionStore,
     claim = room.redeem(PASSWORD_RESET, token, ip=ip, refusal=DomainError(
         "token:invalid_reset", 400, "This reset link is invalid, used or expired."))
     account = account_of(session, claim["user_id"])
+    account.password_hash = passwords.hash_password(new_password)
+    ended = sessions.revoke_all(account.id)
+    emit(session, "auth.password_reset", {"user_id": account.id, "ip": ip,
+                                          "sessions_ended": ended})
+
+
+def request_reset_code(session: orm.Session, room: Mailroom, account: Account | None,
+                       userhash: str, *, ip: str) -> str:
+    """Mail a reset code if there is such an account with a password; a request id comes back
+    either way, so the answer tells nothing about the account."""
+    if (account is None or account.password_hash is None
+            or not room.throttle.take(MAIL_PER_ACCOUNT, account.id)):
+        return new_request_id()
+    request_id, code = room.reset_codes.issue(account.id, userhash)
+    mail.queue(session, account.email, *mail.reset_code_mail(code))
+    emit(session, "auth.password_reset_requested", {"user_id": account.id, "ip": ip,
+                                                    "by": "code"})
+    return request_id
+
+
+def invalid_reset_code() -> DomainError:
+    return DomainError("token:invalid_reset_code", 401,
+                       "The code, request id or userhash is wrong, or the code was used or "
+                       "expired; ask for a new code.")
+
+
+def reset_password_with_code(session: orm.Session, room: Mailroom, sessions: SessionStore,
+                             request_id: str, userhash: str, code: str, new_password: str,
+                             *, ip: str) -> None:
+    """Set a new password with a mailed code, and end every session of the account."""
+    passwords.check_new_password(new_password)
+    if not room.throttle.allows((CODE_PER_IP, ip)):
+        raise invalid_reset_code()
+    request = room.reset_codes.find(request_id)
+    if request is None:
+        room.throttle.failed((CODE_PER_IP, ip))
+        raise invalid_reset_code()
+    checks = ((CODE_PER_ACCOUNT, request.user_id), (CODE_PER_IP, ip))
+    if not room.throttle.allows(*checks) or not request.matches(userhash, code):
+        room.throttle.failed(*checks)
+        raise invalid_reset_code()
+    if not room.reset_codes.spend(request):
+        raise invalid_reset_code()
+    account = account_of(session, request.user_id)
     account.password_hash = passwords.hash_password(new_password)
     ended = sessions.revoke_all(account.id)
     emit(session, "auth.password_reset", {"user_id": account.id, "ip": ip,

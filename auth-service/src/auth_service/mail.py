@@ -149,3 +149,11 @@ def email_change_mail(settings: Settings, token: str) -> tuple[str, str]:
         f"this link within 15 minutes:\n\n{link(settings, '/confirm-email-change', token)}\n\n"
         "If you did not ask for this, ignore this mail.\n")
 
+
+
+def reset_code_mail(code: str) -> tuple[str, str]:
+    # The code leads the subject, as the users API's original mails it: visible in a preview.
+    return f"{code} is your code to reset your Tessera password", (
+        "Someone (hopefully you) asked to reset the password of the Tessera account with this "
+        f"address. Enter this code within 30 minutes:\n\n    {code}\n\n"
+        "If it was not you, ignore this mail: your password stays as it is.\n")

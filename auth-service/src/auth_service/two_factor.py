@@ -37,8 +37,8 @@ from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.keys import Vault, derive
 from tessera_shared.throttle import (
-    SECOND_FACTOR_PER_ACCOUNT,
-    SECOND_FACTOR_PER_IP,
+    CODE_PER_ACCOUNT,
+    CODE_PER_IP,
     Rule,
     Throttle,
 )
@@ -201,7 +201,7 @@ class TwoFactor:
             raise not_enabled()
 
     def _checks(self, account: Account, ip: str) -> tuple[tuple[Rule, str], ...]:
-        return ((SECOND_FACTOR_PER_ACCOUNT, account.id), (SECOND_FACTOR_PER_IP, ip))
+        return ((CODE_PER_ACCOUNT, account.id), (CODE_PER_IP, ip))
 
     def _refuse(self, account: Account, ip: str) -> DomainError:
         """A wrong code, a replayed one and a throttled attempt all answer the same."""
@@ -216,7 +216,7 @@ class TwoFactor:
                              time.time())
         if step is None:
             raise self._refuse(account, ip)
-        self.throttle.succeeded(SECOND_FACTOR_PER_ACCOUNT, account.id)
+        self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
         return step
 
     def _take_totp(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
@@ -238,7 +238,7 @@ class TwoFactor:
             mine, BackupCode.code_digest == self._digest(account, code.upper()))).rowcount
         if not used:
             raise self._refuse(account, ip)
-        self.throttle.succeeded(SECOND_FACTOR_PER_ACCOUNT, account.id)
+        self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
 
     def _replace_backup_codes(self, session: orm.Session, account: Account) -> list[str]:
         codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]

@@ -11,7 +11,7 @@ from gateway.config import GatewaySettings
 from gateway.proxy import Gateway
 from tessera_shared import logs
 from tessera_shared.errors import from_http_status
-from tessera_shared.families import error_response_body
+from tessera_shared.families import render_error
 from tessera_shared.metrics import exposition
 
 
@@ -26,8 +26,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     def _http_error(error: HTTPException) -> Response:
         domain = from_http_status(error.code or 500, request.method, request.path,
                                   error.description)
-        return Response(error_response_body(request.path, domain), status=domain.status,
-                        content_type="application/json")
+        status, body = render_error(request.path, domain)
+        return Response(body, status=status, content_type="application/json")
 
     @app.get("/metrics")
     def metrics() -> Response:

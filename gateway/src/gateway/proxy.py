@@ -23,7 +23,7 @@ from gateway.routes import ROUTES, Route, match
 from gateway.upstream import Connection, Response, UpstreamPool, UpstreamProtocolError
 from tessera_shared import errors
 from tessera_shared.errors import DomainError
-from tessera_shared.families import error_response_body
+from tessera_shared.families import render_error
 
 log = logging.getLogger(__name__)
 
@@ -235,8 +235,8 @@ class Gateway:
     @staticmethod
     def _error(start_response: Callable, path: str, error: DomainError,
                edge_headers: Headers) -> list[bytes]:
-        body = error_response_body(path, error)
-        start_response(f"{error.status} {http.client.responses.get(error.status, '')}",
+        status, body = render_error(path, error)
+        start_response(f"{status} {http.client.responses.get(status, '')}",
                        [("Content-Type", "application/json"),
                         ("Content-Length", str(len(body))), *edge_headers])
         return [body]

@@ -25,7 +25,7 @@ from tessera_shared.config import Settings
 from tessera_shared.db import database_url, engine_options
 from tessera_shared.errors import DomainError, from_http_status, internal_error
 from tessera_shared.events import EventConsumer, Handler, OutboxRelay
-from tessera_shared.families import Family, error_response_body, family_for_path
+from tessera_shared.families import Family, family_for_path, render_error
 from tessera_shared.ids import uuid7
 from tessera_shared.internal import InternalClient
 from tessera_shared.platform import Platform
@@ -51,8 +51,8 @@ def no_content() -> Response:
 
 
 def error_response(error: DomainError, headers: dict[str, str] | None = None) -> Response:
-    return Response(error_response_body(request.path, error), status=error.status,
-                    headers=headers, content_type="application/json")
+    status, body = render_error(request.path, error)
+    return Response(body, status=status, headers=headers, content_type="application/json")
 
 
 def _raw_arguments(location: str) -> Any:

@@ -27,6 +27,19 @@ def _require(env: dict[str, str], name: str, hint: str) -> str:
     return value
 
 
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True,
+          "false": False, "0": False, "no": False, "off": False}
+
+
+def _flag(env: dict[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _FLAGS:
+        raise ConfigError(f"{name} must be true or false, not {env[name]!r}.")
+    return _FLAGS[raw]
+
+
 def parse_networks(raw: str) -> tuple[Network, ...]:
     """`TRUSTED_PROXIES`: comma-separated addresses or CIDRs."""
     networks = []
@@ -45,8 +58,7 @@ def service_url_variable(service: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     """What a service reads from its environment. (The gateway has its own settings;
-    features add their variables here as they arrive: OAUTH_* with social login,
-    REGISTRATION_OPEN with the users API.)"""
+    features add their variables here as they arrive: OAUTH_* with social login.)"""
 
     service: str
     redis_url: str
@@ -57,6 +69,7 @@ class Settings:
     public_url: str
     smtp_url: str | None = None
     mail_from: str = "Tessera <no-reply@localhost>"
+    registration_open: bool = True  # the users API's sign-up switch (its first user always)
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -83,6 +96,7 @@ class Settings:
             smtp_url=env.get("SMTP_URL", "").strip() or None,
             mail_from=env.get("MAIL_FROM", "").strip()
             or f"Tessera <no-reply@{urlsplit(public_url).hostname}>",
+            registration_open=_flag(env, "REGISTRATION_OPEN", default=True),
             service_urls={name: env[var].rstrip("/") for name in SERVICES
                           if (var := service_url_variable(name)) in env},
         )

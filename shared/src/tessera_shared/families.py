@@ -1,7 +1,8 @@
 """The five API families and their envelopes: the one place that knows each family's shape.
 
-Every error any service or the gateway answers goes through `error_response_body`, chosen by
-`family_for_path`. Success bodies are each family's own business (their views build them).
+Every error any service or the gateway answers goes through `render_error`, in the family
+`family_for_path` names. Success bodies are each family's own business (their views build them,
+with the helpers here where a family has a fixed shape).
 """
 
 from __future__ import annotations
@@ -50,15 +51,54 @@ def registry_body(kind: str, message: str, log_level: int,
     return body
 
 
+# The users API answers with message codes and statuses of its own; these platform errors have
+# an equivalent there. Any other error says the last part of its code, in capitals.
+_USERS_API_ERRORS = {
+    "general:bad_request": (422, "INVALID_INPUT"),
+    "general:validation_error": (422, "INVALID_INPUT"),
+    "system:method_not_allowed": (422, "INVALID_METHOD"),
+    "auth:invalid_credentials": (401, "INVALID_PASSWORD"),
+    "user:unauthorized": (401, "PLEASE_LOGIN"),
+    "user:handle_already_exists": (200, "ERROR_LOGIN_WITH_PASSWORD"),
+    "user:registration_closed": (401, "CANT_CREATE_USER"),
+    "token:invalid_reset_code": (401, "ERROR_INVALID_OTP"),
+}
+_USERS_API_LOGIN = "/api/login"  # whose wrong method is 403 "INVALID_METHOD." (with a dot)
+# ...and says these with `"success": "false"`, a string, where the others have a boolean.
+_USERS_API_STRING_FALSE = {"INVALID_PASSWORD", "INVALID_INPUT", "INVALID_METHOD"}
+
+
+def users_api_body(success: bool | str, message: Any, details: str | None = None
+                   ) -> dict[str, Any]:
+    """`{"success", "data": {"message"}}`; `details` (a human sentence) is Tessera's."""
+    data = {"message": message} if details is None else {"message": message, "details": details}
+    return {"success": success, "data": data}
+
+
+def in_family(family: Family, error: DomainError, path: str) -> DomainError:
+    """The error as its family states it (its own status and code, where it has one)."""
+    if family is not Family.USERS_API or error.code not in _USERS_API_ERRORS:
+        return error
+    status, message = _USERS_API_ERRORS[error.code]
+    if error.code == "system:method_not_allowed" and path.startswith(_USERS_API_LOGIN):
+        status, message = 403, "INVALID_METHOD."
+    return DomainError(f"users:{message}", status, error.message)
+
+
 def error_body(family: Family, error: DomainError) -> dict[str, Any]:
     if family is Family.REGISTRY:
         return registry_body("error", _REGISTRY_MESSAGES.get(error.code, error.message), 1)
     if family is Family.USER_API:
         return {"statusCode": str(error.status), "message": error.message, "data": "null"}
     if family is Family.USERS_API:
-        return {"success": False, "data": {"message": error.code.split(":")[-1].upper()}}
+        message = error.code.split(":")[-1].upper()
+        return users_api_body("false" if message in _USERS_API_STRING_FALSE else False,
+                              message, error.message)
     return {"status": error.status, "code": error.code, "details": error.message}
 
 
-def error_response_body(path: str, error: DomainError) -> bytes:
-    return json.dumps(error_body(family_for_path(path), error), separators=(",", ":")).encode()
+def render_error(path: str, error: DomainError) -> tuple[int, bytes]:
+    """The status and compact JSON body that answer `error` for a request to `path`."""
+    family = family_for_path(path)
+    error = in_family(family, error, path)
+    return error.status, json.dumps(error_body(family, error), separators=(",", ":")).encode()

@@ -13,7 +13,8 @@ The client holds a 256-bit random token (cookie `session_id`). Redis never sees 
        "max_expires_at": <unix s>,   hard limit, never moved
        "remember_me": <bool>,        cookie persists (Max-Age) only when true
        "ip": "<client address>", "user_agent": "<at most 256 chars>",
-       "role": "user" | "admin"}     the account's role; changed in place when it changes
+       "role": "user" | "admin",     the account's role; changed in place when it changes
+       "family": "v0" | "users_api"} the API family the session was opened through
 
 * ``user_sessions:<user_id>`` -> hash ``{<session id>: <sha256(token)>}``, so a user's sessions
   can be listed and revoked together; entries whose record has expired are pruned on use.
@@ -48,6 +49,7 @@ class SessionRecord:
     ip: str
     user_agent: str
     role: str = "user"
+    family: str = "v0"
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class SessionStore:
         self.policy = policy or SessionPolicy()
 
     def create(self, user_id: str, *, remember_me: bool, ip: str, user_agent: str,
-               role: str = "user") -> tuple[str, SessionRecord]:
+               role: str = "user", family: str = "v0") -> tuple[str, SessionRecord]:
         """A new session; returns the token for the cookie and the stored record."""
         now = int(time.time())
         token, policy = new_secret(), self.policy
@@ -80,7 +82,7 @@ class SessionStore:
             id=str(uuid7()), user_id=user_id, created_at=now, last_seen_at=now,
             expires_at=min(now + policy.sliding_seconds, max_expires_at),
             max_expires_at=max_expires_at, remember_me=remember_me, ip=ip,
-            user_agent=user_agent[:256], role=role)
+            user_agent=user_agent[:256], role=role, family=family)
         token_hash = digest(token)
         pipe = self.redis.pipeline()
         pipe.set(_record_key(token_hash), json.dumps(asdict(record)), exat=record.expires_at)
@@ -130,6 +132,12 @@ class SessionStore:
         if expired:
             self.redis.hdel(_index_key(user_id), *expired)
         return sorted(live, key=lambda record: record.id, reverse=True)  # ids are UUIDv7
+
+    def keep_newest(self, user_id: str, family: str, count: int) -> int:
+        """End all but the `count` newest sessions a user opened through `family`; returns
+        how many ended."""
+        opened = [record for record in self.list(user_id) if record.family == family]
+        return sum(self.revoke_id(user_id, record.id) for record in opened[count:])
 
     def revoke_id(self, user_id: str, session_id: str) -> bool:
         """End one of a user's sessions by its public id; False if the user has no such one."""

@@ -37,12 +37,10 @@ PASSWORD_PER_ACCOUNT = Rule("password:account", free=5, base_delay=1, max_delay=
                             window=3600)
 # Per address: generous (shared NATs, offices), but bounds one machine's guessing rate.
 PASSWORD_PER_IP = Rule("password:ip", free=30, base_delay=1, max_delay=300, window=3600)
-# Second factors (TOTP and backup codes): a code is only asked after the password, but a
-# million TOTP codes would fall to an unthrottled guesser within a day.
-SECOND_FACTOR_PER_ACCOUNT = Rule("second_factor:account", free=5, base_delay=1, max_delay=900,
-                                 window=3600)
-SECOND_FACTOR_PER_IP = Rule("second_factor:ip", free=30, base_delay=1, max_delay=300,
-                            window=3600)
+# Short codes (TOTP, backup codes, mailed one-time codes): a million six-digit codes would
+# fall to an unthrottled guesser within a day.
+CODE_PER_ACCOUNT = Rule("code:account", free=5, base_delay=1, max_delay=900, window=3600)
+CODE_PER_IP = Rule("code:ip", free=30, base_delay=1, max_delay=300, window=3600)
 # Mails one can make Tessera send to an account (reset, verification, email change): a few
 # an hour, then a growing delay, so nobody can flood someone's mailbox through us.
 MAIL_PER_ACCOUNT = Rule("mail:account", free=3, base_delay=60, max_delay=3600, window=3600)

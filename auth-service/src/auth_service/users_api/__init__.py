@@ -1,0 +1,1 @@
+"""The users API (manage-my-damn-life-compatible): `/api/login` and `/api/users/...`."""

@@ -1,0 +1,250 @@
+"""The users API's endpoints. Its clients identify a user by `userhash` (SHA-512 of the
+username, in hex) and a session by `ssid`, and send both as `Authorization: Basic
+base64(userhash:ssid)`. A username is the user's Tessera handle; an ssid is a Tessera session.
+
+Bodies come as JSON or as a form, as the original takes them. Errors say the original's
+message codes (tessera_shared.families maps the platform's errors onto them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from marshmallow import ValidationError, fields, validate
+
+from auth_service import accounts, authentication, email_flows
+from auth_service.models import Account, db
+from auth_service.passwords import MAX_LENGTH
+from auth_service.v0.mailbox import mailroom
+from auth_service.v0.rules import EMAIL, PASSWORD
+from auth_service.v0.totp import any_code, two_factor
+from tessera_shared.app import Blueprint, ErrorEnvelope
+from tessera_shared.context import client_ip, request_id, user_agent
+from tessera_shared.errors import DomainError, bad_request
+from tessera_shared.families import Family, users_api_body
+from tessera_shared.platform import platform
+from tessera_shared.profiles import Profiles
+from tessera_shared.validation import Schema, Text, classify, not_blank
+
+blp = Blueprint("users-api", __name__, url_prefix="/api",
+                description="Users API (manage-my-damn-life-compatible)")
+
+FAMILY = Family.USERS_API.value
+MAX_CONCURRENT_LOGINS = 3  # the original's sample MAX_CONCURRENT_LOGINS_ALLOWED
+
+
+def userhash(username: str) -> str:
+    return hashlib.sha512(username.encode()).hexdigest()
+
+
+def profiles() -> Profiles:
+    return Profiles(platform().internal, request_id())
+
+
+def _raw_body() -> dict[str, Any]:
+    """The request's JSON object or form."""
+    raw = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    if not isinstance(raw, dict):
+        raise bad_request("The body must be a JSON object or a form.")
+    return raw
+
+
+def _load(schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return schema.load(raw)
+    except ValidationError as error:
+        raise classify(schema, raw, error.messages) from None
+
+
+def _body(schema: Schema) -> dict[str, Any]:
+    return _load(schema, _raw_body())
+
+
+def _takes(schema: type[Schema]) -> dict[str, Any]:
+    """OpenAPI for a body taken as JSON or as a form."""
+    content = {mime: {"schema": schema} for mime in ("application/json",
+                                                     "application/x-www-form-urlencoded")}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def _account_named(username: str) -> tuple[str, Account | None]:
+    """The user's handle as stored (the username as given if there is none) and account."""
+    profile = profiles().find(username)
+    if profile is None:
+        return username, None
+    return profile.handle, db.session.get(Account, profile.id)
+
+
+def please_log_in() -> DomainError:
+    return DomainError("user:unauthorized", 401,
+                       "Send Authorization: Basic base64(userhash:ssid) from /api/login.")
+
+
+class Credentials(Schema):
+    username = Text(validate=validate.Length(max=254))
+    password = Text(validate=PASSWORD)
+    code = any_code(metadata={"description": "TOTP or backup code, when TOTP is on (Tessera's)"})
+
+
+class Registration(Schema):
+    username = Text(required=True, validate=[validate.Length(min=1, max=64), not_blank])
+    password = Text(required=True, validate=validate.Length(max=MAX_LENGTH))
+    email = Text(required=True, validate=EMAIL)
+
+
+class CodeRequest(Schema):
+    username = Text(required=True, validate=validate.Length(min=1, max=254))
+
+
+class NewPassword(Schema):
+    userhash = Text(required=True, validate=validate.Length(min=1, max=128))
+    otp = Text(required=True, validate=validate.Length(min=1, max=16),
+               metadata={"description": "the mailed code (`OTP` is taken too, as documented)"})
+    reqid = Text(required=True, validate=validate.Length(min=1, max=64))
+    password = Text(required=True, validate=validate.Length(max=MAX_LENGTH))
+
+
+class Envelope(Schema):
+    success = fields.Raw(required=True, metadata={"description": 'true, or "true" on login'})
+    data = fields.Dict(required=True, metadata={"description": "{message: code or object}"})
+
+
+@blp.route("/login", strict_slashes=False)
+class Login(MethodView):
+    @blp.doc(**_takes(Credentials))
+    @blp.response(200, Envelope)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="INVALID_PASSWORD, TOTP_REQUIRED")
+    @blp.alt_response(422, schema=ErrorEnvelope,
+                      description="REGISTER_FOR_A_PASSWORD, INVALID_INPUT")
+    def post(self) -> dict[str, Any]:
+        """Sign in with username and password; answers the userhash and a session id (ssid)."""
+        form = _body(Credentials())
+        if not form.get("username"):
+            raise bad_request("Missing required field: username")
+        if not form.get("password"):
+            raise DomainError("users:register_for_a_password", 422,
+                              "Missing required field: password")
+        handle = platform()
+        name, found = _account_named(form["username"])
+        account = authentication.check_password(
+            db.session, handle.throttle, found, form["password"],
+            typed=f"handle:{form['username'].casefold()}", ip=client_ip(),
+            user_agent=user_agent())
+        method = "password"
+        if account.totp_enabled_at is not None:
+            if not form.get("code"):
+                raise DomainError("users:totp_required", 401, "Two-factor authentication is "
+                                  "on: send a TOTP or backup code as `code`, with the password.")
+            method = authentication.prove_second_factor(
+                db.session, two_factor(), account, form["code"], ip=client_ip(),
+                user_agent=user_agent())
+        signed_in = authentication.open_session(
+            db.session, handle.sessions, account, remember_me=True, ip=client_ip(),
+            user_agent=user_agent(), method=method, family=FAMILY)
+        handle.sessions.keep_newest(account.id, FAMILY, MAX_CONCURRENT_LOGINS)
+        # "true" as a string: the original's login says so, and its clients compare with it.
+        return users_api_body("true", {"userhash": userhash(name), "ssid": signed_in.token})
+
+
+@blp.route("/users/login", strict_slashes=False)
+class LoginAlias(Login):
+    """The documented path (the original serves only /api/login)."""
+
+
+@blp.route("/users/register")
+class Register(MethodView):
+    @blp.doc(**_takes(Registration))
+    @blp.response(200, Envelope, description="USER_INSERT_OK, or success false with "
+                  "ERROR_LOGIN_WITH_PASSWORD when the username is taken")
+    @blp.alt_response(401, schema=ErrorEnvelope, description="CANT_CREATE_USER")
+    @blp.alt_response(422, schema=ErrorEnvelope, description="INVALID_INPUT")
+    def post(self) -> dict[str, Any]:
+        """Register a user; the platform's first is always made, and is an admin."""
+        form = _body(Registration())
+        handle = platform()
+        accounts.sign_up_first_or_open(
+            db.session, profiles(), handle.redis,
+            accounts.SignUp(email=form["email"], handle=form["username"],
+                            display_name=form["username"], password=form["password"],
+                            ip=client_ip(), user_agent=user_agent()),
+            registration_open=handle.settings.registration_open)
+        return users_api_body(True, "USER_INSERT_OK")
+
+
+@blp.route("/users/requestotp")
+class RequestCode(MethodView):
+    @blp.arguments(CodeRequest, location="query")
+    @blp.response(200, Envelope)
+    def get(self, query: dict[str, str]) -> dict[str, Any]:
+        """Mail a six-digit code to reset the password; answers the userhash and a request id
+        (the same for unknown usernames: nothing is mailed then)."""
+        return self._request(query["username"])
+
+    @blp.doc(**_takes(CodeRequest))
+    @blp.response(200, Envelope)
+    def post(self) -> dict[str, Any]:
+        """As GET, with the username in the body (as the document has it)."""
+        return self._request(_body(CodeRequest())["username"])
+
+    @staticmethod
+    def _request(username: str) -> dict[str, Any]:
+        name, account = _account_named(username)
+        name_hash = userhash(name)
+        reqid = email_flows.request_reset_code(db.session, mailroom(), account, name_hash,
+                                               ip=client_ip())
+        db.session.commit()
+        return users_api_body(True, {"userhash": name_hash, "reqid": reqid})
+
+
+@blp.route("/users/modifypassword")
+class ModifyPassword(MethodView):
+    @blp.doc(**_takes(NewPassword))
+    @blp.response(200, Envelope, description="PASSWORD_RESET_OK")
+    @blp.alt_response(401, schema=ErrorEnvelope, description="ERROR_INVALID_OTP")
+    @blp.alt_response(422, schema=ErrorEnvelope, description="INVALID_INPUT")
+    def post(self) -> dict[str, Any]:
+        """Set a new password with the mailed code; ends every session of the account."""
+        raw = _raw_body()
+        if "otp" not in raw and "OTP" in raw:
+            raw["otp"] = raw.pop("OTP")
+        form = _load(NewPassword(), raw)
+        email_flows.reset_password_with_code(
+            db.session, mailroom(), platform().sessions, form["reqid"], form["userhash"],
+            form["otp"], form["password"], ip=client_ip())
+        db.session.commit()
+        return users_api_body(True, "PASSWORD_RESET_OK")
+
+
+@blp.route("/users/info")
+class Info(MethodView):
+    @blp.response(200, Envelope)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="PLEASE_LOGIN")
+    def get(self) -> dict[str, Any]:
+        """The signed-in user (`level` "1" for an admin, "0" otherwise)."""
+        credentials = request.authorization
+        if credentials is None or credentials.type != "basic":
+            raise please_log_in()
+        record = platform().sessions.read(credentials.password)
+        profile = profiles().get(record.user_id) if record else None
+        account = db.session.get(Account, record.user_id) if record else None
+        name_hash = userhash(profile.handle) if profile else ""
+        if (account is None or profile is None
+                or not hmac.compare_digest(name_hash, credentials.username or "")):
+            raise please_log_in()
+        return users_api_body(True, {
+            "users_id": account.id, "username": profile.handle, "email": account.email,
+            "created": str(int(account.created_at.timestamp())),
+            "level": "1" if account.role == "admin" else "0",
+            "userhash": name_hash, "mobile": None})
+
+
+@blp.route("/users/settings/registrationstatus")
+class RegistrationStatus(MethodView):
+    @blp.response(200, Envelope)
+    def get(self) -> dict[str, Any]:
+        """Whether sign-ups are open (`message` is a boolean)."""
+        return users_api_body(True, platform().settings.registration_open)
