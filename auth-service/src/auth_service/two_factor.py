@@ -137,7 +137,10 @@ class TwoFactor:
         if not taken:
             session.rollback()
             session.refresh(account)
-            raise already_enabled() if account.totp_enabled_at else invalid_code()
+            if account.totp_enabled_at is not None:
+                raise already_enabled()  # a concurrent enable won
+            raise self._refuse(account, ip)  # the code was used already
+        self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
         codes = self._replace_backup_codes(session, account)
         emit(session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
         session.commit()
@@ -171,8 +174,8 @@ class TwoFactor:
     # --- proving the second factor ------------------------------------------------------------
 
     def prove(self, session: orm.Session, account: Account, code: str, *, ip: str) -> Method:
-        """Accept a 6-digit TOTP code or an 8-character backup code, once; flushes (the
-        caller commits). Raises the v0 error for anything else."""
+        """Accept a 6-digit TOTP code or an 8-character backup code, once (the caller
+        commits); anything else raises `totp:invalid_code`."""
         self._require_enabled(account)
         code = code.strip()
         if len(code) == TOTP_DIGITS:
@@ -209,14 +212,13 @@ class TwoFactor:
         return invalid_code()
 
     def _check_totp(self, account: Account, code: str, *, ip: str) -> int:
-        """The time step of a TOTP code, if it is one of the accepted ones."""
+        """The time step of a TOTP code, if it is one of the accepted ones (not yet taken)."""
         if not self.throttle.allows(*self._checks(account, ip)):
             raise self._refuse(account, ip)
         step = matching_step(self.vault.open(account.totp_secret or "", account.id), code,
                              time.time())
         if step is None:
             raise self._refuse(account, ip)
-        self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
         return step
 
     def _take_totp(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
@@ -226,6 +228,7 @@ class TwoFactor:
                                 .values(totp_last_step=step)).rowcount
         if not taken:
             raise self._refuse(account, ip)
+        self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
 
     def _take_backup_code(self, session: orm.Session, account: Account, code: str,
                           *, ip: str) -> None:

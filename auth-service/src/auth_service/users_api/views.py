@@ -17,12 +17,11 @@ from flask.views import MethodView
 from marshmallow import ValidationError, fields, validate
 
 from auth_service import accounts, authentication, email_flows
+from auth_service.extensions import mailroom, two_factor
 from auth_service.models import Account, db
 from auth_service.passwords import MAX_LENGTH
-from auth_service.v0.mailbox import mailroom
-from auth_service.v0.rules import EMAIL, PASSWORD
-from auth_service.v0.totp import any_code, two_factor
-from tessera_shared.app import Blueprint, ErrorEnvelope
+from auth_service.v0.rules import CODE, EMAIL, PASSWORD
+from tessera_shared.app import Blueprint
 from tessera_shared.context import client_ip, request_id, user_agent
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.families import Family, users_api_body
@@ -87,7 +86,8 @@ def please_log_in() -> DomainError:
 class Credentials(Schema):
     username = Text(validate=validate.Length(max=254))
     password = Text(validate=PASSWORD)
-    code = any_code(metadata={"description": "TOTP or backup code, when TOTP is on (Tessera's)"})
+    code = Text(validate=CODE,
+                metadata={"description": "TOTP or backup code, when TOTP is on (Tessera's)"})
 
 
 class Registration(Schema):
@@ -117,8 +117,8 @@ class Envelope(Schema):
 class Login(MethodView):
     @blp.doc(**_takes(Credentials))
     @blp.response(200, Envelope)
-    @blp.alt_response(401, schema=ErrorEnvelope, description="INVALID_PASSWORD, TOTP_REQUIRED")
-    @blp.alt_response(422, schema=ErrorEnvelope,
+    @blp.alt_response(401, schema=Envelope, description="INVALID_PASSWORD, TOTP_REQUIRED")
+    @blp.alt_response(422, schema=Envelope,
                       description="REGISTER_FOR_A_PASSWORD, INVALID_INPUT")
     def post(self) -> dict[str, Any]:
         """Sign in with username and password; answers the userhash and a session id (ssid)."""
@@ -160,8 +160,8 @@ class Register(MethodView):
     @blp.doc(**_takes(Registration))
     @blp.response(200, Envelope, description="USER_INSERT_OK, or success false with "
                   "ERROR_LOGIN_WITH_PASSWORD when the username is taken")
-    @blp.alt_response(401, schema=ErrorEnvelope, description="CANT_CREATE_USER")
-    @blp.alt_response(422, schema=ErrorEnvelope, description="INVALID_INPUT")
+    @blp.alt_response(401, schema=Envelope, description="CANT_CREATE_USER")
+    @blp.alt_response(422, schema=Envelope, description="INVALID_INPUT")
     def post(self) -> dict[str, Any]:
         """Register a user; the platform's first is always made, and is an admin."""
         form = _body(Registration())
@@ -204,8 +204,8 @@ class RequestCode(MethodView):
 class ModifyPassword(MethodView):
     @blp.doc(**_takes(NewPassword))
     @blp.response(200, Envelope, description="PASSWORD_RESET_OK")
-    @blp.alt_response(401, schema=ErrorEnvelope, description="ERROR_INVALID_OTP")
-    @blp.alt_response(422, schema=ErrorEnvelope, description="INVALID_INPUT")
+    @blp.alt_response(401, schema=Envelope, description="ERROR_INVALID_OTP")
+    @blp.alt_response(422, schema=Envelope, description="INVALID_INPUT")
     def post(self) -> dict[str, Any]:
         """Set a new password with the mailed code; ends every session of the account."""
         raw = _raw_body()
@@ -222,7 +222,7 @@ class ModifyPassword(MethodView):
 @blp.route("/users/info")
 class Info(MethodView):
     @blp.response(200, Envelope)
-    @blp.alt_response(401, schema=ErrorEnvelope, description="PLEASE_LOGIN")
+    @blp.alt_response(401, schema=Envelope, description="PLEASE_LOGIN")
     def get(self) -> dict[str, Any]:
         """The signed-in user (`level` "1" for an admin, "0" otherwise)."""
         credentials = request.authorization

@@ -7,10 +7,10 @@ from typing import Any
 from flask.views import MethodView
 
 from auth_service import accounts, authentication, email_flows
+from auth_service.extensions import two_factor
 from auth_service.models import db
 from auth_service.v0.cookies import clear_session_cookie
-from auth_service.v0.rules import PASSWORD
-from auth_service.v0.totp import any_code, two_factor
+from auth_service.v0.rules import CODE, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
 from tessera_shared.events import emit
@@ -22,7 +22,8 @@ blp = Blueprint("v0-account", __name__, url_prefix="/v0/user", description="Acco
 
 class DeleteAccountBody(Schema):
     password = Text(validate=PASSWORD, metadata={"description": "required unless TOTP is on"})
-    code = any_code(metadata={"description": "TOTP or backup code; required when TOTP is on"})
+    code = Text(validate=CODE,
+                metadata={"description": "TOTP or backup code; required when TOTP is on"})
 
 
 @blp.route("/me")

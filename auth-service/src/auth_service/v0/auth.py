@@ -9,10 +9,10 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from auth_service import authentication
+from auth_service.extensions import two_factor
 from auth_service.models import db
 from auth_service.v0.cookies import clear_session_cookie, signed_in_response
 from auth_service.v0.rules import EMAIL, PASSWORD
-from auth_service.v0.totp import two_factor
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from marshmallow import validate
 
 from auth_service import authentication, email_flows
+from auth_service.extensions import mailroom
 from auth_service.models import db
 from auth_service.v0.rules import EMAIL, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
@@ -19,9 +19,6 @@ from tessera_shared.validation import Schema, Text
 
 blp = Blueprint("v0-mailbox", __name__, url_prefix="/v0/auth",
                 description="Email verification and password recovery")
-
-def mailroom() -> email_flows.Mailroom:
-    return current_app.extensions["auth.mailroom"]
 
 
 class TokenBody(Schema):

@@ -8,3 +8,6 @@ EMAIL = [validate.Length(max=254), validate.Email()]
 # A password as typed: checked against a stored hash, or by the new-password rules in
 # auth_service.passwords (which say what is wrong, as the API answers it).
 PASSWORD = validate.Length(min=1, max=MAX_LENGTH)
+# A second-factor code: its length says what it is (6 digits TOTP, 8 characters a backup code);
+# two_factor answers any other length with totp:invalid_code, as the original.
+CODE = validate.Length(min=1, max=64)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from auth_service import authentication
 from auth_service.email_flows import account_of
+from auth_service.extensions import two_factor
 from auth_service.models import Account, db
-from auth_service.two_factor import BACKUP_CODE_LENGTH, TOTP_DIGITS, TwoFactor
+from auth_service.two_factor import BACKUP_CODE_LENGTH, TOTP_DIGITS
 from auth_service.v0.cookies import signed_in_response
+from auth_service.v0.rules import CODE
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform
@@ -25,18 +27,8 @@ blp = Blueprint("v0-totp", __name__, url_prefix="/v0/auth/totp",
                 description="Two-factor authentication")
 
 
-def two_factor() -> TwoFactor:
-    return current_app.extensions["auth.two_factor"]
-
-
 def _my_account() -> Account:
     return account_of(db.session, require_session().user_id)
-
-
-def any_code(**kwargs: Any) -> Text:
-    """A code whose length says what it is (6 digits TOTP, 8 characters a backup code); the
-    domain answers any other length with totp:invalid_code, as the original."""
-    return Text(validate=validate.Length(min=1, max=64), **kwargs)
 
 
 def totp_code() -> Text:
@@ -54,12 +46,12 @@ class TotpCode(Schema):
 
 
 class AnyCode(Schema):
-    code = any_code(required=True)
+    code = Text(required=True, validate=CODE)
 
 
 class VerifyRequest(Schema):
     temp_token = Text(required=True, validate=validate.Length(min=1, max=256))
-    code = any_code(required=True)
+    code = Text(required=True, validate=CODE)
 
 
 class BackupCodes(Schema):

@@ -8,9 +8,9 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from auth_service import accounts, email_flows
+from auth_service.extensions import mailroom
 from auth_service.models import db
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
-from auth_service.v0.mailbox import mailroom
 from auth_service.v0.rules import EMAIL
 from tessera_shared.app import Blueprint, ErrorEnvelope
 from tessera_shared.context import client_ip, request_id, user_agent
