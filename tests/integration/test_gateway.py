@@ -141,8 +141,12 @@ def test_large_answers_stream_through_intact(stack):
 
 
 def test_server_sent_events_pass_through_unbuffered(stack):
-    with requests.get(f"{stack.url}/v0/eventstream/ticks", stream=True, timeout=10) as stream:
+    with requests.get(f"{stack.url}/v0/eventstream/ticks", stream=True, timeout=10,
+                      headers={"X-Request-ID": "stream-1234"}) as stream:
         assert stream.headers["Content-Type"].startswith("text/event-stream")
+        assert stream.headers["Cache-Control"] == "no-cache"
+        assert stream.headers["X-Request-ID"] == "stream-1234"
+        assert stream.headers["X-Content-Type-Options"] == "nosniff"
         chunks = stream.iter_content(chunk_size=None)
         # The service holds the stream open after the first event: it must arrive anyway.
         assert b"data: first" in next(chunks)
