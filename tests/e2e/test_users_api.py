@@ -268,3 +268,28 @@ def test_the_first_user_is_made_while_registration_is_closed_and_is_an_admin(clo
     eventually(logins_shown_with_addresses)
     v0_sign_up = requests.post(f"{closed_platform.url}/v0/users", json=new_user())
     assert v0_sign_up.status_code == 201  # the switch is the users API's
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b"{not json", b'"text"', b"null"])
+def test_malformed_bodies_are_invalid_input(platform, body):
+    for path in ("/api/login", "/api/users/register", "/api/users/modifypassword"):
+        answer = visitor().post(f"{platform.url}{path}", data=body,
+                                headers={"Content-Type": "application/json"})
+        assert message_of(answer) == (422, "false", "INVALID_INPUT"), path
+
+
+def test_guessing_reset_codes_is_throttled_and_then_even_the_right_code_fails(platform,
+                                                                              mailbox):
+    user = registered(platform)
+    asked = requests.get(f"{platform.url}/api/users/requestotp",
+                         params={"username": user["username"]}).json()["data"]["message"]
+    code = RESET_SUBJECT.fullmatch(mailbox.wait_for(user["email"], RESET_SUBJECT)["Subject"])[1]
+    change = {"userhash": asked["userhash"], "reqid": asked["reqid"],
+              "password": "a brand new passphrase"}
+    guesser = visitor()
+    modify = f"{platform.url}/api/users/modifypassword"
+    for _ in range(6):  # codes run from 100000 to 999999: this one is always wrong
+        assert message_of(guesser.post(modify, json={**change, "otp": "000000"}))[0] == 401
+    assert message_of(guesser.post(modify, json={**change, "otp": code})) == (
+        401, False, "ERROR_INVALID_OTP")
+    assert log_in(platform, user).status_code == 200  # the password did not change
