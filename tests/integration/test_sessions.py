@@ -90,3 +90,13 @@ def test_a_role_change_reaches_every_live_session_and_keeps_its_expiry(store, re
     assert store.read(token).role == "admin"
     assert redis_client.ttl(f"session:{digest(token)}") <= ttl
     assert redis_client.ttl(f"session:{digest(token)}") > 0
+
+
+def test_keeping_the_newest_sessions_of_a_family_leaves_other_families_alone(store, user_id):
+    web = [store.create(user_id, remember_me=False, ip="", user_agent="")[0] for _ in range(2)]
+    calendar = [store.create(user_id, remember_me=True, ip="", user_agent="",
+                             family="users_api")[0] for _ in range(4)]
+    assert store.keep_newest(user_id, "users_api", 3) == 1
+    assert store.read(calendar[0]) is None
+    assert all(store.read(token) for token in calendar[1:] + web)
+    assert store.keep_newest(user_id, "users_api", 3) == 0

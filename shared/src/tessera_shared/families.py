@@ -63,9 +63,9 @@ _USERS_API_ERRORS = {
     "user:registration_closed": (401, "CANT_CREATE_USER"),
     "token:invalid_reset_code": (401, "ERROR_INVALID_OTP"),
 }
-_USERS_API_LOGIN = "/api/login"  # whose wrong method is 403 "INVALID_METHOD." (with a dot)
 # ...and says these with `"success": "false"`, a string, where the others have a boolean.
 _USERS_API_STRING_FALSE = {"INVALID_PASSWORD", "INVALID_INPUT", "INVALID_METHOD"}
+_USERS_API_LOGIN = "/api/login"  # whose wrong method is 403 "INVALID_METHOD." (with a dot)
 
 
 def users_api_body(success: bool | str, message: Any, details: str | None = None
