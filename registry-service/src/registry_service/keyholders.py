@@ -19,6 +19,7 @@ from sqlalchemy import orm
 from registry_service.models import Keyholder
 from registry_service.pending import Registrations
 from registry_service.profiles import AVATAR_SIDE, FREE_QUALITY, PREMIUM_QUALITY
+from tessera_shared.clock import as_utc
 from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.ids import digest
@@ -122,7 +123,7 @@ def set_subscription(session: orm.Session, holder: Keyholder, level: int, days: 
 
 
 def millis(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+    return int(as_utc(moment).timestamp() * 1000)
 
 
 def avatar_uri(profile: Profile) -> str | None:

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from tessera_shared.background import BackgroundWorker
+from tessera_shared.clock import as_utc
 from tessera_shared.db import NAMING_CONVENTION, after_commit
 from tessera_shared.ids import uuid7
 
@@ -112,7 +113,7 @@ class OutboxRelay(BackgroundWorker):
             for row in rows:
                 pipe.xadd(STREAM, {
                     "id": row.id, "type": row.type, "source": self.source,
-                    "occurred_at": _as_utc(row.occurred_at).isoformat(), "data": row.data,
+                    "occurred_at": as_utc(row.occurred_at).isoformat(), "data": row.data,
                 }, maxlen=STREAM_MAX_LENGTH, approximate=True)
             pipe.execute()
             # Published but not yet deleted (a crash right here) means published again:
@@ -136,11 +137,6 @@ class OutboxRelay(BackgroundWorker):
 
     def wake(self) -> None:
         _relay_wakeup.set()
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; every one we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 Handler = Callable[[orm.Session, Event], None]

@@ -22,6 +22,7 @@ from auth_service.models import Account, db
 from auth_service.passwords import MAX_LENGTH
 from auth_service.v0.rules import CODE, EMAIL, PASSWORD
 from tessera_shared.app import Blueprint
+from tessera_shared.clock import as_utc
 from tessera_shared.context import client_ip, request_id, user_agent
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.families import Family, users_api_body
@@ -237,7 +238,7 @@ class Info(MethodView):
             raise please_log_in()
         return users_api_body(True, {
             "users_id": account.id, "username": profile.handle, "email": account.email,
-            "created": str(int(account.created_at.timestamp())),
+            "created": str(int(as_utc(account.created_at).timestamp())),
             "level": "1" if account.role == "admin" else "0",
             "userhash": name_hash, "mobile": None})
 
