@@ -102,6 +102,21 @@ def test_a_consumer_applies_each_event_once_even_when_delivered_twice(engine, re
     assert worker.apply(redelivered) is False
 
 
+def test_events_a_group_does_not_handle_are_acknowledged_without_a_transaction(engine,
+                                                                            redis_client):
+    event_id = emit_one(engine, "other.happened")
+    OutboxRelay(engine, redis_client, "test").publish_pending()
+    group = f"g-{secrets.token_hex(4)}"
+    worker = consumer(engine, redis_client, group)
+    worker.ensure_group()
+    drain(worker)
+    processed = sa.table("processed_events", sa.column("event_id"))
+    with engine.connect() as connection:
+        assert connection.scalar(sa.select(sa.func.count()).select_from(processed).where(
+            processed.c.event_id == event_id)) == 0
+    assert redis_client.xpending(STREAM, group)["pending"] == 0
+
+
 def test_two_consumers_of_one_group_share_the_work_without_doubling_it(engine, redis_client):
     group = f"g-{secrets.token_hex(4)}"
     ids = {emit_one(engine) for _ in range(20)}

@@ -168,8 +168,13 @@ class EventConsumer(BackgroundWorker):
                 raise
 
     def apply(self, event: Event) -> bool:
-        """Apply one event unless this group already did; True if it was applied now."""
+        """Apply one event unless this group already did; True if it was applied now. An
+        event the group has no handler for costs no transaction: there is nothing to apply,
+        so nothing to remember (most events concern one or two groups; every login would
+        otherwise write a row in every service's database)."""
         handler = self.handlers.get(event.type)
+        if handler is None:
+            return False
         with orm.Session(self.engine) as session:
             try:
                 with session.begin():
@@ -178,8 +183,7 @@ class EventConsumer(BackgroundWorker):
                         processed_events.c.event_id == event.id)).first()
                     if done:
                         return False
-                    if handler:
-                        handler(session, event)
+                    handler(session, event)
                     session.execute(processed_events.insert().values(
                         consumer_group=self.group, event_id=event.id,
                         processed_at=datetime.now(UTC)))
