@@ -31,10 +31,6 @@ def _my_account() -> Account:
     return account_of(db.session, require_session().user_id)
 
 
-def totp_code() -> Text:
-    return Text(required=True, validate=validate.Length(equal=TOTP_DIGITS))
-
-
 class Enrollment(Schema):
     qr_code_base64 = fields.String(required=True, metadata={
         "description": "PNG of the QR code, base64 without a data: prefix"})
@@ -42,7 +38,7 @@ class Enrollment(Schema):
 
 
 class TotpCode(Schema):
-    code = totp_code()
+    code = Text(required=True, validate=validate.Length(equal=TOTP_DIGITS))
 
 
 class AnyCode(Schema):
