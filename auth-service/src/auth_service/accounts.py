@@ -79,7 +79,7 @@ def registration_closed() -> DomainError:
 
 
 def has_accounts(session: orm.Session) -> bool:
-    return bool(session.scalar(sa.select(sa.exists().where(Account.id.is_not(None)))))
+    return session.scalar(sa.select(Account.id).limit(1)) is not None
 
 
 def sign_up_first_or_open(session: orm.Session, profiles: Profiles, redis: redis_py.Redis,

@@ -26,7 +26,6 @@ from datetime import datetime
 from typing import Literal
 
 import pyotp
-import qrcode
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -129,12 +128,8 @@ class TwoFactor:
         if account.totp_secret is None:
             raise not_set_up()
         step = self._check_totp(account, code, ip=ip)
-        taken = session.execute(
-            sa.update(Account)
-            .where(Account.id == account.id, Account.totp_enabled_at.is_(None),
-                   _is_new_step(step))
-            .values(totp_enabled_at=utcnow(), totp_last_step=step)).rowcount
-        if not taken:
+        if not _advance(session, account, step, Account.totp_enabled_at.is_(None),
+                        totp_enabled_at=utcnow()):
             session.rollback()
             session.refresh(account)
             if account.totp_enabled_at is not None:
@@ -222,11 +217,7 @@ class TwoFactor:
         return step
 
     def _take_totp(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
-        step = self._check_totp(account, code, ip=ip)
-        taken = session.execute(sa.update(Account)
-                                .where(Account.id == account.id, _is_new_step(step))
-                                .values(totp_last_step=step)).rowcount
-        if not taken:
+        if not _advance(session, account, self._check_totp(account, code, ip=ip)):
             raise self._refuse(account, ip)
         self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
 
@@ -268,8 +259,14 @@ def matching_step(secret: str, code: str, now: float) -> int | None:
     return matched
 
 
-def _is_new_step(step: int) -> sa.ColumnElement[bool]:
-    return sa.or_(Account.totp_last_step.is_(None), Account.totp_last_step < step)
+def _advance(session: orm.Session, account: Account, step: int,
+             *conditions: sa.ColumnElement[bool], **values: object) -> bool:
+    """Make `step` the account's newest accepted one (setting `values` too), unless that step
+    or a later one was accepted already, or `conditions` do not hold: one UPDATE decides."""
+    newer = sa.or_(Account.totp_last_step.is_(None), Account.totp_last_step < step)
+    return bool(session.execute(sa.update(Account)
+                                .where(Account.id == account.id, newer, *conditions)
+                                .values(totp_last_step=step, **values)).rowcount)
 
 
 def _new_backup_code() -> str:
@@ -277,6 +274,10 @@ def _new_backup_code() -> str:
 
 
 def _qr_png(text: str) -> bytes:
+    # qrcode brings Pillow: ~130 ms and a few MiB every auth process would pay at start for
+    # a call made once per enrolment.
+    import qrcode  # noqa: PLC0415  # only when needed
+
     image = qrcode.make(text, box_size=6, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
