@@ -59,6 +59,29 @@ def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle,
                         replacing=replacing)
 
 
+def code_required() -> DomainError:
+    return DomainError("totp:code_required", 401, "Two-factor authentication is on: send a "
+                       "TOTP or backup code as `code`, with the password.")
+
+
+def log_in_at_once(session: orm.Session, sessions: SessionStore, throttle: Throttle,
+                   two_factor: TwoFactor, account: Account | None, password: str,
+                   code: str | None, *, typed: str, ip: str, user_agent: str,
+                   family: str) -> SignedIn:
+    """A login in one request, for families whose clients know no second step: the password,
+    and with TOTP on a code beside it (a password alone must not get around TOTP)."""
+    account = check_password(session, throttle, account, password, typed=typed, ip=ip,
+                             user_agent=user_agent)
+    method = "password"
+    if account.totp_enabled_at is not None:
+        if not code:
+            raise code_required()
+        method = prove_second_factor(session, two_factor, account, code, ip=ip,
+                                     user_agent=user_agent)
+    return open_session(session, sessions, account, remember_me=True, ip=ip,
+                        user_agent=user_agent, method=method, family=family)
+
+
 def check_password(session: orm.Session, throttle: Throttle, account: Account | None,
                    password: str, *, typed: str, ip: str, user_agent: str) -> Account:
     """The account, if `password` is its own; else the login's failure is recorded and

@@ -62,6 +62,7 @@ _USERS_API_ERRORS = {
     "user:handle_already_exists": (200, "ERROR_LOGIN_WITH_PASSWORD"),
     "user:registration_closed": (401, "CANT_CREATE_USER"),
     "token:invalid_reset_code": (401, "ERROR_INVALID_OTP"),
+    "totp:code_required": (401, "TOTP_REQUIRED"),
 }
 # ...and says these with `"success": "false"`, a string, where the others have a boolean.
 _USERS_API_STRING_FALSE = {"INVALID_PASSWORD", "INVALID_INPUT", "INVALID_METHOD"}

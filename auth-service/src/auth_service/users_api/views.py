@@ -130,23 +130,12 @@ class Login(MethodView):
             raise DomainError("users:register_for_a_password", 422,
                               "Missing required field: password")
         handle = platform()
-        name, found = _account_named(form["username"])
-        account = authentication.check_password(
-            db.session, handle.throttle, found, form["password"],
-            typed=f"handle:{form['username'].casefold()}", ip=client_ip(),
-            user_agent=user_agent())
-        method = "password"
-        if account.totp_enabled_at is not None:
-            if not form.get("code"):
-                raise DomainError("users:totp_required", 401, "Two-factor authentication is "
-                                  "on: send a TOTP or backup code as `code`, with the password.")
-            method = authentication.prove_second_factor(
-                db.session, two_factor(), account, form["code"], ip=client_ip(),
-                user_agent=user_agent())
-        signed_in = authentication.open_session(
-            db.session, handle.sessions, account, remember_me=True, ip=client_ip(),
-            user_agent=user_agent(), method=method, family=FAMILY)
-        handle.sessions.keep_newest(account.id, FAMILY, MAX_CONCURRENT_LOGINS)
+        name, account = _account_named(form["username"])
+        signed_in = authentication.log_in_at_once(
+            db.session, handle.sessions, handle.throttle, two_factor(), account,
+            form["password"], form.get("code"), typed=f"handle:{form['username'].casefold()}",
+            ip=client_ip(), user_agent=user_agent(), family=FAMILY)
+        handle.sessions.keep_newest(signed_in.record.user_id, FAMILY, MAX_CONCURRENT_LOGINS)
         # "true" as a string: the original's login says so, and its clients compare with it.
         return users_api_body("true", {"userhash": userhash(name), "ssid": signed_in.token})
 
