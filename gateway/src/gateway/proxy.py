@@ -33,13 +33,13 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "proxy-connection", "te", "trailer", "trailers", "transfer-encoding",
                         "upgrade"})
 # Client headers the gateway replaces or never lets through (internal ones start X-Tessera-).
-_DROPPED = frozenset({"HTTP_HOST", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO",
+# `Expect` is answered by the gateway's own server; the service gets the whole body at once.
+_DROPPED = frozenset({"HTTP_HOST", "HTTP_EXPECT", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO",
                       "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT", "HTTP_X_REAL_IP",
                       "HTTP_FORWARDED", "HTTP_X_REQUEST_ID", "HTTP_CF_CONNECTING_IP",
                       *("HTTP_" + name.upper().replace("-", "_") for name in HOP_BY_HOP)})
 _INTERNAL = "HTTP_X_TESSERA_"
 WHOLE_BODY_LIMIT = 1 << 20      # answers up to this size are read whole, then sent
-STREAM_CHUNK = 64 * 1024
 
 REQUESTS = Counter("tessera_gateway_requests_total", "Requests proxied", ["service", "status"])
 UPSTREAM_SECONDS = Histogram("tessera_gateway_upstream_seconds",
@@ -48,25 +48,25 @@ UPSTREAM_SECONDS = Histogram("tessera_gateway_upstream_seconds",
                                                    .5, 1, 2.5, 10))
 
 
-class TooLargeError(Exception):
-    pass
-
-
 def _read_body(environ: dict, limit: int) -> bytes:
+    """The whole request body: a service is never sent part of one as if it were all."""
     length = environ.get("CONTENT_LENGTH")
     stream = environ["wsgi.input"]
     if length:
-        try:
-            size = int(length)
-        except ValueError:
-            raise TooLargeError from None
-        if size > limit or size < 0:
-            raise TooLargeError
-        return stream.read(size) if size else b""
+        if not (length.isascii() and length.isdigit()):
+            raise errors.bad_request("The Content-Length header is not a number of bytes.")
+        size = int(length)
+        if size > limit:
+            raise errors.payload_too_large(limit)
+        body = stream.read(size) if size else b""
+        if len(body) < size:  # the client hung up mid-body
+            raise errors.bad_request("The request body ended before its Content-Length; "
+                                     "send the whole body.")
+        return body
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         body = stream.read(limit + 1)
         if len(body) > limit:
-            raise TooLargeError
+            raise errors.payload_too_large(limit)
         return body
     return b""
 
@@ -110,18 +110,8 @@ class Gateway:
 
         if route is None:
             return self._own(environ, start_response, request_id, edge_headers)
-        client_ip = self.edge.client_ip(environ)
-        if route.websocket and environ.get("HTTP_UPGRADE", "").lower() == "websocket":
-            headers = self._forwarded_headers(environ, route, client_ip, request_id)
-            try:
-                return websocket.bridge(environ, self.settings.upstreams[route.service],
-                                        self._target(environ, path), headers,
-                                        self.settings.connect_timeout)
-            except OSError:
-                return self._error(start_response, path, errors.service_unavailable(),
-                                   edge_headers)
-        return self._forward(route, environ, start_response, path, method, client_ip,
-                             request_id, edge_headers)
+        return self._forward(route, environ, start_response, path, method, request_id,
+                             edge_headers)
 
     def _own(self, environ: dict, start_response: Callable, request_id: str,
              edge_headers: Headers) -> Iterable[bytes]:
@@ -141,8 +131,7 @@ class Gateway:
         query = environ.get("QUERY_STRING")
         return quote(path) + (f"?{query}" if query else "")
 
-    def _forwarded_headers(self, environ: dict, route: Route, client_ip: str,
-                           request_id: str) -> Headers:
+    def _forwarded_headers(self, environ: dict, route: Route, request_id: str) -> Headers:
         upstream = self.settings.upstreams[route.service]
         connection = environ.get("HTTP_CONNECTION")
         named_hop = {t.strip() for t in connection.lower().split(",")} if connection else ()
@@ -157,58 +146,41 @@ class Gateway:
         if environ.get("CONTENT_TYPE"):
             headers.append(("Content-Type", environ["CONTENT_TYPE"]))
         headers += [("Host", f"{upstream.host}:{upstream.port}"),
-                    ("X-Forwarded-For", client_ip),
+                    ("X-Forwarded-For", self.edge.client_ip(environ)),
                     ("X-Forwarded-Proto", self.proto),
                     ("X-Forwarded-Host", environ.get("HTTP_HOST", "")),
                     ("X-Request-ID", request_id)]
         return headers
 
     def _forward(self, route: Route, environ: dict, start_response: Callable, path: str,
-                 method: str, client_ip: str, request_id: str,
-                 edge_headers: Headers) -> Iterable[bytes]:
+                 method: str, request_id: str, edge_headers: Headers) -> Iterable[bytes]:
+        # A WebSocket needs the client's socket, which only the gevent worker hands over;
+        # without it the service is asked as for any GET, and answers as to one.
+        upgrade = (route.websocket and "gunicorn.socket" in environ
+                   and environ.get("HTTP_UPGRADE", "").lower() == "websocket")
         try:
             body = _read_body(environ, route.max_body)
-        except TooLargeError:
-            return self._error(start_response, path, errors.payload_too_large(route.max_body),
-                               edge_headers)
-        headers = self._forwarded_headers(environ, route, client_ip, request_id)
-        if body or method in {"POST", "PUT", "PATCH"}:
-            headers.append(("Content-Length", str(len(body))))
-        head = "".join((f"{method} {self._target(environ, path)} HTTP/1.1\r\n",
-                        *(f"{name}: {value}\r\n" for name, value in headers),
-                        "\r\n")).encode("latin-1")
+            headers = self._forwarded_headers(environ, route, request_id)
+            if upgrade:
+                headers += [("Upgrade", "websocket"), ("Connection", "Upgrade")]
+            if body or method in {"POST", "PUT", "PATCH"}:
+                headers.append(("Content-Length", str(len(body))))
+            head = "".join((f"{method} {self._target(environ, path)} HTTP/1.1\r\n",
+                            *(f"{name}: {value}\r\n" for name, value in headers),
+                            "\r\n")).encode("latin-1")
+            connection, response = self._exchange(route.service, head, body,
+                                                  bodiless=method == "HEAD")
+        except DomainError as error:
+            return self._error(start_response, path, error, edge_headers)
+
         pool = self.pools[route.service]
-        started = time.perf_counter()
-
-        for attempt in (1, 2):
-            try:
-                connection, reused = pool.acquire()
-            except OSError:
-                REQUESTS.labels(route.service, "503").inc()
-                return self._error(start_response, path, errors.service_unavailable(
-                    f"The {route.service} service is not accepting connections."), edge_headers)
-            try:
-                response = connection.request(head, body, bodiless=method == "HEAD")
-                break
-            except TimeoutError:
-                connection.close()
-                REQUESTS.labels(route.service, "504").inc()
-                return self._error(start_response, path, errors.gateway_timeout(
-                    f"The {route.service} service took too long to answer."), edge_headers)
-            except ConnectionError:
-                connection.close()
-                if reused and attempt == 1:
-                    continue  # a pooled connection the service had closed: once more, fresh
-                REQUESTS.labels(route.service, "502").inc()
-                return self._error(start_response, path, errors.bad_gateway(
-                    f"The {route.service} service dropped the connection."), edge_headers)
-            except (OSError, UpstreamProtocolError):
-                connection.close()
-                REQUESTS.labels(route.service, "502").inc()
-                return self._error(start_response, path, errors.bad_gateway(), edge_headers)
-
-        UPSTREAM_SECONDS.labels(route.service).observe(time.perf_counter() - started)
         REQUESTS.labels(route.service, str(response.status)).inc()
+        if response.upgraded:
+            if upgrade:
+                return websocket.splice(environ["gunicorn.socket"], connection, response)
+            pool.release(connection)
+            return self._error(start_response, path, errors.bad_gateway(
+                f"The {route.service} service switched protocols unasked."), edge_headers)
         response_headers = merge(((name, value) for name, value in response.headers
                                   if name.lower() not in HOP_BY_HOP), edge_headers)
         status = f"{response.status} {response.reason}"
@@ -216,21 +188,47 @@ class Gateway:
             try:
                 data = response.read()
             except (OSError, UpstreamProtocolError):
-                connection.close()
                 return self._error(start_response, path, errors.bad_gateway(), edge_headers)
-            self._finish(pool, connection, response)
+            finally:
+                pool.release(connection)
             start_response(status, response_headers)
             return [data]
         connection.settimeout(self.settings.stream_idle_timeout)
         start_response(status, response_headers)
         return _Stream(pool, connection, response)
 
-    @staticmethod
-    def _finish(pool: UpstreamPool, connection: Connection, response: Response) -> None:
-        if response.will_close:
-            connection.close()
-        else:
+    def _exchange(self, service: str, head: bytes, body: bytes, *,
+                  bodiless: bool) -> tuple[Connection, Response]:
+        """Send a request on a pooled connection and read its answer's head; once more on a
+        fresh connection if a pooled one turns out to have been closed. Raises the error the
+        client is to get."""
+        pool = self.pools[service]
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            try:
+                connection, reused = pool.acquire()
+            except OSError:
+                error = errors.service_unavailable(
+                    f"The {service} service is not accepting connections.")
+                break
+            try:
+                response = connection.request(head, body, bodiless=bodiless)
+            except TimeoutError:
+                error = errors.gateway_timeout(f"The {service} service took too long to answer.")
+            except ConnectionError:
+                if reused and attempt == 1:
+                    pool.release(connection)
+                    continue  # the service had closed the idle connection: once more, fresh
+                error = errors.bad_gateway(f"The {service} service dropped the connection.")
+            except (OSError, UpstreamProtocolError):
+                error = errors.bad_gateway()
+            else:
+                UPSTREAM_SECONDS.labels(service).observe(time.perf_counter() - started)
+                return connection, response
             pool.release(connection)
+            break
+        REQUESTS.labels(service, str(error.status)).inc()
+        raise error
 
     @staticmethod
     def _error(start_response: Callable, path: str, error: DomainError,
@@ -243,24 +241,19 @@ class Gateway:
 
 
 class _Stream:
-    """A response body passed on as it arrives; the connection goes back to the pool only if
-    the body was read to its end."""
+    """A response body passed on as it arrives. Its connection goes back to the pool only if
+    the body was read to its end (`UpstreamPool.release` decides)."""
 
     def __init__(self, pool: UpstreamPool, connection: Connection, response: Response) -> None:
         self.pool = pool
         self.connection = connection
         self.response = response
-        self.complete = False
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            yield from self.response.stream(STREAM_CHUNK)
+            yield from self.response.stream()
         except (OSError, UpstreamProtocolError):
             return  # the service went away mid-body; the client sees the body end
-        self.complete = True
 
     def close(self) -> None:
-        if self.complete and not self.response.will_close:
-            self.pool.release(self.connection)
-        else:
-            self.connection.close()  # the client left early: tell the service by closing
+        self.pool.release(self.connection)  # closed, unless the body was read to its end

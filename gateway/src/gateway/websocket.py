@@ -1,17 +1,15 @@
-"""WebSocket pass-through for `/ws/...`: after the service accepts the upgrade, the gateway
+"""WebSocket pass-through for `/ws/...`: once the service has switched protocols, the gateway
 only copies bytes both ways, so the protocol is entirely the service's."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+from typing import NoReturn
 
 import gevent
 
-from gateway.config import Upstream
-from gateway.edge import Headers
-
-MAX_HEAD = 16 * 1024
+from gateway.upstream import Connection, Response
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:
@@ -26,32 +24,18 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
                 end.shutdown(socket.SHUT_RDWR)
 
 
-def bridge(environ: dict, upstream: Upstream, target: str, headers: Headers,
-           connect_timeout: float) -> list[bytes]:
-    """Take over the client's connection (gunicorn's gevent worker hands it over), connect it
-    to the service and copy until either side closes. Raises OSError if the service cannot be
-    reached, before anything was sent to the client."""
-    client: socket.socket | None = environ.get("gunicorn.socket")
-    if client is None:
-        raise OSError("WebSocket pass-through needs the gateway's gevent worker")
-    server = socket.create_connection((upstream.host, upstream.port), timeout=connect_timeout)
-    head = [f"GET {target} HTTP/1.1", "Upgrade: websocket", "Connection: Upgrade"]
-    head += [f"{name}: {value}" for name, value in headers]
-    server.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-    answer = b""
-    while b"\r\n\r\n" not in answer and len(answer) < MAX_HEAD:
-        chunk = server.recv(4096)
-        if not chunk:
-            break
-        answer += chunk
-    if not answer:
-        server.close()
-        raise OSError("the service closed the connection without answering the upgrade")
-    client.sendall(answer)
-    if answer.startswith((b"HTTP/1.1 101", b"HTTP/1.0 101")):
+def splice(client: socket.socket, connection: Connection, response: Response) -> NoReturn:
+    """Pass the service's `101` on to the client, whose connection gunicorn's gevent worker
+    has handed over, then copy until either side closes."""
+    head = "".join((f"HTTP/1.1 101 {response.reason}\r\n",
+                    *(f"{name}: {value}\r\n" for name, value in response.headers), "\r\n"))
+    server = connection.sock
+    try:
+        client.sendall(head.encode("latin-1") + response.overflow)
         server.settimeout(None)
         client.settimeout(None)
         gevent.joinall([gevent.spawn(_pump, client, server), gevent.spawn(_pump, server, client)])
-    server.close()
+    finally:
+        connection.close()
     # The connection now belongs to neither HTTP side; this tells gunicorn to let it go.
     raise StopIteration
