@@ -1,11 +1,17 @@
-"""`./tessera up` itself: restarts keep sessions, and stopping leaves no process behind."""
+"""`./tessera up` itself: restarts keep sessions, stopping leaves no process behind, and a
+busy port stops it before it starts anything."""
 
 from __future__ import annotations
 
+import http.server
 import os
+import subprocess
+import sys
+import threading
 
 import requests
 
+from tessera_launcher.processes import free_port
 from tests.e2e.conftest import launch, new_user
 
 
@@ -53,3 +59,34 @@ def test_without_redis_server_on_path_the_bundled_redis_is_used(tmp_path):
     finally:
         pids = running.stop()
     assert not [name for name, pid in pids.items() if alive(pid)]
+
+
+def test_a_port_another_program_holds_stops_the_launch_before_anything_starts(tmp_path):
+    """The other program even answers /health-check as our gateway would: the launcher must
+    not take its answer for the platform's."""
+
+    class Impostor(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    impostor = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Impostor)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    port = impostor.server_address[1]
+    var_dir = tmp_path / "var"
+    try:
+        started = subprocess.run(
+            [sys.executable, "-m", "tessera_launcher", "up"], capture_output=True, text=True,
+            env={**os.environ, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)},
+            timeout=60, check=False)
+    finally:
+        impostor.shutdown()
+        impostor.server_close()
+    assert started.returncode == 1
+    assert f"Port {port} is not free" in started.stdout
+    assert f"PORT={port + 1} ./tessera up" in started.stdout
+    assert "Tessera is up" not in started.stdout
+    assert not (var_dir / "log").exists()  # nothing was started

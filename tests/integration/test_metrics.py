@@ -24,9 +24,8 @@ def test_request_counts_add_up_across_workers(service_env, tmp_path):
     metrics_dir.mkdir()
     port = free_port()
     spec = ServiceSpec("user", "user_service:create_app()", "gthread", workers=3, threads=2)
-    child = spawn("user", spec.argv(port), {**service_env,
-                                            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
-                  tmp_path)
+    child = spawn("user", spec.argv(f"127.0.0.1:{port}"),
+                  {**service_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, tmp_path)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_ready(child, f"{base}/health/ready")

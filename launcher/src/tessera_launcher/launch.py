@@ -8,6 +8,7 @@ import resource
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -35,9 +36,10 @@ class ServiceSpec:
     workers: int = 1
     threads: int = 1
 
-    def argv(self, port: int, host: str = "127.0.0.1") -> list[str]:
+    def argv(self, bind: str) -> list[str]:
+        """gunicorn's command line; `bind` is `host:port`, or `fd://N` for a bound socket."""
         argv = [sys.executable, "-m", "gunicorn", "-c", "python:tessera_shared.gunicorn_conf",
-                "-k", self.worker_class, "-w", str(self.workers), "-b", f"{host}:{port}",
+                "-k", self.worker_class, "-w", str(self.workers), "-b", bind,
                 "--log-level", "warning"]
         if self.worker_class == "gthread":
             argv += ["--threads", str(self.threads)]
@@ -75,6 +77,23 @@ def load_secrets(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
         path.write_text(json.dumps(stored, indent=2))
         path.chmod(0o600)
     return {name: env.get(name) or stored[name] for name in ("INTERNAL_SECRET", "SECRET_KEY")}
+
+
+def claim_port(port: int) -> socket.socket:
+    """The public port, bound before anything starts. A port another program holds stops the
+    launch at once; and since the gateway inherits this very socket, whatever answers on the
+    port afterwards is our gateway, never that other program."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError as error:
+        listener.close()
+        raise LaunchError(
+            f"Port {port} is not free ({error.strerror}): another program is using it. Stop "
+            f"that program, or start Tessera on another port: PORT={port + 1} ./tessera up"
+        ) from None
+    return listener
 
 
 def redis_binary() -> str:
@@ -162,34 +181,46 @@ class Platform:
         if soft < hard:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         port = int(self.env.get("PORT", "8080"))
-        public_url = self.env.get("PUBLIC_URL", "").rstrip("/") or f"http://127.0.0.1:{port}"
-        say(f"Starting Tessera (data in {self.var_dir})")
-        env = {**self.env, **load_secrets(self.var_dir, self.env),
-               "TESSERA_VAR_DIR": str(self.var_dir), "PUBLIC_URL": public_url}
-        env["REDIS_URL"] = self.start_redis()
-        self._record(redis_url=env["REDIS_URL"], public_url=public_url,
-                     database_url=env.get("DATABASE_URL", ""))
-        self.migrate(env)
+        with claim_port(port) as listener:
+            public_url = (self.env.get("PUBLIC_URL", "").rstrip("/")
+                          or f"http://127.0.0.1:{port}")
+            say(f"Starting Tessera (data in {self.var_dir})")
+            env = {**self.env, **load_secrets(self.var_dir, self.env),
+                   "TESSERA_VAR_DIR": str(self.var_dir), "PUBLIC_URL": public_url}
+            env["REDIS_URL"] = self.start_redis()
+            self._record(redis_url=env["REDIS_URL"], public_url=public_url,
+                         database_url=env.get("DATABASE_URL", ""))
+            self.migrate(env)
 
-        specs = service_specs(self.env)
-        ports = {spec.name: (port if spec.name == "gateway" else free_port()) for spec in specs}
-        env.update({service_url_variable(name): f"http://127.0.0.1:{ports[name]}"
-                    for name in SERVICES})
-        self._record(**{f"{name}_url": env[service_url_variable(name)] for name in SERVICES})
-        for spec in specs:
-            metrics_dir = self.var_dir / "run" / "metrics" / spec.name
-            shutil.rmtree(metrics_dir, ignore_errors=True)
-            metrics_dir.mkdir(parents=True)
-            child = spawn(spec.name, spec.argv(ports[spec.name]),
-                          {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, self.log_dir)
-            self.children.append(child)
-            self._record()
-            if spec.name == "gateway":
-                wait_until_ready(child, f"http://127.0.0.1:{port}/health-check", expect=204)
-            else:
-                wait_until_ready(child, f"http://127.0.0.1:{ports[spec.name]}/health/ready")
-            say(f"  started    {spec.name:<9} on 127.0.0.1:{ports[spec.name]} (pid {child.pid})")
+            specs = service_specs(self.env)
+            ports = {spec.name: port if spec.name == "gateway" else free_port()
+                     for spec in specs}
+            env.update({service_url_variable(name): f"http://127.0.0.1:{ports[name]}"
+                        for name in SERVICES})
+            self._record(**{f"{name}_url": env[service_url_variable(name)]
+                            for name in SERVICES})
+            for spec in specs:
+                self._start(spec, env, ports[spec.name], listener)
         return public_url
+
+    def _start(self, spec: ServiceSpec, env: dict[str, str], port: int,
+               listener: socket.socket) -> None:
+        metrics_dir = self.var_dir / "run" / "metrics" / spec.name
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        if spec.name == "gateway":  # it serves on the socket claimed at the start
+            child = spawn(spec.name, spec.argv(f"fd://{listener.fileno()}"), env, self.log_dir,
+                          pass_fds=(listener.fileno(),))
+        else:
+            child = spawn(spec.name, spec.argv(f"127.0.0.1:{port}"), env, self.log_dir)
+        self.children.append(child)
+        self._record()
+        if spec.name == "gateway":
+            wait_until_ready(child, f"http://127.0.0.1:{port}/health-check", expect=204)
+        else:
+            wait_until_ready(child, f"http://127.0.0.1:{port}/health/ready")
+        say(f"  started    {spec.name:<9} on 127.0.0.1:{port} (pid {child.pid})")
 
     def stop(self) -> None:
         """Stop the gateway first (no new requests), then the services together, then Redis."""
@@ -256,7 +287,7 @@ def serve(name: str, port: int) -> NoReturn:
     spec = {spec.name: spec for spec in service_specs(dict(os.environ))}[name]
     if name in SERVICES:
         upgrade(Settings.from_env(name))
-    argv = spec.argv(port, host="0.0.0.0")  # noqa: S104  # inside a container network
+    argv = spec.argv(f"0.0.0.0:{port}")  # every interface of the container
     os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
 
 

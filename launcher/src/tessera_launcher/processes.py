@@ -51,12 +51,14 @@ class Child:
             self.process.wait()
 
 
-def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Child:
+def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path, *,
+          pass_fds: tuple[int, ...] = ()) -> Child:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True,
+                                   pass_fds=pass_fds)
     return Child(name, process, log_path)
 
 
