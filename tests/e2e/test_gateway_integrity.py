@@ -86,20 +86,20 @@ def raw_exchange(platform: RunningPlatform, data: bytes, *, timeout: float = 5.0
     """Send bytes as they are, then read whatever comes back until the gateway closes (or
     `timeout` passes)."""
     port = int(platform.url.rsplit(":", 1)[1])
+    received = b""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
-        if half_close:
-            sock.shutdown(socket.SHUT_WR)  # nothing more will come: the gateway needn't wait
-        received = b""
         deadline = time.monotonic() + timeout
         try:
+            sock.sendall(data)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)  # nothing more will come: the gateway needn't wait
             while time.monotonic() < deadline:
                 chunk = sock.recv(65536)
                 if not chunk:
                     break
                 received += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
+        except OSError:
+            pass  # the gateway refused by closing, perhaps before it had read everything
     return received
 
 
@@ -234,6 +234,21 @@ def test_a_client_that_hangs_up_mid_body_sends_nothing_on(platform, witnesses):
     check_own_answers(platform, witnesses, witness.handle)
 
 
+def test_a_body_in_a_transfer_coding_the_gateway_does_not_decode_is_refused(platform,
+                                                                            witnesses):
+    """`gzip, chunked` would reach the service de-chunked but still zipped, read as the body."""
+    witness = witnesses[2]
+    bio_before = ask(witness.client, f"{platform.url}/v0/user/me").json().get("bio")
+    chunk = b'{"bio":"sent as gzip"}'
+    sent = request("PATCH", "/v0/user/me", f"Cookie: {witness.cookie}",
+                   "Content-Type: application/json", "Transfer-Encoding: gzip, chunked",
+                   body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(chunk), chunk))
+    answer = raw_exchange(platform, sent)
+    assert final_statuses(answer) == [400], answer[:500]
+    assert b'"code":"general:bad_request"' in answer
+    assert ask(witness.client, f"{platform.url}/v0/user/me").json().get("bio") == bio_before
+
+
 def test_a_client_that_vanishes_mid_answer_leaves_no_half_read_connection(platform, witnesses):
     """A client reading a stream and going away: the stream's upstream connection is closed,
     never pooled half-read."""
@@ -338,7 +353,8 @@ def test_generated_raw_requests_never_break_the_gateway_or_reach_another_client(
         platform, witnesses, raw):
     answer = raw_exchange(platform, raw, timeout=3)
     for status in final_statuses(answer):
-        assert status < 500, answer[:300]
+        # 501 is gunicorn's answer to a transfer coding it does not implement (RFC 9112 6.1)
+        assert status < 500 or status == 501, answer[:300]
     witness = witnesses[0]
     me = ask(witness.client, f"{platform.url}/v0/user/me")
     assert me.json()["handle"] == witness.handle

@@ -49,26 +49,30 @@ UPSTREAM_SECONDS = Histogram("tessera_gateway_upstream_seconds",
 
 
 def _read_body(environ: dict, limit: int) -> bytes:
-    """The whole request body: a service is never sent part of one as if it were all."""
-    length = environ.get("CONTENT_LENGTH")
+    """The whole request body, as the client meant it: a service is never sent part of one,
+    nor one still in a transfer coding, as if it were all."""
     stream = environ["wsgi.input"]
-    if length:
-        if not (length.isascii() and length.isdigit()):
-            raise errors.bad_request("The Content-Length header is not a number of bytes.")
-        size = int(length)
-        if size > limit:
-            raise errors.payload_too_large(limit)
-        body = stream.read(size) if size else b""
-        if len(body) < size:  # the client hung up mid-body
-            raise errors.bad_request("The request body ended before its Content-Length; "
-                                     "send the whole body.")
-        return body
-    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+    coding = environ.get("HTTP_TRANSFER_ENCODING")
+    if coding is not None:
+        if coding.strip().lower() != "chunked":  # e.g. "gzip, chunked": it would go on zipped
+            raise errors.bad_request("The only transfer coding taken here is chunked.")
         body = stream.read(limit + 1)
         if len(body) > limit:
             raise errors.payload_too_large(limit)
         return body
-    return b""
+    length = environ.get("CONTENT_LENGTH")
+    if not length:
+        return b""
+    if not (length.isascii() and length.isdigit()):
+        raise errors.bad_request("The Content-Length header is not a number of bytes.")
+    size = int(length)
+    if size > limit:
+        raise errors.payload_too_large(limit)
+    body = stream.read(size)
+    if len(body) < size:  # the client hung up mid-body
+        raise errors.bad_request("The request body ended before its Content-Length; "
+                                 "send the whole body.")
+    return body
 
 
 def _is_traversal(path: str) -> bool:
