@@ -17,6 +17,8 @@ from events_service.live import Broadcaster
 from events_service.models import db
 from tessera_shared.app import Blueprint
 from tessera_shared.context import current_session
+from tessera_shared.platform import platform
+from tessera_shared.sessions import COOKIE_NAME, SessionRecord
 from tessera_shared.validation import Schema
 
 blp = Blueprint("v0-action-logs", __name__, url_prefix="/v0", description="Action logs")
@@ -54,11 +56,14 @@ class ActionLogPage(Schema):
     has_older = fields.Boolean(required=True)
 
 
-def viewer() -> actions.Viewer:
-    session = current_session()
+def viewer_of(session: SessionRecord | None) -> actions.Viewer:
     if session is None:
         return actions.Viewer(None)
     return actions.Viewer(session.user_id, admin=session.role == "admin")
+
+
+def viewer() -> actions.Viewer:
+    return viewer_of(current_session())
 
 
 def filters(args: dict[str, Any]) -> actions.Filters:
@@ -99,9 +104,17 @@ class ActionStream(MethodView):
         if not ENTRY_ID.match(last):
             last = None  # not an id we gave: start from now rather than never send anything
         broadcaster: Broadcaster = current_app.extensions["events.broadcaster"]
-        subscription = broadcaster.subscribe()  # before the replay, so nothing falls between
+        token = request.cookies.get(COOKIE_NAME)
+
+        def still_the_viewer() -> bool:
+            """The session the stream opened with is still live, with the same rights (a
+            logout, a revoked session or a changed role ends what it may read)."""
+            return who.user_id is None or viewer_of(platform().sessions.read(token)) == who
 
         def events() -> Iterator[bytes]:
+            # Subscribed only once the body is read (never for HEAD), before the replay, so
+            # nothing falls between the two.
+            subscription = broadcaster.subscribe()
             sent = last
             try:
                 yield b": connected\n\n"
@@ -115,14 +128,20 @@ class ActionStream(MethodView):
                     try:
                         live = subscription.entries.get(timeout=KEEP_ALIVE_SECONDS)
                     except queue.Empty:
+                        if not still_the_viewer():
+                            return
                         yield b": keep-alive\n\n"
                         continue
                     record = live.record
-                    if (sent is None or record["id"] > sent) and actions.visible(
+                    if (sent is not None and record["id"] <= sent) or not actions.visible(
                             record, who, wanted):
-                        yield live.frame(who.sees_everything_of(record), lambda full, r=record:
-                                         frame(actions.render(r, full=full)))
-                        sent = record["id"]
+                        continue
+                    full = who.sees_everything_of(record)  # shown for who is reading
+                    if full and not still_the_viewer():
+                        return  # the client reconnects, and reads as whoever it now is
+                    yield live.frame(full, lambda full, r=record:
+                                     frame(actions.render(r, full=full)))
+                    sent = record["id"]
             finally:
                 broadcaster.unsubscribe(subscription)
 
