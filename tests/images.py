@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from functools import cache
 
 from PIL import Image
 
@@ -24,3 +25,12 @@ def png_claiming(width: int, height: int) -> bytes:
     crc = zlib.crc32(bytes(data[ihdr:ihdr + 17]))
     data[ihdr + 17:ihdr + 21] = struct.pack(">I", crc)
     return bytes(data)
+
+
+@cache
+def pixel_bomb() -> bytes:
+    """A real file, not a lying header: a flat 7000 x 7000 RGBA PNG, 190 KB that decode to
+    187 MiB (what the attack on the running platform uploaded)."""
+    out = io.BytesIO()
+    Image.new("RGBA", (7000, 7000)).save(out, "PNG", optimize=True)
+    return out.getvalue()

@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
     unique,
     visitor,
 )
-from tests.images import encoded
+from tests.images import encoded, pixel_bomb
 from tests.tensamin import Iota, IotaUser, Omikron, new_reset_token, register_omikron
 
 NINE_KEYS = {"created_at", "username", "display", "avatar", "about", "status", "public_key",
@@ -239,6 +239,13 @@ def test_the_avatar_comes_back_as_webp_sized_by_subscription(platform: RunningPl
         "avatar": base64.b64encode(b"not an image at all").decode()})
     assert garbage["status"] == 400
     assert garbage["log"]["message"].startswith("Failed to change user: Unsupported image")
+
+    bomb = iota.call("POST", f"/api/change/{user.user_id}", {
+        "private_key_hash": user.private_key_hash,
+        "avatar": "data:image/png;base64," + base64.b64encode(pixel_bomb()).decode()})
+    assert bomb["status"] == 400
+    assert "7000 x 7000 pixels" in bomb["log"]["message"]
+    assert iota.profile(user.user_id)["data"]["avatar"] == premium["avatar"]
 
 
 def test_moving_to_another_iota_rotates_the_reset_token(iota: Iota, user: IotaUser,

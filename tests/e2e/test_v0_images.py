@@ -9,7 +9,7 @@ import requests
 from PIL import Image
 
 from tests.e2e.conftest import signed_in
-from tests.images import encoded, png_claiming
+from tests.images import encoded, pixel_bomb, png_claiming
 
 
 @pytest.fixture
@@ -64,6 +64,7 @@ def test_deleting_an_image_twice_gives_the_originals_404(platform, member):
     (encoded("PNG")[:60], 400),                              # truncated
     (b"\x89PNG\r\n\x1a\n" + encoded("JPEG")[8:], 400),       # lying about its type
     (png_claiming(60_000, 60_000), 400),                     # decompression bomb
+    (pixel_bomb(), 400),                                     # ... and a real one, 190 KB
     (b"", 400),
 ])
 def test_broken_and_hostile_uploads_are_refused(platform, member, data, status):

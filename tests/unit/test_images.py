@@ -1,10 +1,11 @@
 import io
+import threading
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from tessera_shared.errors import DomainError
-from tests.images import encoded, png_claiming
+from tests.images import encoded, pixel_bomb, png_claiming
 from user_service import images
 
 
@@ -77,3 +78,53 @@ def test_a_fitted_copy_is_made_once_for_large_images_and_gifs(tmp_path):
         assert images.fitted(tmp_path, key, 450, 30) == first
         assert (tmp_path / key.replace(f".{key.rsplit('.', 1)[1]}", "-450q30.webp")).exists()
     assert images.fitted(tmp_path, "user-images/gone.webp", 450, 30) is None
+
+
+@pytest.mark.parametrize("slot", [images.PROFILE, images.BANNER])
+def test_an_image_over_the_pixel_budget_is_refused_from_its_header_without_decoding(
+        slot, monkeypatch):
+    bomb, decoded_any = pixel_bomb(), []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded_any.append)
+    with pytest.raises(DomainError) as caught:
+        images.process(bomb, slot)
+    assert caught.value.status == 400
+    assert "7000 x 7000" in caught.value.message
+    assert decoded_any == []
+
+
+def test_the_largest_image_within_the_budget_is_taken():
+    side = images.MAX_SIDE_DECODED
+    data, _ = images.process(encoded("PNG", (side, side // 4)), images.BANNER)
+    assert decoded(data).size == (2000, 500)
+    with pytest.raises(DomainError):
+        images.process(png_claiming(side + 1, side), images.BANNER)
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale(monkeypatch):
+    photo, sizes = encoded("JPEG", (4000, 3000)), []
+    load = ImageFile.ImageFile.load
+
+    def recording_load(self):
+        sizes.append(self.size)  # what the decoder is about to fill, after draft()
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    avatar = images.Slot("avatar", 4 << 20, "avatar", max_side=450, quality=30)
+    data, _ = images.process(photo, avatar)
+    assert decoded(data).size == (450, 338)
+    assert sizes[0] == (1000, 750)  # 1/4 scale: twice the fitted size, a sixteenth of the memory
+
+
+def test_image_work_waits_for_a_free_core_and_gives_its_memory_back(monkeypatch):
+    released = []
+    monkeypatch.setattr(images, "_release_memory", lambda: released.append(True))
+    monkeypatch.setattr(images, "_slots", threading.BoundedSemaphore(1))
+    with images._slots:  # every core busy: a new image waits its turn
+        waiting = threading.Thread(target=images.process,
+                                   args=(encoded("PNG"), images.PROFILE))
+        waiting.start()
+        waiting.join(0.3)
+        assert waiting.is_alive()
+    waiting.join(10)
+    assert not waiting.is_alive()
+    assert released == [True]

@@ -2,19 +2,29 @@
 
 An upload's type is read from its first bytes, never from its name or Content-Type. It must
 decode completely (truncated files are refused), the decoder must agree with the magic bytes
-(lying files are refused) and it must not unpack into an absurd number of pixels
-(decompression bombs are refused before decoding). GIFs are kept as they are; everything else
-is scaled to fit 2000 x 2000 and re-encoded as lossless WebP, which also drops any metadata
-(the registry's avatars: 450 x 450, lossy, GIFs too).
+(lying files are refused) and its header must not announce more pixels than the budget (a
+190 KB PNG can unpack to 7000 x 7000 x 4 bytes: refused before anything is decoded). GIFs are
+kept as they are; everything else is scaled to fit 2000 x 2000 and re-encoded as lossless
+WebP, which also drops any metadata (the registry's avatars: 450 x 450, lossy, GIFs too).
+
+Decoding is memory- and CPU-bound: JPEGs are decoded at the smallest scale that still fills
+the slot, at most one image per core is worked on at a time (the rest queue), and the memory
+an image took is handed back to the system when it is done.
 Files are stored under their content hash, so one image is stored once and its URL never
 changes meaning: it can be cached for a year.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import io
+import os
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +34,21 @@ from tessera_shared.errors import DomainError, bad_request
 
 MiB = 1 << 20
 MAX_SIDE = 2000
-MAX_PIXELS = 50_000_000  # far above any photo, far below what would exhaust memory
+MAX_SIDE_DECODED = 4096
+MAX_PIXELS = MAX_SIDE_DECODED**2  # a 16-megapixel photo fits; decoded as RGBA, 64 MiB
 FOLDER = "user-images"
+
+_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    """glibc, whose `malloc_trim` hands freed memory back; None with another C library."""
+    name = ctypes.util.find_library("c")
+    library = ctypes.CDLL(name) if name else None
+    return library if library is not None and hasattr(library, "malloc_trim") else None
+
+
+_libc = _glibc()
 
 _MAGIC = (
     (b"\xff\xd8\xff", "JPEG"),
@@ -59,6 +82,32 @@ def sniff(data: bytes) -> str | None:
     return next((name for magic, name in _MAGIC if data.startswith(magic)), None)
 
 
+@contextlib.contextmanager
+def _image_work() -> Iterator[None]:
+    """One decode-and-encode at a time per core; afterwards the freed memory goes back to the
+    system (glibc keeps large freed blocks in its arenas otherwise: a worker that once decoded
+    a big image would stay that big)."""
+    with _slots:
+        try:
+            yield
+        finally:
+            _release_memory()
+
+
+def _release_memory() -> None:
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+def _draft_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """What a JPEG may be decoded down to (by 1/2, 1/4 or 1/8) before it is fitted into
+    `side` x `side`: twice the fitted size, as `Image.thumbnail` keeps, so no sharpness is
+    lost; other formats decode at full size whatever this says."""
+    width, height = size
+    scale = min(1.0, side / max(width, height))
+    return max(1, round(2 * width * scale)), max(1, round(2 * height * scale))
+
+
 def process(data: bytes, slot: Slot) -> tuple[bytes, str]:
     """Validate an upload and turn it into what is stored; returns (bytes, extension)."""
     if not data:
@@ -69,15 +118,23 @@ def process(data: bytes, slot: Slot) -> tuple[bytes, str]:
     claimed = sniff(data)
     if claimed is None:
         raise bad_request("Unsupported image type: send JPEG, PNG, GIF or WebP.")
+    with _image_work():
+        return _reencode(data, claimed, slot)
+
+
+def _reencode(data: bytes, claimed: str, slot: Slot) -> tuple[bytes, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data))  # reads the header only
             if image.format != claimed:
                 raise bad_request(f"The file starts like {claimed} but is {image.format}.")
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise bad_request(f"The image is {width} x {height} pixels; that is too many.")
+                raise bad_request(f"The image is {width} x {height} pixels; send one of at "
+                                  f"most {MAX_PIXELS // 1_000_000} megapixels, such as "
+                                  f"{MAX_SIDE_DECODED} x {MAX_SIDE_DECODED}.")
+            image.draft(image.mode, _draft_size(image.size, slot.max_side))
             image.load()  # decodes everything: a truncated file fails here
     except DomainError:
         raise
@@ -120,17 +177,18 @@ def fitted(media_dir: Path, key: str, side: int, quality: int) -> bytes | None:
     try:
         if derived.exists():
             return derived.read_bytes()
-        with Image.open(path) as image:
+        with _image_work(), Image.open(path) as image:
             if image.format != "GIF" and max(image.size) <= side:
                 return path.read_bytes()
+            image.draft(image.mode, _draft_size(image.size, side))
             image.load()
             copy = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode
                                  else "RGB")
+            copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            copy.save(out, "WEBP", quality=quality, method=6)
     except FileNotFoundError:
         return None
-    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    copy.save(out, "WEBP", quality=quality, method=6)
     store(media_dir, out.getvalue(), "webp", key=str(derived.relative_to(media_dir)))
     return out.getvalue()
 
