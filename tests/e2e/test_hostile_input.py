@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tessera_shared import internal
-from tests.e2e.conftest import new_user, unique, visitor
+from tests.e2e.conftest import new_user, signed_in, unique, visitor
 
 MB_STRING = "a" * 1_000_000
 
@@ -159,3 +159,21 @@ def test_throttling_an_unknown_email_looks_the_same_as_a_known_one(platform):
                for _ in range(7)]
     assert {(a.status_code, a.json()["code"]) for a in answers} == {
         (401, "auth:invalid_credentials")}
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/v0/auth/login"),
+    ("POST", "/v0/users"),
+    ("PATCH", "/v0/user/me"),
+    ("POST", "/api/login"),
+    ("POST", "/api/users/modifypassword"),
+])
+def test_json_nested_a_hundred_thousand_deep_is_malformed_not_a_crash(platform, method, path):
+    _, client, _ = signed_in(platform)
+    answer = client.request(method, f"{platform.url}{path}", data=DEEP, timeout=10,
+                            headers={"Content-Type": "application/json"})
+    assert 400 <= answer.status_code < 500, answer.text
+    assert answer.json()  # in the family's envelope

@@ -437,3 +437,19 @@ def test_a_reset_token_works_once_even_when_two_changes_race(platform: RunningPl
         statuses = list(pool.map(move, [str(uuid.uuid4()) for _ in range(6)]))
     assert statuses.count(200) == 1
     assert set(statuses) == {200, 403}
+
+
+@pytest.mark.parametrize("secret", ["private_key_hash", "reset_token"])
+def test_lone_surrogates_and_deep_json_in_registry_bodies_are_refused_not_crashes(
+        iota: Iota, user: IotaUser, secret: str) -> None:
+    path = (f"/api/change/{user.user_id}" if secret == "private_key_hash"
+            else f"/api/delete/{user.user_id}")
+    surrogate = iota.http.post(f"{iota.base}{path}", data=f'{{"{secret}":"\\ud800"}}',
+                               headers={"Content-Type": "application/json"}, timeout=10)
+    assert 400 <= surrogate.status_code < 500, surrogate.text
+    assert surrogate.json()["type"] == "error"
+    deep = iota.http.post(f"{iota.base}{path}", data="[" * 100_000 + "]" * 100_000,
+                          headers={"Content-Type": "application/json"}, timeout=10)
+    assert 400 <= deep.status_code < 500, deep.text
+    assert deep.json()["type"] == "error"
+    assert iota.profile(user.user_id)["data"]["username"] == user.username

@@ -227,6 +227,9 @@ def test_unreadable_frames_and_unknown_types_are_answered(socket: OmikronSocket)
                        "data": {"error_type": "Unknown message type"}}
     numeric = socket.send("ping", message_id=42)
     assert socket.receive() == {"id": numeric, "type": "pong", "data": {}}
+    socket.ws.send("[" * 100_000 + "]" * 100_000)
+    assert socket.receive()["type"] == "error_invalid_data"
+    assert socket.ask("ping", {})["type"] == "pong"  # and the socket is still open
 
 
 # -- hostile peers ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -195,3 +196,20 @@ def test_nobody_can_flood_a_mailbox_with_reset_mails(platform, mailbox):
     mailbox.wait_for(user["email"], RESET, count=3)
     time.sleep(1)
     assert len(mailbox.received(user["email"], RESET)) == 3
+
+
+def test_two_accounts_confirming_one_new_address_at_once_get_204_and_409(platform, mailbox):
+    new_email = f"{unique()}@example.org"
+    tokens = []
+    for _ in range(2):
+        user = sign_up(platform)
+        client, _ = log_in(platform, user)
+        assert post(platform, "change-email", {"password": user["password"],
+                                               "new_email": new_email}, client).status_code == 204
+        tokens.append(link_in(mailbox.wait_for(new_email, CHANGE, count=len(tokens) + 1))[1])
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda token: post(platform, "confirm-email-change",
+                                                   {"token": token}), tokens))
+    assert sorted(answer.status_code for answer in answers) == [204, 409]
+    refused = next(answer for answer in answers if answer.status_code == 409)
+    assert refused.json()["code"] == "user:email_already_exists"

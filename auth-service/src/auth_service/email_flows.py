@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import orm
 
 from auth_service import mail, passwords
@@ -183,4 +184,9 @@ def confirm_email_change(session: orm.Session, room: Mailroom, token: str, *, ip
         raise email_taken()
     account.email, account.email_key = claim["new_email"], email_key(claim["new_email"])
     account.verified_at = utcnow()  # the link reached the new address: it is verified
+    try:
+        session.flush()  # two accounts confirming one address at once: the second loses here
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise email_taken() from None
     emit(session, "user.email_changed", {"user_id": account.id})

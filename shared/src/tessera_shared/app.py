@@ -13,14 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import flask_smorest
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from marshmallow import fields
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from tessera_shared import health, internal, logs, metrics
+from tessera_shared import client_json, health, internal, logs, metrics
+from tessera_shared.client_json import ClientJSONProvider
 from tessera_shared.config import Settings
 from tessera_shared.db import database_url, engine_options
 from tessera_shared.errors import DomainError, from_http_status, internal_error
@@ -76,6 +78,12 @@ class ErrorEnvelope(Schema):
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # the original APIs answer bad input with 400, not 422
 
+    def _raw_load_json(self, req: Request) -> Any:
+        """The body as JSON, read by the same rules as everywhere else (`client_json`)."""
+        if not is_json_request(req):
+            return missing
+        return client_json.loads(req.get_data(cache=True))
+
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint, documenting and answering bad arguments as 400."""
@@ -105,7 +113,7 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
                        *, title: str) -> tuple[Flask, ServiceApi]:
     """A Flask app wired to the platform; the service adds its blueprints to the returned Api."""
     app = Flask(import_name)
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep each schema's field order
+    app.json = ClientJSONProvider(app)
     url = database_url(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=url,

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tessera_shared import client_json
+
 TYPES = (
     "ping", "pong", "identification", "challenge_response",
     "get_user_data", "get_iota_data", "change_user_data", "change_iota_data",
@@ -52,7 +54,7 @@ class Frame:
     @classmethod
     def parse(cls, text: str | bytes) -> Frame:
         try:
-            raw = json.loads(text)
+            raw = client_json.loads(text)
         except ValueError:
             raise FrameError("not JSON") from None
         if not isinstance(raw, dict):

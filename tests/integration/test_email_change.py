@@ -1,0 +1,53 @@
+"""Confirming an email change against the real database: the unique address holds even when
+the check before it could not see the other confirmation yet."""
+
+from __future__ import annotations
+
+import pytest
+
+import auth_service
+from auth_service import email_flows
+from auth_service.models import Account, db, email_key
+from tessera_shared.config import Settings
+from tessera_shared.errors import DomainError
+from tessera_shared.ids import uuid7
+from tessera_shared.migrations import upgrade
+
+
+class ConfirmedRoom:
+    """The mailroom as a confirmation link reaches it: the token names its claim."""
+
+    def __init__(self, claim: dict[str, str]) -> None:
+        self.claim = claim
+
+    def redeem(self, kind: object, token: str, **_: object) -> dict[str, str]:
+        return self.claim
+
+
+@pytest.fixture
+def app(service_env):
+    settings = Settings.from_env("auth", service_env)
+    upgrade(settings)
+    return auth_service.create_app(settings)
+
+
+def account(address: str) -> Account:
+    made = Account(id=str(uuid7()), email=address, email_key=email_key(address))
+    db.session.add(made)
+    db.session.commit()
+    return made
+
+
+def test_the_second_of_two_racing_confirmations_is_a_409_not_a_crash(app, monkeypatch):
+    with app.app_context():
+        winner, loser = account("winner@example.com"), account("loser@example.com")
+        winner.email, winner.email_key = "wanted@example.org", email_key("wanted@example.org")
+        db.session.commit()  # the first confirmation has just committed ...
+        # ... after the second had already looked for the address and found it free
+        monkeypatch.setattr(email_flows, "find_by_email", lambda session, email: None)
+        room = ConfirmedRoom({"user_id": loser.id, "new_email": "wanted@example.org"})
+        with pytest.raises(DomainError) as refused:
+            email_flows.confirm_email_change(db.session, room, "token", ip="192.0.2.1")
+        assert (refused.value.status, refused.value.code) == (409, "user:email_already_exists")
+        db.session.rollback()
+        assert db.session.get(Account, loser.id).email == "loser@example.com"
