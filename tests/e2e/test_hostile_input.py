@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import time
@@ -177,3 +178,28 @@ def test_json_nested_a_hundred_thousand_deep_is_malformed_not_a_crash(platform, 
                             headers={"Content-Type": "application/json"})
     assert 400 <= answer.status_code < 500, answer.text
     assert answer.json()  # in the family's envelope
+
+
+@pytest.mark.parametrize("path", ["/media//etc/passwd", "/api/users//info",
+                                  "/api/get//uuid/someone", "/v0//users/handle/x/available"])
+def test_redirects_never_show_a_service_s_internal_address(platform, path):
+    host, port = platform.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("GET", path)  # sent as it is: no client-side slash merging
+    answer = connection.getresponse()
+    answer.read()
+    location = answer.getheader("Location")
+    if location is not None:
+        assert location.startswith("/"), location
+    internal = [url for name, url in platform.facts.items() if name.endswith("_url")
+                and name != "public_url" and url.startswith("http")]
+    assert not any(url in (location or "") for url in internal)
+
+
+def test_cached_page_assets_set_no_cookie(platform):
+    asset = requests.get(f"{platform.url}/pages/assets/pages.css", timeout=10)
+    assert asset.status_code == 200
+    assert "public" in asset.headers["Cache-Control"]
+    assert "Set-Cookie" not in asset.headers
+    api = requests.get(f"{platform.url}/v0/users/handle/someone/available", timeout=10)
+    assert "anonymous_user_id=" in api.headers["Set-Cookie"]  # the API still marks visitors

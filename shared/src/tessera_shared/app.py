@@ -179,12 +179,23 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _mark_anonymous_visitor(response: Response) -> Response:
         # The v0 original gives every client a long-lived random id before any sign-in; OAuth
-        # state and pending sign-ups are bound to it.
+        # state and pending sign-ups are bound to it. Never on an answer that shared caches
+        # keep (media, page assets): every client would be handed the same id.
         if (family_for_path(request.path) is Family.V0
-                and ANONYMOUS_COOKIE not in request.cookies):
+                and ANONYMOUS_COOKIE not in request.cookies
+                and not response.cache_control.public):
             response.set_cookie(ANONYMOUS_COOKIE, str(uuid7()), max_age=365 * 24 * 3600,
                                 path="/", httponly=True, samesite="Lax",
                                 secure=settings.secure_cookies)
+        return response
+
+    @app.after_request
+    def _public_location(response: Response) -> Response:
+        # Werkzeug's own redirects (merged slashes, a missing trailing one) name this
+        # service's address, which is the gateway's upstream, not the client's: keep the path.
+        location = response.headers.get("Location")
+        if location and location.startswith(request.host_url):
+            response.headers["Location"] = "/" + location.removeprefix(request.host_url)
         return response
 
     @app.after_request
