@@ -294,3 +294,20 @@ def test_guessing_reset_codes_is_throttled_and_then_even_the_right_code_fails(pl
     assert message_of(guesser.post(modify, json={**change, "otp": code})) == (
         401, False, "ERROR_INVALID_OTP")
     assert log_in(platform, user).status_code == 200  # the password did not change
+
+
+def test_a_v0_password_change_retires_a_mailed_code_sent_before_it(platform, mailbox):
+    user = registered(platform)
+    asked = requests.get(f"{platform.url}/api/users/requestotp",
+                         params={"username": user["username"]}).json()["data"]["message"]
+    code = RESET_SUBJECT.fullmatch(mailbox.wait_for(user["email"], RESET_SUBJECT)["Subject"])[1]
+    v0 = visitor()
+    v0.post(f"{platform.url}/v0/auth/login",
+            json={"email": user["email"], "password": user["password"]})
+    assert v0.post(f"{platform.url}/v0/auth/change-password", json={
+        "current_password": user["password"], "new_password": "changed on purpose"}
+    ).status_code == 204
+    stale = requests.post(f"{platform.url}/api/users/modifypassword", json={
+        "userhash": asked["userhash"], "reqid": asked["reqid"], "otp": code,
+        "password": "a thief's passphrase"})
+    assert message_of(stale) == (401, False, "ERROR_INVALID_OTP")

@@ -213,3 +213,44 @@ def test_two_accounts_confirming_one_new_address_at_once_get_204_and_409(platfor
     assert sorted(answer.status_code for answer in answers) == [204, 409]
     refused = next(answer for answer in answers if answer.status_code == 409)
     assert refused.json()["code"] == "user:email_already_exists"
+
+
+def reset_link_sent(platform, mailbox, user, count: int = 1) -> str:
+    assert post(platform, "forgot-password", {"email": user["email"]}).status_code == 204
+    return link_in(mailbox.wait_for(user["email"], RESET, count=count))[1]
+
+
+def test_a_reset_retires_every_other_reset_link_sent_before_it(platform, mailbox):
+    user = sign_up(platform)
+    first, second = (reset_link_sent(platform, mailbox, user, n) for n in (1, 2))
+    assert post(platform, "reset-password", {"token": first,
+                                             "new_password": "the owner's new one"}
+                ).status_code == 204
+    stale = post(platform, "reset-password", {"token": second,
+                                              "new_password": "the thief's new one"})
+    assert (stale.status_code, stale.json()["code"]) == (400, "token:invalid_reset")
+    assert log_in(platform, {**user, "password": "the owner's new one"})[1] == 204
+
+
+def test_a_password_change_retires_the_reset_links_sent_before_it(platform, mailbox):
+    user = sign_up(platform)
+    token = reset_link_sent(platform, mailbox, user)
+    client, _ = log_in(platform, user)
+    assert post(platform, "change-password", {"current_password": user["password"],
+                                              "new_password": "changed on purpose"},
+                client).status_code == 204
+    stale = post(platform, "reset-password", {"token": token, "new_password": "taken over!"})
+    assert (stale.status_code, stale.json()["code"]) == (400, "token:invalid_reset")
+
+
+def test_an_email_change_retires_the_reset_links_sent_to_the_old_address(platform, mailbox):
+    user = sign_up(platform)
+    token = reset_link_sent(platform, mailbox, user)
+    client, _ = log_in(platform, user)
+    new_email = f"{unique()}@example.org"
+    post(platform, "change-email", {"password": user["password"], "new_email": new_email},
+         client)
+    _, confirmation = link_in(mailbox.wait_for(new_email, CHANGE))
+    assert post(platform, "confirm-email-change", {"token": confirmation}).status_code == 204
+    stale = post(platform, "reset-password", {"token": token, "new_password": "taken over!"})
+    assert (stale.status_code, stale.json()["code"]) == (400, "token:invalid_reset")

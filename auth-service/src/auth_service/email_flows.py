@@ -5,6 +5,7 @@ transaction commits."""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from tessera_shared.clock import utcnow
 from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
+from tessera_shared.ids import digest
 from tessera_shared.sessions import SessionStore
 from tessera_shared.throttle import (
     CODE_PER_ACCOUNT,
@@ -49,6 +51,19 @@ class Mailroom:
             self.throttle.failed((TOKEN_PER_IP, ip))
             raise refusal
         return claim
+
+
+def credential_stamp(account: Account) -> str:
+    """What a mailed reset or email-change token is bound to: the account's password and
+    address as they were when it was sent. A reset, a password change or an email change
+    moves the stamp, so every other link (and code) sent before it stops working. A digest, so
+    the token's stored claim shows neither."""
+    return digest(f"{account.password_hash or ''}\n{account.email_key}")
+
+
+def _still_current(account: Account, stamp: str | None, refusal: DomainError) -> None:
+    if stamp is None or not hmac.compare_digest(stamp, credential_stamp(account)):
+        raise refusal
 
 
 def already_verified() -> DomainError:
@@ -99,7 +114,8 @@ def forgot_password(session: orm.Session, room: Mailroom, email: str, *, ip: str
         return
     if not room.throttle.take(MAIL_PER_ACCOUNT, account.id):
         return  # enough reset mails for this hour; the answer stays the same
-    token = room.tokens.issue(PASSWORD_RESET, {"user_id": account.id})
+    token = room.tokens.issue(PASSWORD_RESET, {"user_id": account.id,
+                                               "stamp": credential_stamp(account)})
     mail.queue(session, account.email, *mail.reset_mail(room.settings, token))
     emit(session, "auth.password_reset_requested", {"user_id": account.id, "ip": ip})
 
@@ -108,9 +124,11 @@ def reset_password(session: orm.Session, room: Mailroom, sessions: SessionStore,
                    new_password: str, *, ip: str) -> None:
     """Set a new password from a reset link, and end every session of the account."""
     passwords.check_new_password(new_password)
-    claim = room.redeem(PASSWORD_RESET, token, ip=ip, refusal=DomainError(
-        "token:invalid_reset", 400, "This reset link is invalid, used or expired."))
+    refusal = DomainError("token:invalid_reset", 400,
+                          "This reset link is invalid, used or expired.")
+    claim = room.redeem(PASSWORD_RESET, token, ip=ip, refusal=refusal)
     account = account_of(session, claim["user_id"])
+    _still_current(account, claim.get("stamp"), refusal)
     account.password_hash = passwords.hash_password(new_password)
     ended = sessions.revoke_all(account.id)
     emit(session, "auth.password_reset", {"user_id": account.id, "ip": ip,
@@ -124,7 +142,7 @@ def request_reset_code(session: orm.Session, room: Mailroom, account: Account | 
     if (account is None or account.password_hash is None
             or not room.throttle.take(MAIL_PER_ACCOUNT, account.id)):
         return new_request_id()
-    request_id, code = room.reset_codes.issue(account.id, userhash)
+    request_id, code = room.reset_codes.issue(account.id, userhash, credential_stamp(account))
     mail.queue(session, account.email, *mail.reset_code_mail(code))
     emit(session, "auth.password_reset_requested", {"user_id": account.id, "ip": ip,
                                                     "by": "code"})
@@ -155,6 +173,7 @@ def reset_password_with_code(session: orm.Session, room: Mailroom, sessions: Ses
     if not room.reset_codes.spend(request):
         raise invalid_reset_code()
     account = account_of(session, request.user_id)
+    _still_current(account, request.stamp, invalid_reset_code())
     account.password_hash = passwords.hash_password(new_password)
     ended = sessions.revoke_all(account.id)
     emit(session, "auth.password_reset", {"user_id": account.id, "ip": ip,
@@ -171,15 +190,18 @@ def change_email(session: orm.Session, room: Mailroom, account: Account, passwor
         raise email_taken()
     if not room.throttle.take(MAIL_PER_ACCOUNT, account.id):
         return  # enough mails for this hour; the previous link still works
-    token = room.tokens.issue(EMAIL_CHANGE, {"user_id": account.id, "new_email": new_email})
+    token = room.tokens.issue(EMAIL_CHANGE, {"user_id": account.id, "new_email": new_email,
+                                             "stamp": credential_stamp(account)})
     mail.queue(session, new_email, *mail.email_change_mail(room.settings, token))
     emit(session, "auth.email_change_requested", {"user_id": account.id, "ip": ip})
 
 
 def confirm_email_change(session: orm.Session, room: Mailroom, token: str, *, ip: str) -> None:
-    claim = room.redeem(EMAIL_CHANGE, token, ip=ip, refusal=DomainError(
-        "token:invalid_email_change", 400, "This confirmation link is invalid, used or expired."))
+    refusal = DomainError("token:invalid_email_change", 400,
+                          "This confirmation link is invalid, used or expired.")
+    claim = room.redeem(EMAIL_CHANGE, token, ip=ip, refusal=refusal)
     account = account_of(session, claim["user_id"])
+    _still_current(account, claim.get("stamp"), refusal)
     if find_by_email(session, claim["new_email"]) is not None:
         raise email_taken()
     account.email, account.email_key = claim["new_email"], email_key(claim["new_email"])

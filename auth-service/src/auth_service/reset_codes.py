@@ -30,6 +30,7 @@ class ResetRequest:
     user_id: str
     userhash: str
     code_digest: str
+    stamp: str | None = None  # the account's credential stamp when the code was sent
 
     def matches(self, userhash: str, code: str) -> bool:
         # Both compared, always, in constant time.
@@ -46,11 +47,11 @@ class ResetCodes:
     def __init__(self, redis: redis_py.Redis) -> None:
         self.redis = redis
 
-    def issue(self, user_id: str, userhash: str) -> tuple[str, str]:
+    def issue(self, user_id: str, userhash: str, stamp: str) -> tuple[str, str]:
         """A new request for the user, replacing the previous one: (request id, code)."""
         request_id, code = new_request_id(), str(100_000 + secrets.randbelow(900_000))
         record = {"user_id": user_id, "userhash": userhash,
-                  "code_digest": _code_digest(request_id, code)}
+                  "code_digest": _code_digest(request_id, code), "stamp": stamp}
         previous = self.redis.set(f"reset_code_of:{user_id}", request_id, ex=LIFETIME, get=True)
         pipe = self.redis.pipeline()
         if previous is not None:
