@@ -1,3 +1,4 @@
+import json
 import time
 import uuid
 
@@ -100,3 +101,12 @@ def test_keeping_the_newest_sessions_of_a_family_leaves_other_families_alone(sto
     assert store.read(calendar[0]) is None
     assert all(store.read(token) for token in calendar[1:] + web)
     assert store.keep_newest(user_id, "users_api", 3) == 0
+
+
+def test_a_record_written_by_a_newer_release_still_reads(redis_client):
+    store = SessionStore(redis_client)
+    token, record = store.create("user-1", remember_me=False, ip="192.0.2.1", user_agent="t")
+    key = f"session:{digest(token)}"
+    stored = json.loads(redis_client.get(key))
+    redis_client.set(key, json.dumps({**stored, "added_later": [1, 2]}), keepttl=True)
+    assert store.read(token) == record

@@ -35,7 +35,8 @@ def enrolled(app):
         db.session.commit()
         enrollment = two_factor.set_up(db.session, account)
         secret = parse_qs(urlsplit(enrollment.uri).query)["secret"][0]
-        codes = two_factor.enable(db.session, account, pyotp.TOTP(secret).now(), ip="192.0.2.1")
+        codes = two_factor.enable(db.session, account, pyotp.TOTP(secret).now(), ip="192.0.2.1",
+                                  keep_session="")
         return account.id, secret, codes
 
 

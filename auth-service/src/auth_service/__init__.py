@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     tokens = TokenStore(handle.redis)
     app.extensions["auth.mailroom"] = Mailroom(settings, tokens, ResetCodes(handle.redis),
                                                handle.throttle)
-    app.extensions["auth.two_factor"] = TwoFactor(settings.secret_key, handle.throttle, tokens)
+    app.extensions["auth.two_factor"] = TwoFactor(settings.secret_key, handle.throttle, tokens,
+                                                  handle.sessions)
     with app.app_context():
         handle.background.append(MailSender(db.engine, Delivery(settings)))
     add_consumer(app, db, group="auth-service", handlers=events.handlers(handle.sessions))

@@ -3,6 +3,7 @@ session out."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import orm
@@ -169,14 +170,50 @@ def confirm_password(throttle: Throttle, account: Account, password: str, *, ip:
         raise invalid_password()
 
 
+# Changes that could take an account over (its second factor, its deletion) need credentials
+# proven this recently in the same session, as Kratos' privileged session: a stolen cookie
+# alone is not enough for them.
+PRIVILEGED_SECONDS = 10 * 60
+
+
+def reauthentication_required() -> DomainError:
+    return DomainError("auth:reauthentication_required", 403,
+                       "Confirm it is you first: POST /v0/auth/reauthenticate with your "
+                       "password (and a code when two-factor authentication is on), then try "
+                       f"again within {PRIVILEGED_SECONDS // 60} minutes.")
+
+
+def require_recent_authentication(record: SessionRecord) -> None:
+    if time.time() - record.authenticated_at > PRIVILEGED_SECONDS:
+        raise reauthentication_required()
+
+
+def reauthenticate(session: orm.Session, sessions: SessionStore, throttle: Throttle,
+                   two_factor: TwoFactor, account: Account, token: str, *, password: str,
+                   code: str | None, ip: str) -> None:
+    """Prove the credentials again in this session (the password, and a code when TOTP is
+    on), which opens the window for sensitive changes. Flushes a spent code; the caller
+    commits."""
+    confirm_password(throttle, account, password, ip=ip)
+    if account.totp_enabled_at is not None:
+        if not code:
+            raise code_required()
+        two_factor.prove(session, account, code, ip=ip)
+    if not sessions.mark_authenticated(token):
+        raise DomainError("user:unauthorized", 401, "The session ended; sign in again.")
+
+
 def reconfirm(session: orm.Session, throttle: Throttle, two_factor: TwoFactor, account: Account,
-              *, ip: str, password: str | None = None, code: str | None = None) -> None:
-    """Prove it is still the account's owner before an irreversible step: with a TOTP or
-    backup code when TOTP is on (a stolen session and password are not enough then), else
-    with the password. Flushes a spent code; the caller commits."""
+              record: SessionRecord, *, ip: str, password: str | None = None,
+              code: str | None = None) -> None:
+    """Prove it is still the account's owner before an irreversible step: with the password;
+    when TOTP is on, with a TOTP or backup code from a session that has re-authenticated
+    recently (a stolen session and password are not enough then, nor a stolen session and
+    code). Flushes a spent code; the caller commits."""
     if account.totp_enabled_at is not None:
         if not code:
             raise bad_request("Missing required field: code (two-factor authentication is on)")
+        require_recent_authentication(record)
         two_factor.prove(session, account, code, ip=ip)
         return
     if not password:

@@ -151,6 +151,16 @@ def email_change_mail(settings: Settings, token: str) -> tuple[str, str]:
 
 
 
+def second_factor_mail(change: str, ip: str) -> tuple[str, str]:
+    """Told to the owner whenever the account's second factor changes."""
+    return "Your two-factor authentication changed", (
+        f"Two-factor authentication of your Tessera account was {change} just now, from the "
+        f"address {ip or 'unknown'}.\n\n"
+        "If that was you, there is nothing to do. If it was not, someone has your session "
+        "and password: reset your password now (\"Forgot password\" on the sign-in page); "
+        "that ends every session.\n")
+
+
 def reset_code_mail(code: str) -> tuple[str, str]:
     # The code leads the subject, as the users API's original mails it: visible in a preview.
     return f"{code} is your code to reset your Tessera password", (

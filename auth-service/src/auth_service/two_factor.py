@@ -29,12 +29,14 @@ import pyotp
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from auth_service import mail
 from auth_service.models import Account, BackupCode
 from auth_service.tokens import TOTP_LOGIN, TokenStore
 from tessera_shared.clock import utcnow
 from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.keys import Vault, derive
+from tessera_shared.sessions import SessionStore
 from tessera_shared.throttle import (
     CODE_PER_ACCOUNT,
     CODE_PER_IP,
@@ -102,11 +104,13 @@ class PendingLogin:
 
 
 class TwoFactor:
-    def __init__(self, secret_key: bytes, throttle: Throttle, tokens: TokenStore) -> None:
+    def __init__(self, secret_key: bytes, throttle: Throttle, tokens: TokenStore,
+                 sessions: SessionStore) -> None:
         self.vault = Vault(secret_key, "tessera totp secret")
         self.backup_key = derive(secret_key, "tessera backup codes")
         self.throttle = throttle
         self.tokens = tokens
+        self.sessions = sessions
 
     # --- the user's own settings ------------------------------------------------------------
 
@@ -121,8 +125,11 @@ class TwoFactor:
         uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
         return Enrollment(uri, _qr_png(uri))
 
-    def enable(self, session: orm.Session, account: Account, code: str, *, ip: str) -> list[str]:
-        """Put TOTP in force with a first code from the app; returns fresh backup codes."""
+    def enable(self, session: orm.Session, account: Account, code: str, *, ip: str,
+               keep_session: str) -> list[str]:
+        """Put TOTP in force with a first code from the app; returns fresh backup codes. The
+        account's other sessions end (if one was a thief's, it is out now), and the owner is
+        told by mail."""
         if account.totp_enabled_at is not None:
             raise already_enabled()
         if account.totp_secret is None:
@@ -138,7 +145,9 @@ class TwoFactor:
         self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
         codes = self._replace_backup_codes(session, account)
         emit(session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
+        mail.queue(session, account.email, *mail.second_factor_mail("turned on", ip))
         session.commit()
+        self.sessions.revoke_all(account.id, keep=keep_session)
         return codes
 
     def regenerate_backup_codes(self, session: orm.Session, account: Account, code: str,
@@ -148,6 +157,8 @@ class TwoFactor:
         self._take_totp(session, account, code, ip=ip)
         codes = self._replace_backup_codes(session, account)
         emit(session, "auth.backup_codes_regenerated", {"user_id": account.id, "ip": ip})
+        mail.queue(session, account.email,
+                   *mail.second_factor_mail("given new backup codes", ip))
         session.commit()
         return codes
 
@@ -157,6 +168,7 @@ class TwoFactor:
         account.totp_secret = account.totp_enabled_at = account.totp_last_step = None
         session.execute(sa.delete(BackupCode).where(BackupCode.account_id == account.id))
         emit(session, "auth.totp_disabled", {"user_id": account.id, "ip": ip})
+        mail.queue(session, account.email, *mail.second_factor_mail("turned off", ip))
         session.commit()
 
     def status(self, session: orm.Session, account: Account) -> Status:

@@ -9,6 +9,8 @@ The client holds a 256-bit random token (cookie `session_id`). Redis never sees 
       {"id": "<uuid7>",              public id: listing and revoking, never a credential
        "user_id": "<uuid7>",
        "created_at": <unix s>, "last_seen_at": <unix s>,
+       "authenticated_at": <unix s>, when the credentials were last proven in this session
+                                     (sign-in, or re-authentication before a sensitive change)
        "expires_at": <unix s>,       sliding expiry, pushed forward on use
        "max_expires_at": <unix s>,   hard limit, never moved
        "remember_me": <bool>,        cookie persists (Max-Age) only when true
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 import redis as redis_py
 
@@ -50,6 +52,17 @@ class SessionRecord:
     user_agent: str
     role: str = "user"
     family: str = "v0"
+    authenticated_at: int = 0  # records written before the field: never recent
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> SessionRecord:
+        """A stored record; fields this code does not know (a newer release wrote them) are
+        left aside rather than breaking every service that reads sessions."""
+        stored = json.loads(raw)
+        return cls(**{name: stored[name] for name in _FIELDS if name in stored})
+
+
+_FIELDS = tuple(field.name for field in fields(SessionRecord))
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,7 @@ class SessionStore:
         max_expires_at = now + policy.max_lifetime_seconds
         record = SessionRecord(
             id=str(uuid7()), user_id=user_id, created_at=now, last_seen_at=now,
+            authenticated_at=now,
             expires_at=min(now + policy.sliding_seconds, max_expires_at),
             max_expires_at=max_expires_at, remember_me=remember_me, ip=ip,
             user_agent=user_agent[:256], role=role, family=family)
@@ -100,7 +114,7 @@ class SessionStore:
         raw = self.redis.get(key)
         if raw is None:
             return None
-        record = SessionRecord(**json.loads(raw))
+        record = SessionRecord.from_json(raw)
         now = int(time.time())
         if now >= record.expires_at or now >= record.max_expires_at:
             return None
@@ -116,7 +130,7 @@ class SessionStore:
         raw = self.redis.getdel(_record_key(token_hash))
         if raw is None:
             return None
-        record = SessionRecord(**json.loads(raw))
+        record = SessionRecord.from_json(raw)
         self.redis.hdel(_index_key(record.user_id), record.id)
         return record
 
@@ -127,7 +141,7 @@ class SessionStore:
         if not index:
             return []
         raws = self.redis.mget([_record_key(h) for h in index.values()])
-        live = [SessionRecord(**json.loads(raw)) for raw in raws if raw is not None]
+        live = [SessionRecord.from_json(raw) for raw in raws if raw is not None]
         expired = [sid for sid, raw in zip(index, raws, strict=True) if raw is None]
         if expired:
             self.redis.hdel(_index_key(user_id), *expired)
@@ -150,6 +164,16 @@ class SessionStore:
         pipe.execute()
         return True
 
+    def mark_authenticated(self, token: str) -> bool:
+        """The session's owner has just proven their credentials again; False if the
+        session is gone."""
+        key = _record_key(digest(token))
+        raw = self.redis.get(key)
+        if raw is None:
+            return False
+        record = replace(SessionRecord.from_json(raw), authenticated_at=int(time.time()))
+        return bool(self.redis.set(key, json.dumps(asdict(record)), keepttl=True, xx=True))
+
     def set_role(self, user_id: str, role: str) -> int:
         """Give every live session of a user a new role at once; returns how many."""
         index = self.redis.hgetall(_index_key(user_id))
@@ -158,7 +182,7 @@ class SessionStore:
             key = _record_key(token_hash.decode())
             raw = self.redis.get(key)
             if raw is not None:
-                record = replace(SessionRecord(**json.loads(raw)), role=role)
+                record = replace(SessionRecord.from_json(raw), role=role)
                 changed += bool(self.redis.set(key, json.dumps(asdict(record)), keepttl=True,
                                                xx=True))
         return changed

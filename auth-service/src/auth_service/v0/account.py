@@ -32,13 +32,15 @@ class Account(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope,
                       description="user:unauthorized, user:invalid_password")
+    @blp.alt_response(403, schema=ErrorEnvelope, description="auth:reauthentication_required "
+                      "(TOTP on: POST /v0/auth/reauthenticate first)")
     def delete(self, body: dict[str, Any]) -> Any:
-        """Delete the signed-in user's account everywhere; the password confirms it, or a
-        TOTP or backup code when TOTP is on."""
+        """Delete the signed-in user's account everywhere; the password confirms it, or, when
+        TOTP is on, a TOTP or backup code from a recently re-authenticated session."""
         session = require_session()
         handle = platform()
         account = email_flows.account_of(db.session, session.user_id)
-        authentication.reconfirm(db.session, handle.throttle, two_factor(), account,
+        authentication.reconfirm(db.session, handle.throttle, two_factor(), account, session,
                                  ip=client_ip(), **body)
         emit(db.session, "user.deleted", {"user_id": account.id, "ip": client_ip()})
         accounts.delete_account(db.session, handle.sessions, account.id)

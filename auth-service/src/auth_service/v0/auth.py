@@ -1,4 +1,5 @@
-"""v0 password authentication: `POST /v0/auth/login` and `POST /v0/auth/logout`."""
+"""v0 password authentication: `POST /v0/auth/login`, `/logout`, and `/reauthenticate`
+before a sensitive change."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from auth_service import authentication
+from auth_service.email_flows import account_of
 from auth_service.extensions import two_factor
 from auth_service.models import db
 from auth_service.v0.cookies import clear_session_cookie, signed_in_response
-from auth_service.v0.rules import EMAIL, PASSWORD
+from auth_service.v0.rules import CODE, EMAIL, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform
@@ -63,3 +65,29 @@ class LogoutView(MethodView):
         response = no_content()
         clear_session_cookie(response)
         return response
+
+
+class ReauthenticateRequest(Schema):
+    password = Text(required=True, validate=PASSWORD)
+    code = Text(validate=CODE, metadata={"description": "TOTP or backup code; required when "
+                                                        "TOTP is on"})
+
+
+@blp.route("/reauthenticate")
+class ReauthenticateView(MethodView):
+    @blp.arguments(ReauthenticateRequest)
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorEnvelope,
+                      description="user:unauthorized, user:invalid_password, totp:code_required")
+    @blp.alt_response(400, schema=ErrorEnvelope, description="totp:invalid_code")
+    def post(self, body: dict[str, Any]) -> Response:
+        """Prove it is you again; for the next 10 minutes this session may change the
+        second factor or delete the account."""
+        record = require_session()
+        handle = platform()
+        authentication.reauthenticate(
+            db.session, handle.sessions, handle.throttle, two_factor(),
+            account_of(db.session, record.user_id), request.cookies[COOKIE_NAME],
+            password=body["password"], code=body.get("code"), ip=client_ip())
+        db.session.commit()
+        return no_content()

@@ -20,7 +20,7 @@ from auth_service.v0.rules import CODE
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform
-from tessera_shared.sessions import COOKIE_NAME
+from tessera_shared.sessions import COOKIE_NAME, SessionRecord
 from tessera_shared.validation import OmitNone, Schema, Text, Timestamp
 
 blp = Blueprint("v0-totp", __name__, url_prefix="/v0/auth/totp",
@@ -29,6 +29,17 @@ blp = Blueprint("v0-totp", __name__, url_prefix="/v0/auth/totp",
 
 def _my_account() -> Account:
     return account_of(db.session, require_session().user_id)
+
+
+def _my_recently_authenticated_account() -> tuple[Account, SessionRecord]:
+    """For changes to the second factor: the session must have proven its credentials within
+    the last minutes (`authentication.PRIVILEGED_SECONDS`)."""
+    record = require_session()
+    authentication.require_recent_authentication(record)
+    return account_of(db.session, record.user_id), record
+
+
+REAUTHENTICATE = "auth:reauthentication_required (POST /v0/auth/reauthenticate first)"
 
 
 class Enrollment(Schema):
@@ -64,10 +75,12 @@ class TotpStatus(OmitNone):
 @blp.route("/setup")
 class Setup(MethodView):
     @blp.response(200, Enrollment)
+    @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(409, schema=ErrorEnvelope, description="totp:already_enabled")
     def post(self) -> dict[str, str]:
         """Make a new TOTP secret for the signed-in user; enable it with a first code."""
-        enrollment = two_factor().set_up(db.session, _my_account())
+        account, _ = _my_recently_authenticated_account()
+        enrollment = two_factor().set_up(db.session, account)
         return {"qr_code_base64": base64.b64encode(enrollment.qr_png).decode(),
                 "qr_code_uri": enrollment.uri}
 
@@ -78,10 +91,14 @@ class Enable(MethodView):
     @blp.response(200, BackupCodes)
     @blp.alt_response(400, schema=ErrorEnvelope,
                       description="totp:invalid_code, totp:not_enabled (no setup yet)")
+    @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(409, schema=ErrorEnvelope, description="totp:already_enabled")
     def post(self, body: dict[str, str]) -> dict[str, list[str]]:
-        """Turn TOTP on with a code from the app; answers the backup codes."""
-        codes = two_factor().enable(db.session, _my_account(), body["code"], ip=client_ip())
+        """Turn TOTP on with a code from the app; answers the backup codes. Every other
+        session of the account ends."""
+        account, record = _my_recently_authenticated_account()
+        codes = two_factor().enable(db.session, account, body["code"], ip=client_ip(),
+                                    keep_session=record.id)
         return {"backup_codes": codes}
 
 
@@ -116,9 +133,11 @@ class Disable(MethodView):
     @blp.response(204)
     @blp.alt_response(400, schema=ErrorEnvelope,
                       description="totp:invalid_code, totp:not_enabled")
+    @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     def post(self, body: dict[str, str]) -> Response:
         """Turn TOTP off with a TOTP or backup code."""
-        two_factor().disable(db.session, _my_account(), body["code"], ip=client_ip())
+        account, _ = _my_recently_authenticated_account()
+        two_factor().disable(db.session, account, body["code"], ip=client_ip())
         return no_content()
 
 
@@ -128,8 +147,10 @@ class RegenerateBackupCodes(MethodView):
     @blp.response(200, BackupCodes)
     @blp.alt_response(400, schema=ErrorEnvelope,
                       description="totp:invalid_code, totp:not_enabled")
+    @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     def post(self, body: dict[str, str]) -> dict[str, list[str]]:
         """Replace the backup codes (the old ones stop working) with a TOTP code."""
-        codes = two_factor().regenerate_backup_codes(db.session, _my_account(), body["code"],
+        account, _ = _my_recently_authenticated_account()
+        codes = two_factor().regenerate_backup_codes(db.session, account, body["code"],
                                                      ip=client_ip())
         return {"backup_codes": codes}
