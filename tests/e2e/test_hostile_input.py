@@ -6,12 +6,14 @@ import http.client
 import json
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from tessera_shared import internal
-from tests.e2e.conftest import new_user, signed_in, unique, visitor
+from tessera_shared.events import STREAM, read_stream
+from tests.e2e.conftest import eventually, new_user, signed_in, unique, visitor
 
 MB_STRING = "a" * 1_000_000
 
@@ -151,6 +153,46 @@ def test_password_guessing_is_throttled_and_then_even_the_right_password_looks_w
     assert throttled.json() == wrong[0].json()
     # The account is throttled from every address, not only the guesser's.
     assert visitor().post(login, json=right).status_code == 401
+
+
+def test_a_guesser_cannot_lock_the_owner_out_of_a_browser_they_signed_in_from(platform):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
+    login = f"{platform.url}/v0/auth/login"
+    right = {"email": user["email"], "password": user["password"]}
+    owner = visitor()
+    owner.get(f"{platform.url}/v0/users/handle/{user['handle']}/available")  # gets its id
+    assert owner.post(login, json=right).status_code == 204
+    guesser = visitor()
+    for n in range(20):  # far past the account's free failures, and on while refused
+        guesser.post(login, json={"email": user["email"], "password": f"guess {n}"})
+    assert visitor().post(login, json=right).status_code == 401  # a new browser waits
+    owner.headers["X-Forwarded-For"] = visitor().headers["X-Forwarded-For"]  # on the move
+    assert owner.post(login, json=right).status_code == 204
+
+
+def test_parallel_guesses_get_no_more_checks_than_sequential_ones(platform):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
+    login = f"{platform.url}/v0/auth/login"
+    guesser, tag = visitor(), f"burst-{unique()}"
+    guesser.headers["User-Agent"] = tag
+    redis = platform.redis()
+    mark = redis.xrevrange(STREAM, count=1)[0][0].decode()
+
+    def guess(n: int) -> int:
+        return guesser.post(login, json={"email": user["email"], "password": f"guess {n}"},
+                            timeout=30).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        assert set(pool.map(guess, range(16))) == {401}
+
+    def failures() -> list[dict]:  # every failed login is an event, saying if it was checked
+        return [event.data for event in read_stream(redis, after=mark, count=100_000)
+                if event.type == "auth.login_failed" and event.data.get("user_agent") == tag]
+
+    eventually(lambda: len(failures()) == 16)
+    assert sum(not failure["throttled"] for failure in failures()) == 5
 
 
 def test_throttling_an_unknown_email_looks_the_same_as_a_known_one(platform):

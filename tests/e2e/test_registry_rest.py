@@ -453,3 +453,16 @@ def test_lone_surrogates_and_deep_json_in_registry_bodies_are_refused_not_crashe
     assert 400 <= deep.status_code < 500, deep.text
     assert deep.json()["type"] == "error"
     assert iota.profile(user.user_id)["data"]["username"] == user.username
+
+
+def test_a_guesser_cannot_lock_out_the_iota_that_proved_the_user_s_secret_before(
+        platform: RunningPlatform, iota: Iota, user: IotaUser) -> None:
+    change = f"/api/change/{user.user_id}"
+    assert iota.call("POST", change, {"private_key_hash": user.private_key_hash,
+                                      "display": "owner"})["status"] == 200
+    for _ in range(12):
+        Iota(platform.url, visitor()).call("POST", change, {
+            "private_key_hash": os.urandom(32).hex(), "display": "x"})
+    again = iota.call("POST", change, {"private_key_hash": user.private_key_hash,
+                                       "display": "still the owner"})
+    assert (again["status"], again["data"]["display"]) == (200, "still the owner")

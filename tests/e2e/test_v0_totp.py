@@ -199,6 +199,18 @@ def test_guessing_codes_is_throttled_and_then_even_the_right_code_looks_wrong(pl
     assert status_of(platform, client)["enabled"] is True
 
 
+def test_guessing_mailed_reset_codes_does_not_lock_the_owner_s_totp(platform):
+    user, _client, phone, _codes, _ = with_totp(platform)
+    asked = requests.get(f"{platform.url}/api/users/requestotp",
+                         params={"username": user["handle"]}).json()["data"]["message"]
+    for n in range(12):  # a stranger who knows only the username
+        requests.post(f"{platform.url}/api/users/modifypassword", json={
+            "userhash": asked["userhash"], "reqid": asked["reqid"], "otp": f"{100000 + n}",
+            "password": "a thief's passphrase"})
+    client, temp_token = password_step(platform, user)
+    assert verify(platform, client, temp_token, phone.code()).status_code == 204
+
+
 def test_with_totp_on_deleting_the_account_takes_a_code(platform):
     user, client, phone, _codes, _ = with_totp(platform)
     me = f"{platform.url}/v0/user/me"

@@ -15,7 +15,7 @@ from auth_service.two_factor import TwoFactor, temp_token_invalid
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
 from tessera_shared.sessions import SessionRecord, SessionStore
-from tessera_shared.throttle import PASSWORD_PER_ACCOUNT, PASSWORD_PER_IP, Throttle
+from tessera_shared.throttle import PASSWORD, Throttle
 
 
 def invalid_credentials() -> DomainError:
@@ -29,6 +29,7 @@ class Login:
     remember_me: bool
     ip: str
     user_agent: str
+    device: str | None  # the browser's anonymous_user_id, if it sent one
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def log_in(session: orm.Session, sessions: SessionStore, throttle: Throttle,
     already holds: it is ended, so a login always rotates the session."""
     account = check_password(session, throttle, find_by_email(session, login.email),
                              login.password, typed=email_key(login.email), ip=login.ip,
-                             user_agent=login.user_agent)
+                             device=login.device, user_agent=login.user_agent)
     if account.totp_enabled_at is not None:
         session.commit()
         return SecondFactorRequired(two_factor.start_login(account,
@@ -72,7 +73,7 @@ def log_in_at_once(session: orm.Session, sessions: SessionStore, throttle: Throt
     """A login in one request, for families whose clients know no second step: the password,
     and with TOTP on a code beside it (a password alone must not get around TOTP)."""
     account = check_password(session, throttle, account, password, typed=typed, ip=ip,
-                             user_agent=user_agent)
+                             device=None, user_agent=user_agent)
     method = "password"
     if account.totp_enabled_at is not None:
         if not code:
@@ -84,26 +85,27 @@ def log_in_at_once(session: orm.Session, sessions: SessionStore, throttle: Throt
 
 
 def check_password(session: orm.Session, throttle: Throttle, account: Account | None,
-                   password: str, *, typed: str, ip: str, user_agent: str) -> Account:
+                   password: str, *, typed: str, ip: str, device: str | None,
+                   user_agent: str) -> Account:
     """The account, if `password` is its own; else the login's failure is recorded and
     `auth:invalid_credentials` raised.
 
     An unknown account costs the same time as a wrong password, and a throttled attempt gets
     the same answer as a wrong one. Throttling counts per account (by `typed`, the normalised
-    name the client gave, when there is no such account) and per address.
+    name the client gave, when there is no such account) and per address, or, from a device
+    that signed in before, for that device alone (`tessera_shared.throttle`).
     """
     subject = account.email_key if account else typed
-    checks = ((PASSWORD_PER_ACCOUNT, subject), (PASSWORD_PER_IP, ip))
-    throttled = not throttle.allows(*checks)
+    checks = throttle.checks(PASSWORD, subject, device=device, ip=ip)
+    throttled = not throttle.attempt(*checks)
     password_hash = account.password_hash if account else None
     if throttled or not passwords.verify_password(password_hash, password) or account is None:
-        throttle.failed(*checks)
         emit(session, "auth.login_failed", {"user_id": account.id if account else None,
                                             "ip": ip, "user_agent": user_agent,
                                             "throttled": throttled})
         session.commit()
         raise invalid_credentials()
-    throttle.succeeded(PASSWORD_PER_ACCOUNT, subject)
+    throttle.proved(PASSWORD, subject, checks, device=device, ip=ip)
     if password_hash and passwords.needs_rehash(password_hash):
         account.password_hash = passwords.hash_password(password)
     return account
@@ -163,11 +165,11 @@ def confirm_password(throttle: Throttle, account: Account, password: str, *, ip:
     login)."""
     if account.password_hash is None:
         raise password_not_set()
-    checks = ((PASSWORD_PER_ACCOUNT, account.email_key), (PASSWORD_PER_IP, ip))
-    if not throttle.allows(*checks) or not passwords.verify_password(account.password_hash,
-                                                                     password):
-        throttle.failed(*checks)
+    checks = throttle.checks(PASSWORD, account.email_key, device=None, ip=ip)
+    if not throttle.attempt(*checks) or not passwords.verify_password(account.password_hash,
+                                                                      password):
         raise invalid_password()
+    throttle.proved(PASSWORD, account.email_key, checks, device=None, ip=ip)
 
 
 # Changes that could take an account over (its second factor, its deletion) need credentials

@@ -24,13 +24,7 @@ from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
 from tessera_shared.ids import digest
 from tessera_shared.sessions import SessionStore
-from tessera_shared.throttle import (
-    CODE_PER_ACCOUNT,
-    CODE_PER_IP,
-    MAIL_PER_ACCOUNT,
-    TOKEN_PER_IP,
-    Throttle,
-)
+from tessera_shared.throttle import MAIL_PER_ACCOUNT, RESET_CODE, TOKEN_PER_IP, Throttle
 
 
 @dataclass(frozen=True)
@@ -44,12 +38,12 @@ class Mailroom:
 
     def redeem(self, kind: Kind, token: str, *, ip: str, refusal: DomainError) -> dict[str, Any]:
         """A token's claim, or `refusal` (also while this address is throttled)."""
-        if not self.throttle.allows((TOKEN_PER_IP, ip)):
+        if not self.throttle.attempt((TOKEN_PER_IP, ip)):
             raise refusal
         claim = self.tokens.redeem(kind, token)
         if claim is None:
-            self.throttle.failed((TOKEN_PER_IP, ip))
             raise refusal
+        self.throttle.succeeded((TOKEN_PER_IP, ip))
         return claim
 
 
@@ -160,18 +154,16 @@ def reset_password_with_code(session: orm.Session, room: Mailroom, sessions: Ses
                              *, ip: str) -> None:
     """Set a new password with a mailed code, and end every session of the account."""
     passwords.check_new_password(new_password)
-    if not room.throttle.allows((CODE_PER_IP, ip)):
-        raise invalid_reset_code()
     request = room.reset_codes.find(request_id)
     if request is None:
-        room.throttle.failed((CODE_PER_IP, ip))
+        room.throttle.attempt((RESET_CODE.per_ip, ip))  # counted: a guess at a request id
         raise invalid_reset_code()
-    checks = ((CODE_PER_ACCOUNT, request.user_id), (CODE_PER_IP, ip))
-    if not room.throttle.allows(*checks) or not request.matches(userhash, code):
-        room.throttle.failed(*checks)
+    checks = room.throttle.checks(RESET_CODE, request.user_id, device=None, ip=ip)
+    if not room.throttle.attempt(*checks) or not request.matches(userhash, code):
         raise invalid_reset_code()
     if not room.reset_codes.spend(request):
         raise invalid_reset_code()
+    room.throttle.proved(RESET_CODE, request.user_id, checks, device=None, ip=ip)
     account = account_of(session, request.user_id)
     _still_current(account, request.stamp, invalid_reset_code())
     account.password_hash = passwords.hash_password(new_password)

@@ -37,12 +37,7 @@ from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.keys import Vault, derive
 from tessera_shared.sessions import SessionStore
-from tessera_shared.throttle import (
-    CODE_PER_ACCOUNT,
-    CODE_PER_IP,
-    Rule,
-    Throttle,
-)
+from tessera_shared.throttle import TOTP_CODE, Checks, Throttle
 
 ISSUER = "Tessera"  # the name authenticator apps show beside the account
 TOTP_DIGITS = 6
@@ -134,15 +129,15 @@ class TwoFactor:
             raise already_enabled()
         if account.totp_secret is None:
             raise not_set_up()
-        step = self._check_totp(account, code, ip=ip)
+        step, checks = self._check_totp(account, code, ip=ip)
         if not _advance(session, account, step, Account.totp_enabled_at.is_(None),
                         totp_enabled_at=utcnow()):
             session.rollback()
             session.refresh(account)
             if account.totp_enabled_at is not None:
                 raise already_enabled()  # a concurrent enable won
-            raise self._refuse(account, ip)  # the code was used already
-        self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
+            raise invalid_code()  # the code was used already
+        self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
         codes = self._replace_backup_codes(session, account)
         emit(session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
         mail.queue(session, account.email, *mail.second_factor_mail("turned on", ip))
@@ -210,41 +205,43 @@ class TwoFactor:
         if account.totp_enabled_at is None or account.totp_secret is None:
             raise not_enabled()
 
-    def _checks(self, account: Account, ip: str) -> tuple[tuple[Rule, str], ...]:
-        return ((CODE_PER_ACCOUNT, account.id), (CODE_PER_IP, ip))
+    def _checks(self, account: Account, ip: str) -> Checks:
+        """A code can be wrong only after the password was right, so the address is the
+        device here: the (account, address) pairs that proved a code before are known."""
+        return self.throttle.checks(TOTP_CODE, account.id, device=None, ip=ip)
 
-    def _refuse(self, account: Account, ip: str) -> DomainError:
-        """A wrong code, a replayed one and a throttled attempt all answer the same."""
-        self.throttle.failed(*self._checks(account, ip))
-        return invalid_code()
-
-    def _check_totp(self, account: Account, code: str, *, ip: str) -> int:
-        """The time step of a TOTP code, if it is one of the accepted ones (not yet taken)."""
-        if not self.throttle.allows(*self._checks(account, ip)):
-            raise self._refuse(account, ip)
+    def _check_totp(self, account: Account, code: str, *, ip: str) -> tuple[int, Checks]:
+        """The time step of a TOTP code, if it is one of the accepted ones (not yet taken),
+        and the throttle's checks it was counted under. A wrong code, a replayed one and a
+        throttled attempt all answer the same."""
+        checks = self._checks(account, ip)
+        if not self.throttle.attempt(*checks):
+            raise invalid_code()
         step = matching_step(self.vault.open(account.totp_secret or "", account.id), code,
                              time.time())
         if step is None:
-            raise self._refuse(account, ip)
-        return step
+            raise invalid_code()
+        return step, checks
 
     def _take_totp(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
-        if not _advance(session, account, self._check_totp(account, code, ip=ip)):
-            raise self._refuse(account, ip)
-        self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
+        step, checks = self._check_totp(account, code, ip=ip)
+        if not _advance(session, account, step):
+            raise invalid_code()  # taken already: counted as a wrong one
+        self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
 
     def _take_backup_code(self, session: orm.Session, account: Account, code: str,
                           *, ip: str) -> None:
         mine = BackupCode.account_id == account.id
         if not session.scalar(sa.select(sa.exists().where(mine))):
             raise backup_codes_exhausted()
-        if not self.throttle.allows(*self._checks(account, ip)):
-            raise self._refuse(account, ip)
+        checks = self._checks(account, ip)
+        if not self.throttle.attempt(*checks):
+            raise invalid_code()
         used = session.execute(sa.delete(BackupCode).where(
             mine, BackupCode.code_digest == self._digest(account, code.upper()))).rowcount
         if not used:
-            raise self._refuse(account, ip)
-        self.throttle.succeeded(CODE_PER_ACCOUNT, account.id)
+            raise invalid_code()
+        self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
 
     def _replace_backup_codes(self, session: orm.Session, account: Account) -> list[str]:
         codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]

@@ -24,7 +24,7 @@ from tessera_shared.errors import DomainError
 from tessera_shared.events import emit
 from tessera_shared.ids import digest
 from tessera_shared.profiles import Profile, Profiles
-from tessera_shared.throttle import SECRET_PER_ACCOUNT, SECRET_PER_IP, Throttle
+from tessera_shared.throttle import REGISTRY_SECRET, Throttle
 
 USERNAME_MAX = 15
 SHORT_TEXT_MAX = 15   # display, status
@@ -209,22 +209,20 @@ def _abandon(session: orm.Session, profiles: Profiles, form: SignUp, remaining: 
 # -- secrets ------------------------------------------------------------------------------
 
 class Guard:
-    """Checks of a user's secrets, throttled per user and per address; a throttled check
-    fails exactly like a wrong secret."""
+    """Checks of a user's secrets, throttled per user and per address (an Iota's address that
+    proved a user's secret before has a bucket of its own); a throttled check fails exactly
+    like a wrong secret."""
 
     def __init__(self, throttle: Throttle, ip: str | None) -> None:
         self.throttle = throttle
         self.ip = ip or "unknown"
 
     def check(self, holder: Keyholder, secret: str, stored_digest: str | None) -> bool:
-        checks = ((SECRET_PER_ACCOUNT, holder.user_id), (SECRET_PER_IP, self.ip))
-        if not self.throttle.allows(*checks):
+        checks = self.throttle.checks(REGISTRY_SECRET, holder.user_id, device=None, ip=self.ip)
+        if not self.throttle.attempt(*checks) or not _same(secret, stored_digest):
             return False
-        if _same(secret, stored_digest):
-            self.throttle.succeeded(SECRET_PER_ACCOUNT, holder.user_id)
-            return True
-        self.throttle.failed(*checks)
-        return False
+        self.throttle.proved(REGISTRY_SECRET, holder.user_id, checks, device=None, ip=self.ip)
+        return True
 
     def key_hash(self, holder: Keyholder, private_key_hash: str) -> bool:
         return self.check(holder, private_key_hash.lower(), holder.key_hash_digest)

@@ -1,10 +1,22 @@
-"""Throttling of credential checks, shared by every node through Redis.
+"""Throttling of credential checks, shared by every node through Redis (docs/throttling.md).
 
 Each rule counts failures per subject (an account, an address) within a window. The first
 `free` failures cost nothing; after that, each further attempt must wait a delay that doubles
-with every failure, up to `max_delay`. A check made too early is refused before any secret is
-compared, and the caller answers it exactly like a wrong secret, so throttling reveals nothing
-an attacker could not already see. A success clears the account's count, not the address's.
+with every failure, up to `max_delay`. The caller answers a refused attempt exactly like a
+wrong secret, so throttling tells an attacker nothing they could not already see.
+
+Three things keep a guesser from turning this against the owner:
+
+* **Check and count are one step** (a Lua script): an attempt that may go ahead is counted
+  before its secret is compared, so a parallel burst gets `free` checks, not more; and an
+  attempt refused for being too early is not counted at all, so it neither adds to the count
+  nor pushes the delay further. A success takes its own count back.
+* **A known device has a bucket of its own.** Once a device (the browser's
+  `anonymous_user_id` cookie, else its address) has proven a credential, its later attempts
+  are counted for that device alone, not against the whole account or the address, so
+  failures elsewhere cannot lock it out.
+* **Each credential kind has its own rules** (passwords, TOTP codes, mailed reset codes,
+  registry secrets), so failing one never locks another.
 """
 
 from __future__ import annotations
@@ -14,6 +26,8 @@ from dataclasses import dataclass
 
 import redis as redis_py
 
+DAY = 24 * 3600
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -22,6 +36,7 @@ class Rule:
     base_delay: float      # seconds, doubled with each further failure
     max_delay: float
     window: int            # seconds a failure is remembered
+    cleared_by_success: bool = True  # False: a success only takes its own attempt back
 
     def key(self, subject: str) -> str:
         return f"throttle:{self.scope}:{subject}"
@@ -32,60 +47,128 @@ class Rule:
         return min(self.base_delay * 2 ** (failures - self.free), self.max_delay)
 
 
-# Per account: a few typos are free; a guesser soon waits minutes between tries.
-PASSWORD_PER_ACCOUNT = Rule("password:account", free=5, base_delay=1, max_delay=900,
-                            window=3600)
-# Per address: generous (shared NATs, offices), but bounds one machine's guessing rate.
-PASSWORD_PER_IP = Rule("password:ip", free=30, base_delay=1, max_delay=300, window=3600)
-# Short codes (TOTP, backup codes, mailed one-time codes): a million six-digit codes would
-# fall to an unthrottled guesser within a day.
-CODE_PER_ACCOUNT = Rule("code:account", free=5, base_delay=1, max_delay=900, window=3600)
-CODE_PER_IP = Rule("code:ip", free=30, base_delay=1, max_delay=300, window=3600)
-# Mails one can make Tessera send to an account (reset, verification, email change): a few
-# an hour, then a growing delay, so nobody can flood someone's mailbox through us.
-MAIL_PER_ACCOUNT = Rule("mail:account", free=3, base_delay=60, max_delay=3600, window=3600)
+@dataclass(frozen=True)
+class Credential:
+    """A kind of secret an account proves, and its rules: attempts from a device that never
+    proved it count against the account and the address; a known device has its own bucket."""
+
+    name: str
+    per_account: Rule
+    per_ip: Rule
+    per_known_device: Rule
+    remembered: int = 30 * DAY  # how long a device stays known after its last success
+
+
+def _rules(name: str, *, free: int, account_max: float) -> Credential:
+    return Credential(
+        name,
+        per_account=Rule(f"{name}:account", free=free, base_delay=1, max_delay=account_max,
+                         window=3600),
+        # generous (shared NATs, offices), but bounds one machine's guessing rate
+        per_ip=Rule(f"{name}:ip", free=30, base_delay=1, max_delay=300, window=3600,
+                    cleared_by_success=False),
+        per_known_device=Rule(f"{name}:device", free=5, base_delay=1, max_delay=300,
+                              window=3600))
+
+
+# A few typos are free; a guesser soon waits minutes between tries.
+PASSWORD = _rules("password", free=5, account_max=900)
+# Short codes: a million six-digit codes would fall to an unthrottled guesser within a day.
+TOTP_CODE = _rules("code", free=5, account_max=900)
+RESET_CODE = _rules("reset_code", free=5, account_max=900)
 # The registry's secrets (private-key hashes, reset tokens) are long and random; this stops
 # guessing and bounds what a stolen-but-wrong secret can try.
-SECRET_PER_ACCOUNT = Rule("secret:account", free=5, base_delay=1, max_delay=900, window=3600)
-SECRET_PER_IP = Rule("secret:ip", free=30, base_delay=1, max_delay=300, window=3600)
-# Registration ids one address may open (each waits an hour in Redis): plenty for an Iota
-# signing its users up, not enough to fill Redis.
+REGISTRY_SECRET = _rules("secret", free=5, account_max=900)
+
+# Rate limits of actions rather than checks of secrets (`Throttle.take`):
+# mails one can make Tessera send to an account (reset, verification, email change): a few
+# an hour, then a growing delay, so nobody can flood someone's mailbox through us;
+MAIL_PER_ACCOUNT = Rule("mail:account", free=3, base_delay=60, max_delay=3600, window=3600)
+# registration ids one address may open (each waits an hour in Redis);
 REGISTRATIONS_PER_IP = Rule("registration:ip", free=100, base_delay=10, max_delay=3600,
                             window=3600)
-# Emailed tokens are unguessable (256 bits); this only stops one address from trying floods.
-TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=3600)
+# and tries one address makes at emailed tokens (256 bits: only floods are worth stopping) or
+# at Omikron ids.
+TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=3600,
+                    cleared_by_success=False)
+OMIKRON_ID_PER_IP = Rule("omikron_id:ip", free=30, base_delay=1, max_delay=300, window=3600,
+                         cleared_by_success=False)
+
+# Every rule's subject may go ahead now (its failures so far allow it), or nothing is counted;
+# if all may, each is counted once. KEYS: the rules' keys; ARGV: now, then for each key its
+# free, base delay, max delay and window.
+_ATTEMPT = """
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local stored = redis.call('HMGET', key, 'failures', 'last')
+  local failures = tonumber(stored[1] or '0')
+  local free = tonumber(ARGV[i * 4 - 2])
+  if failures >= free then
+    local delay = math.min(tonumber(ARGV[i * 4 - 1]) * 2 ^ (failures - free),
+                           tonumber(ARGV[i * 4]))
+    if now - tonumber(stored[2] or '0') < delay then
+      return 0
+    end
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('HINCRBY', key, 'failures', 1)
+  redis.call('HSET', key, 'last', ARGV[1])
+  redis.call('EXPIRE', key, tonumber(ARGV[i * 4 + 1]))
+end
+return 1
+"""
+
+Checks = tuple[tuple[Rule, str], ...]
 
 
 class Throttle:
     def __init__(self, redis: redis_py.Redis) -> None:
         self.redis = redis
+        self._attempt = redis.register_script(_ATTEMPT)
 
-    def allows(self, *checks: tuple[Rule, str]) -> bool:
-        """Whether a credential check for these subjects may happen now."""
+    def attempt(self, *checks: tuple[Rule, str]) -> bool:
+        """Whether a check of a secret may happen now; if so it is counted, as a failure
+        until `succeeded` takes it back. A refused attempt is not counted."""
+        arguments: list[float] = [time.time()]
+        for rule, _subject in checks:
+            arguments += [rule.free, rule.base_delay, rule.max_delay, rule.window]
+        return bool(self._attempt(keys=[rule.key(subject) for rule, subject in checks],
+                                  args=arguments))
+
+    def succeeded(self, *checks: tuple[Rule, str]) -> None:
+        """The secret was right: forget the failures where a success clears them, and take
+        this attempt's count back elsewhere."""
         pipe = self.redis.pipeline(transaction=False)
         for rule, subject in checks:
-            pipe.hmget(rule.key(subject), "failures", "last")
-        now = time.time()
-        for (rule, _subject), (failures, last) in zip(checks, pipe.execute(), strict=True):
-            if failures is not None and now - float(last) < rule.delay(int(failures)):
-                return False
-        return True
-
-    def failed(self, *checks: tuple[Rule, str]) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        for rule, subject in checks:
-            key = rule.key(subject)
-            pipe.hincrby(key, "failures", 1)
-            pipe.hset(key, "last", time.time())
-            pipe.expire(key, rule.window)
+            if rule.cleared_by_success:
+                pipe.delete(rule.key(subject))
+            else:
+                pipe.hincrby(rule.key(subject), "failures", -1)
         pipe.execute()
 
     def take(self, rule: Rule, subject: str) -> bool:
         """For rate limits rather than secrets: True, and counted, if the action may happen."""
-        if not self.allows((rule, subject)):
-            return False
-        self.failed((rule, subject))
-        return True
+        return self.attempt((rule, subject))
 
-    def succeeded(self, rule: Rule, subject: str) -> None:
-        self.redis.delete(rule.key(subject))
+    # -- credentials, with known devices ------------------------------------------------------
+
+    @staticmethod
+    def _device_key(credential: Credential, account: str, device: str) -> str:
+        return f"known_device:{credential.name}:{account}:{device}"
+
+    def checks(self, credential: Credential, account: str, *, device: str | None,
+               ip: str) -> Checks:
+        """The rules an attempt at `account`'s credential from this device and address is
+        counted under (`device`: the browser's id; without one, its address stands in)."""
+        device = device or ip
+        if self.redis.exists(self._device_key(credential, account, device)):
+            return ((credential.per_known_device, f"{account}:{device}"),)
+        return ((credential.per_account, account), (credential.per_ip, ip))
+
+    def proved(self, credential: Credential, account: str, checks: Checks, *,
+               device: str | None, ip: str) -> None:
+        """The credential was right: clear as `succeeded` does, and know this device."""
+        self.succeeded(*checks)
+        self.redis.set(self._device_key(credential, account, device or ip), 1,
+                       ex=credential.remembered)

@@ -15,7 +15,7 @@ from auth_service.extensions import two_factor
 from auth_service.models import db
 from auth_service.v0.cookies import clear_session_cookie, signed_in_response
 from auth_service.v0.rules import CODE, EMAIL, PASSWORD
-from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
+from tessera_shared.app import ANONYMOUS_COOKIE, Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.platform import platform
 from tessera_shared.sessions import COOKIE_NAME
@@ -46,7 +46,8 @@ class LoginView(MethodView):
         handle = platform()
         outcome = authentication.log_in(
             db.session, handle.sessions, handle.throttle, two_factor(),
-            authentication.Login(ip=client_ip(), user_agent=user_agent(), **body),
+            authentication.Login(ip=client_ip(), user_agent=user_agent(),
+                                 device=request.cookies.get(ANONYMOUS_COOKIE), **body),
             replacing=request.cookies.get(COOKIE_NAME))
         if isinstance(outcome, authentication.SecondFactorRequired):
             return make_response({"temp_token": outcome.temp_token}, 202)

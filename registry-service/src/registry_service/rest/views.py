@@ -29,7 +29,7 @@ from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
 from tessera_shared.platform import platform
 from tessera_shared.profiles import Profiles
-from tessera_shared.throttle import REGISTRATIONS_PER_IP, SECRET_PER_IP
+from tessera_shared.throttle import OMIKRON_ID_PER_IP, REGISTRATIONS_PER_IP
 
 blp = Blueprint("registry", __name__, url_prefix="/api", description="Registry (REST)")
 paths = FlaskBlueprint("registry-paths", __name__, url_prefix="/api")
@@ -72,10 +72,10 @@ def _require_omikron() -> None:
         raise permission_denied()
     address = client_ip()
     throttle = platform().throttle
-    if not throttle.allows((SECRET_PER_IP, address)) or omikrons.by_rest_id(
+    if not throttle.attempt((OMIKRON_ID_PER_IP, address)) or omikrons.by_rest_id(
             db.session, given) is None:
-        throttle.failed((SECRET_PER_IP, address))
         raise DomainError("registry:omikron_unknown", 403, "Operation failed: UUID not found.")
+    throttle.succeeded((OMIKRON_ID_PER_IP, address))
 
 
 @blp.route("/get/uuid/<username>", strict_slashes=False)
