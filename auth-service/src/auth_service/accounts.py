@@ -78,25 +78,29 @@ def registration_closed() -> DomainError:
                        "This platform does not take new sign-ups; ask its operator.")
 
 
-def has_accounts(session: orm.Session) -> bool:
-    return session.scalar(sa.select(Account.id).limit(1)) is not None
+def has_users(session: orm.Session, profiles: Profiles) -> bool:
+    """Whether anyone at all uses the platform: an account here, or a profile in user-service
+    (registry keyholders have no account, but every user of every family has a profile)."""
+    return (session.scalar(sa.select(Account.id).limit(1)) is not None
+            or profiles.any_exist())
 
 
 def sign_up_first_or_open(session: orm.Session, profiles: Profiles, redis: redis_py.Redis,
                           form: SignUp, *, registration_open: bool) -> Account:
-    """The users API's sign-up: the platform's first account is always made, as an admin;
-    later ones only while registration is open.
+    """The users API's sign-up: the platform's first user is always made, as an admin (the
+    whole action log, addresses included, is theirs to read); later ones only while
+    registration is open.
 
     Two first sign-ups at once must not both become admin, so the bootstrap moment is
     serialised by a lock in Redis (shared by every auth process); after it, no lock is taken.
     """
-    if has_accounts(session):
+    if has_users(session, profiles):
         if not registration_open:
             raise registration_closed()
         return sign_up(session, profiles, form)
     session.rollback()  # read again, under the lock, from a fresh snapshot
     with redis.lock(FIRST_ACCOUNT_LOCK, timeout=60, blocking_timeout=30):
-        first = not has_accounts(session)
+        first = not has_users(session, profiles)
         if not first and not registration_open:
             raise registration_closed()
         if not first:

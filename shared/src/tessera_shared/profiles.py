@@ -68,6 +68,11 @@ class Profiles:
         answer = self._call("GET", f"/internal/profiles{query}")
         return Profile.from_answer(answer.data) if answer.ok else None
 
+    def any_exist(self) -> bool:
+        """Whether the platform has any user at all, of any family (every account and every
+        registry keyholder has a profile)."""
+        return bool(self._ensure(self._call("GET", "/internal/profiles/any")).data["any"])
+
     def create(self, user_id: str, handle: str, display_name: str) -> None:
         """The remote step of a sign-up saga; a taken handle is refused (409)."""
         self._ensure(self._call("POST", "/internal/profiles", {

@@ -103,6 +103,12 @@ def find_profile() -> dict[str, Any]:
     return _shown(profiles.by_handle(db.session, request.args.get("handle", "")))
 
 
+@blueprint.get("/profiles/any")
+def any_profile() -> dict[str, bool]:
+    """Whether the platform has any user at all (every account and keyholder has a profile)."""
+    return {"any": profiles.any_exists(db.session)}
+
+
 @blueprint.get("/profiles/<user_id>")
 def get_profile(user_id: str) -> dict[str, Any]:
     """A profile."""

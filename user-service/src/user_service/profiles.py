@@ -34,6 +34,10 @@ def by_id(session: orm.Session, user_id: str) -> Profile:
     return profile
 
 
+def any_exists(session: orm.Session) -> bool:
+    return session.scalar(sa.select(Profile.id).limit(1)) is not None
+
+
 def handle_available(session: orm.Session, handle: str) -> bool:
     return session.scalar(sa.select(sa.exists().where(
         Profile.handle_key == handle_key(handle)))) is False
