@@ -20,7 +20,7 @@ import requests
 
 from tessera_launcher.processes import free_port
 from tests.conftest import drop_databases, unique_database_server
-from tests.mailbox import Mailbox
+from tests.mailbox import Mailbox, link_in
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,6 +37,7 @@ class RunningPlatform:
     var_dir: Path
     process: subprocess.Popen[bytes]
     log: Path
+    mailbox: Mailbox | None = None  # the SMTP server its mail goes to, if the suite runs one
 
     @property
     def facts(self) -> dict:
@@ -111,6 +112,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, database_server: str | No
     # The Omikron socket's keep-alive, shortened from the original's 5 s ping / 30 s limit.
     env.update(OMIKRON_PING_SECONDS="0.5", OMIKRON_IDLE_SECONDS="2")
     running = launch(tmp_path_factory.mktemp("platform") / "var", env)
+    running.mailbox = mailbox
     yield running
     running.stop()
 
@@ -128,14 +130,27 @@ def client() -> requests.Session:
     return visitor()
 
 
-def signed_in(platform: RunningPlatform) -> tuple[dict[str, str], requests.Session, str]:
-    """A new v0 user, a client signed in as them (from an address of its own), and their id."""
+def signed_in(platform: RunningPlatform, *, verified: bool = False,
+              ) -> tuple[dict[str, str], requests.Session, str]:
+    """A new v0 user, a client signed in as them (from an address of its own), and their id;
+    `verified`: the user opened the link in their verification mail first."""
     user = new_user()
     assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    if verified:
+        verify_email(platform, user["email"])
     client = visitor()
     client.post(f"{platform.url}/v0/auth/login",
                 json={"email": user["email"], "password": user["password"]}, timeout=10)
     return user, client, client.get(f"{platform.url}/v0/user/me", timeout=10).json()["id"]
+
+
+def verify_email(platform: RunningPlatform, email: str) -> None:
+    """Open the link of the verification mail sent to `email`, as its owner would."""
+    assert platform.mailbox is not None, "this platform's mail goes to no mailbox"
+    _, token = link_in(platform.mailbox.wait_for(email, "Verify your email"))
+    verified = requests.post(f"{platform.url}/v0/auth/verify-email", json={"token": token},
+                             timeout=10)
+    assert verified.status_code == 204, verified.text
 
 
 def tessera(platform: RunningPlatform, *arguments: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.conftest import new_user, unique, visitor
+from tests.e2e.conftest import new_user, unique, verify_email, visitor
 from tests.mailbox import link_in
 
 CHROMIUM = shutil.which("chromium")
@@ -83,6 +83,7 @@ def test_the_reset_link_lets_the_user_choose_a_new_password(platform, mailbox, p
 
 def test_the_email_change_link_confirms_the_new_address(platform, mailbox, page):
     user = signed_up(platform)
+    verify_email(platform, user["email"])
     client = visitor()
     client.post(f"{platform.url}/v0/auth/login",
                 json={"email": user["email"], "password": user["password"]})
@@ -93,6 +94,10 @@ def test_the_email_change_link_confirms_the_new_address(platform, mailbox, page)
     page.goto(link)
     says(page, "new address")
     assert client.get(f"{platform.url}/v0/user/me").json()["email"] == new_email
+    undo, _ = link_in(mailbox.wait_for(user["email"], "Your Tessera email address changed"))
+    page.goto(undo)
+    says(page, "back on this address")
+    assert client.get(f"{platform.url}/v0/user/me").status_code == 401
 
 
 def test_a_link_without_its_token_says_what_to_do(platform, page):

@@ -11,15 +11,17 @@ import pytest
 import requests
 
 from tessera_shared.events import read_stream
-from tests.e2e.conftest import eventually, new_user, unique, visitor
+from tests.e2e.conftest import eventually, new_user, unique, verify_email, visitor
 from tests.mailbox import link_in
 
 VERIFY, RESET, CHANGE = "Verify your email", "Reset your password", "Confirm your email change"
 
 
-def sign_up(platform, **overrides):
+def sign_up(platform, *, verified: bool = False, **overrides):
     user = new_user(**overrides)
     assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
+    if verified:
+        verify_email(platform, user["email"])
     return user
 
 
@@ -121,7 +123,7 @@ def test_changing_the_password_ends_the_other_sessions_only(platform):
 
 
 def test_changing_the_email_takes_effect_when_the_new_address_confirms(platform, mailbox):
-    user = sign_up(platform)
+    user = sign_up(platform, verified=True)
     client, _ = log_in(platform, user)
     new_email = f"{unique()}@example.org"
     asked = post(platform, "change-email", {"password": user["password"],
@@ -148,7 +150,7 @@ def test_changing_the_email_takes_effect_when_the_new_address_confirms(platform,
 ])
 def test_an_email_change_is_refused_clearly(platform, body, status, code):
     other = sign_up(platform)
-    user = sign_up(platform)
+    user = sign_up(platform, verified=True)
     client, _ = log_in(platform, user)
     replacements = {"PASSWORD": user["password"], "SAME": user["email"].upper(),
                     "TAKEN": other["email"]}
@@ -202,7 +204,7 @@ def test_two_accounts_confirming_one_new_address_at_once_get_204_and_409(platfor
     new_email = f"{unique()}@example.org"
     tokens = []
     for _ in range(2):
-        user = sign_up(platform)
+        user = sign_up(platform, verified=True)
         client, _ = log_in(platform, user)
         assert post(platform, "change-email", {"password": user["password"],
                                                "new_email": new_email}, client).status_code == 204
@@ -244,7 +246,7 @@ def test_a_password_change_retires_the_reset_links_sent_before_it(platform, mail
 
 
 def test_an_email_change_retires_the_reset_links_sent_to_the_old_address(platform, mailbox):
-    user = sign_up(platform)
+    user = sign_up(platform, verified=True)
     token = reset_link_sent(platform, mailbox, user)
     client, _ = log_in(platform, user)
     new_email = f"{unique()}@example.org"
@@ -254,3 +256,50 @@ def test_an_email_change_retires_the_reset_links_sent_to_the_old_address(platfor
     assert post(platform, "confirm-email-change", {"token": confirmation}).status_code == 204
     stale = post(platform, "reset-password", {"token": token, "new_password": "taken over!"})
     assert (stale.status_code, stale.json()["code"]) == (400, "token:invalid_reset")
+
+
+REPORT = "Your Tessera email address changed"
+
+
+def test_an_email_change_ends_the_other_sessions_and_tells_the_old_address(platform, mailbox):
+    user = sign_up(platform, verified=True)
+    asking, _ = log_in(platform, user)
+    elsewhere, _ = log_in(platform, user)
+    new_email = f"{unique()}@example.org"
+    post(platform, "change-email", {"password": user["password"], "new_email": new_email},
+         asking)
+    _, confirmation = link_in(mailbox.wait_for(new_email, CHANGE))
+    assert post(platform, "confirm-email-change", {"token": confirmation}).status_code == 204
+    assert asking.get(f"{platform.url}/v0/user/me").status_code == 200
+    assert elsewhere.get(f"{platform.url}/v0/user/me").status_code == 401
+    told = mailbox.wait_for(user["email"], REPORT)
+    assert new_email in told.get_content()
+    assert link_in(told)[0].startswith(f"{platform.url}/report-email-change?token=")
+
+
+def test_the_old_address_can_undo_a_change_it_did_not_make(platform, mailbox):
+    user = sign_up(platform, verified=True)
+    thief, _ = log_in(platform, user)
+    new_email = f"{unique()}@example.org"
+    post(platform, "change-email", {"password": user["password"], "new_email": new_email},
+         thief)
+    _, confirmation = link_in(mailbox.wait_for(new_email, CHANGE))
+    assert post(platform, "confirm-email-change", {"token": confirmation}).status_code == 204
+    _, report = link_in(mailbox.wait_for(user["email"], REPORT))
+    assert post(platform, "report-email-change", {"token": report}).status_code == 204
+    assert thief.get(f"{platform.url}/v0/user/me").status_code == 401
+    assert log_in(platform, user)[1] == 204  # the old address signs in again
+    assert log_in(platform, {**user, "email": new_email})[1] == 401
+    again = post(platform, "report-email-change", {"token": report})
+    assert (again.status_code, again.json()["code"]) == (
+        400, "token:invalid_email_change_report")
+
+
+def test_an_unverified_address_can_neither_move_nor_get_a_second_factor(platform):
+    squatter = sign_up(platform)  # someone else's address, never opened
+    client, _ = log_in(platform, squatter)
+    moved = post(platform, "change-email", {"password": squatter["password"],
+                                            "new_email": f"{unique()}@example.org"}, client)
+    assert (moved.status_code, moved.json()["code"]) == (403, "email:not_verified")
+    totp = client.post(f"{platform.url}/v0/auth/totp/setup")
+    assert (totp.status_code, totp.json()["code"]) == (403, "email:not_verified")

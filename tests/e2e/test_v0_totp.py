@@ -20,7 +20,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def with_totp(platform):
     """A signed-in user who turned TOTP on: user, client, their phone, their backup codes."""
-    user, client, user_id = signed_in(platform)
+    user, client, user_id = signed_in(platform, verified=True)
     setup = client.post(f"{platform.url}/v0/auth/totp/setup")
     assert setup.status_code == 200, setup.text
     phone = Authenticator(setup.json()["qr_code_uri"])
@@ -55,7 +55,7 @@ def status_of(platform, client):
 
 
 def test_setup_gives_a_scannable_secret_that_is_not_in_force_until_enabled(platform):
-    user, client, _ = signed_in(platform)
+    user, client, _ = signed_in(platform, verified=True)
     setup = client.post(f"{platform.url}/v0/auth/totp/setup").json()
 
     assert base64.b64decode(setup["qr_code_base64"]).startswith(PNG)
@@ -162,7 +162,7 @@ def test_disabling_takes_a_code_and_brings_back_password_only_logins(platform):
 
 
 def test_setup_and_enable_refuse_out_of_order_or_wrong_requests(platform):
-    _user, client, _ = signed_in(platform)
+    _user, client, _ = signed_in(platform, verified=True)
     enable = f"{platform.url}/v0/auth/totp/enable"
     assert error_of(client.post(enable, json={"code": "123456"})) == (400, "totp:not_enabled")
     phone = Authenticator(client.post(f"{platform.url}/v0/auth/totp/setup").json()[
@@ -255,7 +255,7 @@ def reauthenticate(platform, client, **body):
 
 def test_a_session_that_signed_in_long_ago_must_reauthenticate_before_turning_totp_on(
         platform):
-    user, client, _ = signed_in(platform)
+    user, client, _ = signed_in(platform, verified=True)
     age_session(platform, client, 11)
     for path, body in (("setup", None), ("enable", {"code": "123456"}),
                        ("disable", {"code": "123456"}),
@@ -270,7 +270,7 @@ def test_a_session_that_signed_in_long_ago_must_reauthenticate_before_turning_to
 
 
 def test_turning_totp_on_ends_the_other_sessions_and_tells_the_owner(platform, mailbox):
-    user, thief, _ = signed_in(platform)
+    user, thief, _ = signed_in(platform, verified=True)
     owner = visitor()
     owner.post(f"{platform.url}/v0/auth/login",
                json={"email": user["email"], "password": user["password"]})

@@ -73,6 +73,15 @@ def sign_up(session: orm.Session, profiles: Profiles, form: SignUp, *, role: str
     return account
 
 
+def require_verified(account: Account) -> None:
+    """An address must be proven before it can be moved away from or guarded by a second
+    factor: otherwise anyone could sign up with someone else's address and squat on it."""
+    if account.verified_at is None:
+        raise DomainError("email:not_verified", 403,
+                          "Verify your email address first: open the link we mailed you, or "
+                          "ask for a new one with POST /v0/auth/resend-verification-email.")
+
+
 def registration_closed() -> DomainError:
     return DomainError("user:registration_closed", 401,
                        "This platform does not take new sign-ups; ask its operator.")

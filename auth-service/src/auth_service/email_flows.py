@@ -13,11 +13,18 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from auth_service import mail, passwords
-from auth_service.accounts import email_taken, find_by_email
+from auth_service.accounts import email_taken, find_by_email, require_verified
 from auth_service.authentication import confirm_password, password_not_set
 from auth_service.models import Account, email_key
 from auth_service.reset_codes import ResetCodes, new_request_id
-from auth_service.tokens import EMAIL_CHANGE, PASSWORD_RESET, VERIFICATION, Kind, TokenStore
+from auth_service.tokens import (
+    EMAIL_CHANGE,
+    EMAIL_CHANGE_REPORT,
+    PASSWORD_RESET,
+    VERIFICATION,
+    Kind,
+    TokenStore,
+)
 from tessera_shared.clock import utcnow
 from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, bad_request
@@ -173,8 +180,10 @@ def reset_password_with_code(session: orm.Session, room: Mailroom, sessions: Ses
 
 
 def change_email(session: orm.Session, room: Mailroom, account: Account, password: str,
-                 new_email: str, *, ip: str) -> None:
-    """Send a confirmation link to the new address; nothing changes until it is opened."""
+                 new_email: str, *, ip: str, keep_session: str) -> None:
+    """Send a confirmation link to the new address; nothing changes until it is opened (then
+    every session but `keep_session`, the one that asked, ends)."""
+    require_verified(account)
     confirm_password(room.throttle, account, password, ip=ip)
     if email_key(new_email) == account.email_key:
         raise bad_request("New email must be different from current email.")
@@ -183,12 +192,16 @@ def change_email(session: orm.Session, room: Mailroom, account: Account, passwor
     if not room.throttle.take(MAIL_PER_ACCOUNT, account.id):
         return  # enough mails for this hour; the previous link still works
     token = room.tokens.issue(EMAIL_CHANGE, {"user_id": account.id, "new_email": new_email,
-                                             "stamp": credential_stamp(account)})
+                                             "stamp": credential_stamp(account),
+                                             "session_id": keep_session})
     mail.queue(session, new_email, *mail.email_change_mail(room.settings, token))
     emit(session, "auth.email_change_requested", {"user_id": account.id, "ip": ip})
 
 
-def confirm_email_change(session: orm.Session, room: Mailroom, token: str, *, ip: str) -> None:
+def confirm_email_change(session: orm.Session, room: Mailroom, sessions: SessionStore,
+                         token: str, *, ip: str) -> None:
+    """Move the account to the confirmed address. Every session but the one that asked for the
+    change ends, and the old address is told, with a link to undo it."""
     refusal = DomainError("token:invalid_email_change", 400,
                           "This confirmation link is invalid, used or expired.")
     claim = room.redeem(EMAIL_CHANGE, token, ip=ip, refusal=refusal)
@@ -196,6 +209,7 @@ def confirm_email_change(session: orm.Session, room: Mailroom, token: str, *, ip
     _still_current(account, claim.get("stamp"), refusal)
     if find_by_email(session, claim["new_email"]) is not None:
         raise email_taken()
+    old_email = account.email
     account.email, account.email_key = claim["new_email"], email_key(claim["new_email"])
     account.verified_at = utcnow()  # the link reached the new address: it is verified
     try:
@@ -203,4 +217,27 @@ def confirm_email_change(session: orm.Session, room: Mailroom, token: str, *, ip
     except sa.exc.IntegrityError:
         session.rollback()
         raise email_taken() from None
-    emit(session, "user.email_changed", {"user_id": account.id})
+    report = room.tokens.issue(EMAIL_CHANGE_REPORT, {
+        "user_id": account.id, "old_email": old_email, "new_email": account.email})
+    mail.queue(session, old_email,
+               *mail.email_changed_mail(room.settings, account.email, report))
+    ended = sessions.revoke_all(account.id, keep=claim.get("session_id"))
+    emit(session, "user.email_changed", {"user_id": account.id, "ip": ip,
+                                         "sessions_ended": ended})
+
+
+def report_email_change(session: orm.Session, room: Mailroom, sessions: SessionStore,
+                        token: str, *, ip: str) -> None:
+    """The old address says the change was not its owner's: the account goes back to it, and
+    every session ends (the link in the mail to the old address, valid for a week)."""
+    claim = room.redeem(EMAIL_CHANGE_REPORT, token, ip=ip, refusal=DomainError(
+        "token:invalid_email_change_report", 400, "This link is invalid, used or expired."))
+    account = account_of(session, claim["user_id"])
+    holder = find_by_email(session, claim["old_email"])
+    if holder is not None and holder.id != account.id:
+        raise email_taken()
+    account.email, account.email_key = claim["old_email"], email_key(claim["old_email"])
+    account.verified_at = utcnow()  # the report came through the old address's mailbox
+    ended = sessions.revoke_all(account.id)
+    emit(session, "auth.email_change_reported", {"user_id": account.id, "ip": ip,
+                                                 "sessions_ended": ended})

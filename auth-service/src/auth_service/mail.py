@@ -151,6 +151,15 @@ def email_change_mail(settings: Settings, token: str) -> tuple[str, str]:
 
 
 
+def email_changed_mail(settings: Settings, new_email: str, token: str) -> tuple[str, str]:
+    return "Your Tessera email address changed", (
+        f"Your Tessera account now uses {new_email} instead of this address.\n\n"
+        "If that was you, there is nothing to do. If it was not, open this link within a "
+        "week: it moves the account back to this address and signs out every session. Then "
+        "reset your password (\"Forgot password\" on the sign-in page).\n\n"
+        f"{link(settings, '/report-email-change', token)}\n")
+
+
 def second_factor_mail(change: str, ip: str) -> tuple[str, str]:
     """Told to the owner whenever the account's second factor changes."""
     return "Your two-factor authentication changed", (

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, send_from_directory
 FOLDER = Path(__file__).with_name("pages")
 POLICY = ("default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
           "object-src 'none'")
-PAGES = ("verify-email", "reset-password", "confirm-email-change")
+PAGES = ("verify-email", "reset-password", "confirm-email-change", "report-email-change")
 
 blueprint = Blueprint("pages", __name__)
 

@@ -24,6 +24,7 @@ class Kind:
 VERIFICATION = Kind("email_verification", 60 * 60)
 PASSWORD_RESET = Kind("password_reset", 15 * 60)
 EMAIL_CHANGE = Kind("email_change", 15 * 60)
+EMAIL_CHANGE_REPORT = Kind("email_change_report", 7 * 24 * 3600)  # mailed to the old address
 TOTP_LOGIN = Kind("totp_login", 120)
 
 

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from auth_service import mail
+from auth_service.accounts import require_verified
 from auth_service.models import Account, BackupCode
 from auth_service.tokens import TOTP_LOGIN, TokenStore
 from tessera_shared.clock import utcnow
@@ -110,7 +111,10 @@ class TwoFactor:
     # --- the user's own settings ------------------------------------------------------------
 
     def set_up(self, session: orm.Session, account: Account) -> Enrollment:
-        """Give the account a new secret, not yet in force (enable asks a code from it)."""
+        """Give the account a new secret, not yet in force (enable asks a code from it).
+        Only for a verified address: a second factor must not guard an address squatted by
+        someone who signed up with it."""
+        require_verified(account)
         if account.totp_enabled_at is not None:
             raise already_enabled()
         secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends

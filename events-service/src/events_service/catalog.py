@@ -34,6 +34,8 @@ CATALOG: dict[str, Entry] = {
     "auth.password_changed": Entry("auth:password_change", "Password changed"),
     "auth.email_change_requested": Entry("auth:email_change_request",
                                          "Email change requested"),
+    "auth.email_change_reported": Entry("auth:email_change_report",
+                                        "Email change undone from the old address"),
     "auth.session_revoked": Entry("auth:session_revoke", "Session ended"),
     "auth.sessions_revoked": Entry("auth:sessions_revoke", "Other sessions ended"),
     "auth.totp_enabled": Entry("auth:totp_enable", "Two-factor authentication turned on"),

@@ -70,6 +70,7 @@ ROUTES: tuple[Route, ...] = (
     _route("/verify-email", "auth", "GET", "HEAD"),
     _route("/reset-password", "auth", "GET", "HEAD"),
     _route("/confirm-email-change", "auth", "GET", "HEAD"),
+    _route("/report-email-change", "auth", "GET", "HEAD"),
     _route("/pages/assets/**", "auth", "GET", "HEAD"),
 )
 

@@ -9,6 +9,7 @@ const MESSAGES = {
   "token:email_mismatch": "Your email address changed after this link was sent. Use the newest mail.",
   "email:already_verified": "Your email address is verified already. Nothing more to do.",
   "user:email_already_exists": "Another account uses that address now, so the change cannot be made.",
+  "token:invalid_email_change_report": "This link is invalid, used or expired. If your account was taken, contact the operator of this Tessera.",
 };
 
 const status = document.getElementById("status");
@@ -58,6 +59,8 @@ if (!token) {
   redeem("verify-email", "Your email address is verified. You can close this page.");
 } else if (document.body.dataset.flow === "confirm") {
   redeem("confirm-email-change", "Your account uses the new address from now on.");
+} else if (document.body.dataset.flow === "report") {
+  redeem("report-email-change", "Your account is back on this address and every session is signed out. Now reset your password with \u201cForgot password\u201d on the sign-in page.");
 } else {
   resetForm();
 }

@@ -113,13 +113,16 @@ class ChangePassword(MethodView):
 class ChangeEmail(MethodView):
     @blp.arguments(ChangeEmailBody)
     @blp.response(204)
+    @blp.alt_response(403, schema=ErrorEnvelope, description="email:not_verified")
     @blp.alt_response(409, schema=ErrorEnvelope, description="user:email_already_exists")
     def post(self, body: dict[str, Any]) -> Any:
-        """Mail a confirmation link to a new address for the signed-in user."""
+        """Mail a confirmation link to a new address for the signed-in user (whose current
+        address must be verified)."""
         session = require_session()
         email_flows.change_email(db.session, mailroom(),
                                  email_flows.account_of(db.session, session.user_id),
-                                 body["password"], body["new_email"], ip=client_ip())
+                                 body["password"], body["new_email"], ip=client_ip(),
+                                 keep_session=session.id)
         db.session.commit()
         return no_content()
 
@@ -130,7 +133,24 @@ class ConfirmEmailChange(MethodView):
     @blp.response(204)
     @blp.alt_response(409, schema=ErrorEnvelope, description="user:email_already_exists")
     def post(self, body: dict[str, Any]) -> Any:
-        """Move the account to its new address with the token from the confirmation mail."""
-        email_flows.confirm_email_change(db.session, mailroom(), body["token"], ip=client_ip())
+        """Move the account to its new address with the token from the confirmation mail;
+        its other sessions end, and the old address gets a link to undo the change."""
+        email_flows.confirm_email_change(db.session, mailroom(), platform().sessions,
+                                         body["token"], ip=client_ip())
+        db.session.commit()
+        return no_content()
+
+
+@blp.route("/report-email-change")
+class ReportEmailChange(MethodView):
+    @blp.arguments(TokenBody)
+    @blp.response(204)
+    @blp.alt_response(400, schema=ErrorEnvelope, description="token:invalid_email_change_report")
+    @blp.alt_response(409, schema=ErrorEnvelope, description="user:email_already_exists")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Undo an email change with the token mailed to the old address: the account moves
+        back to it and every session ends."""
+        email_flows.report_email_change(db.session, mailroom(), platform().sessions,
+                                        body["token"], ip=client_ip())
         db.session.commit()
         return no_content()
