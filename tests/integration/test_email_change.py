@@ -1,5 +1,5 @@
-"""Confirming an email change against the real database: the unique address holds even when
-the check before it could not see the other confirmation yet."""
+"""Confirming an email change against the real database and Redis: the unique address holds
+even when the check before it could not see the other confirmation yet."""
 
 from __future__ import annotations
 
@@ -8,20 +8,12 @@ import pytest
 import auth_service
 from auth_service import email_flows
 from auth_service.models import Account, db, email_key
+from auth_service.tokens import EMAIL_CHANGE
 from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
 from tessera_shared.migrations import upgrade
-
-
-class ConfirmedRoom:
-    """The mailroom as a confirmation link reaches it: the token names its claim."""
-
-    def __init__(self, claim: dict[str, str]) -> None:
-        self.claim = claim
-
-    def redeem(self, kind: object, token: str, **_: object) -> dict[str, str]:
-        return self.claim
+from tessera_shared.platform import platform
 
 
 @pytest.fixture
@@ -32,22 +24,27 @@ def app(service_env):
 
 
 def account(address: str) -> Account:
-    made = Account(id=str(uuid7()), email=address, email_key=email_key(address))
+    made = Account(id=str(uuid7()), email=address, email_key=email_key(address),
+                   password_hash="argon2-hash-stand-in")
     db.session.add(made)
     db.session.commit()
     return made
 
 
 def test_the_second_of_two_racing_confirmations_is_a_409_not_a_crash(app, monkeypatch):
+    room = app.extensions["auth.mailroom"]
     with app.app_context():
         winner, loser = account("winner@example.com"), account("loser@example.com")
+        token = room.tokens.issue(EMAIL_CHANGE, {
+            "user_id": loser.id, "new_email": "wanted@example.org",
+            "stamp": email_flows.credential_stamp(loser), "session_id": None})
         winner.email, winner.email_key = "wanted@example.org", email_key("wanted@example.org")
         db.session.commit()  # the first confirmation has just committed ...
         # ... after the second had already looked for the address and found it free
         monkeypatch.setattr(email_flows, "find_by_email", lambda session, email: None)
-        room = ConfirmedRoom({"user_id": loser.id, "new_email": "wanted@example.org"})
         with pytest.raises(DomainError) as refused:
-            email_flows.confirm_email_change(db.session, room, "token", ip="192.0.2.1")
+            email_flows.confirm_email_change(db.session, room, platform().sessions, token,
+                                             ip="192.0.2.1")
         assert (refused.value.status, refused.value.code) == (409, "user:email_already_exists")
         db.session.rollback()
         assert db.session.get(Account, loser.id).email == "loser@example.com"

@@ -4,6 +4,7 @@ whose rights it reads with while it stays open."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -11,19 +12,28 @@ import pytest
 import redis
 
 import events_service
-from events_service.live import publisher
+from events_service.live import CHANNEL, publisher
 from tessera_shared.config import Settings
 from tessera_shared.migrations import upgrade
 from tessera_shared.platform import platform
 
 
+def subscribers(redis_client: redis.Redis) -> int:
+    return redis_client.pubsub_numsub(CHANNEL)[0][1]
+
+
 @pytest.fixture
-def events_app(service_env: dict[str, str]) -> Iterator:
+def events_app(service_env: dict[str, str], redis_client: redis.Redis) -> Iterator:
     settings = Settings.from_env("events", service_env)
     upgrade(settings)
     app = events_service.create_app(settings)
     broadcaster = app.extensions["events.broadcaster"]
+    before = subscribers(redis_client)
     broadcaster.start()
+    deadline = time.monotonic() + 10
+    while subscribers(redis_client) <= before:  # entries published earlier would be lost
+        assert time.monotonic() < deadline, "the broadcaster never subscribed"
+        time.sleep(0.01)
     yield app
     broadcaster.stop()
 
@@ -52,6 +62,20 @@ def open_stream(app, token: str | None = None):
     return response, chunks
 
 
+def frame_of(chunks, entry: dict) -> bytes:
+    """The stream's frame for `entry`, skipping keep-alives and entries of other tests (a
+    Redis shared with other platforms carries theirs too)."""
+    for chunk in chunks:
+        if entry["id"].encode() in chunk:
+            return chunk
+    raise AssertionError("the stream ended without the entry")
+
+
+def ends_without(chunks, entry: dict) -> bool:
+    """The stream ends, and never shows `entry`."""
+    return all(entry["id"].encode() not in chunk for chunk in chunks)
+
+
 def test_head_on_the_stream_subscribes_nothing(events_app):
     for _ in range(5):
         assert events_app.test_client().head("/v0/eventstream/actions").status_code == 200
@@ -68,8 +92,9 @@ def test_a_closed_stream_gives_its_subscription_back(events_app):
 def test_a_stream_shows_its_viewer_their_own_private_entries(events_app, redis_client):
     user_id = str(uuid.uuid4())
     response, chunks = open_stream(events_app, sign_in(events_app, user_id))
-    publisher(redis_client)(private_entry(user_id))
-    assert b"SecretBrowser" in next(chunks)
+    entry = private_entry(user_id)
+    publisher(redis_client)(entry)
+    assert b"SecretBrowser" in frame_of(chunks, entry)
     response.close()
 
 
@@ -85,8 +110,9 @@ def test_a_stream_whose_session_ended_or_changed_rights_ends_before_showing_more
             platform().sessions.revoke(token)
         else:
             platform().sessions.set_role(user_id, "user")
-    publisher(redis_client)(private_entry(user_id if change == "logout" else str(uuid.uuid4())))
-    assert next(chunks, None) is None  # the stream ended, and showed nothing
+    entry = private_entry(user_id if change == "logout" else str(uuid.uuid4()))
+    publisher(redis_client)(entry)
+    assert ends_without(chunks, entry)
     response.close()
     assert events_app.extensions["events.broadcaster"].subscriptions == set()
 
@@ -96,6 +122,6 @@ def test_public_entries_need_no_session_check_and_keep_flowing(events_app, redis
     entry = {**private_entry(str(uuid.uuid4())), "action": "user:create", "public": True,
              "metadata": {"handle": "someone"}}
     publisher(redis_client)(entry)
-    shown = json.loads(next(chunks).split(b"data: ", 1)[1])
+    shown = json.loads(frame_of(chunks, entry).split(b"data: ", 1)[1])
     assert (shown["action"], shown["actor_ip"]) == ("user:create", None)
     response.close()
