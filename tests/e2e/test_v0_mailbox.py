@@ -245,15 +245,21 @@ def test_a_password_change_retires_the_reset_links_sent_before_it(platform, mail
     assert (stale.status_code, stale.json()["code"]) == (400, "token:invalid_reset")
 
 
+def moved(platform, mailbox, user, client) -> str:
+    """Change the signed-in user's address to a new one and confirm it; returns it."""
+    new_email = f"{unique()}@example.org"
+    assert post(platform, "change-email", {"password": user["password"],
+                                           "new_email": new_email}, client).status_code == 204
+    _, confirmation = link_in(mailbox.wait_for(new_email, CHANGE))
+    assert post(platform, "confirm-email-change", {"token": confirmation}).status_code == 204
+    return new_email
+
+
 def test_an_email_change_retires_the_reset_links_sent_to_the_old_address(platform, mailbox):
     user = sign_up(platform, verified=True)
     token = reset_link_sent(platform, mailbox, user)
     client, _ = log_in(platform, user)
-    new_email = f"{unique()}@example.org"
-    post(platform, "change-email", {"password": user["password"], "new_email": new_email},
-         client)
-    _, confirmation = link_in(mailbox.wait_for(new_email, CHANGE))
-    assert post(platform, "confirm-email-change", {"token": confirmation}).status_code == 204
+    moved(platform, mailbox, user, client)
     stale = post(platform, "reset-password", {"token": token, "new_password": "taken over!"})
     assert (stale.status_code, stale.json()["code"]) == (400, "token:invalid_reset")
 
@@ -265,11 +271,7 @@ def test_an_email_change_ends_the_other_sessions_and_tells_the_old_address(platf
     user = sign_up(platform, verified=True)
     asking, _ = log_in(platform, user)
     elsewhere, _ = log_in(platform, user)
-    new_email = f"{unique()}@example.org"
-    post(platform, "change-email", {"password": user["password"], "new_email": new_email},
-         asking)
-    _, confirmation = link_in(mailbox.wait_for(new_email, CHANGE))
-    assert post(platform, "confirm-email-change", {"token": confirmation}).status_code == 204
+    new_email = moved(platform, mailbox, user, asking)
     assert asking.get(f"{platform.url}/v0/user/me").status_code == 200
     assert elsewhere.get(f"{platform.url}/v0/user/me").status_code == 401
     told = mailbox.wait_for(user["email"], REPORT)
@@ -280,11 +282,7 @@ def test_an_email_change_ends_the_other_sessions_and_tells_the_old_address(platf
 def test_the_old_address_can_undo_a_change_it_did_not_make(platform, mailbox):
     user = sign_up(platform, verified=True)
     thief, _ = log_in(platform, user)
-    new_email = f"{unique()}@example.org"
-    post(platform, "change-email", {"password": user["password"], "new_email": new_email},
-         thief)
-    _, confirmation = link_in(mailbox.wait_for(new_email, CHANGE))
-    assert post(platform, "confirm-email-change", {"token": confirmation}).status_code == 204
+    new_email = moved(platform, mailbox, user, thief)
     _, report = link_in(mailbox.wait_for(user["email"], REPORT))
     assert post(platform, "report-email-change", {"token": report}).status_code == 204
     assert thief.get(f"{platform.url}/v0/user/me").status_code == 401
