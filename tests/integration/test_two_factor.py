@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 import auth_service
 from auth_service.models import Account, BackupCode, db
+from tessera_shared.clock import utcnow
 from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
@@ -30,7 +31,8 @@ def enrolled(app):
     """An account with TOTP on: its id, its TOTP secret and its backup codes."""
     two_factor = app.extensions["auth.two_factor"]
     with app.app_context():
-        account = Account(id=str(uuid7()), email="two@example.com", email_key="two@example.com")
+        account = Account(id=str(uuid7()), email="two@example.com", email_key="two@example.com",
+                          verified_at=utcnow())
         db.session.add(account)
         db.session.commit()
         enrollment = two_factor.set_up(db.session, account)
