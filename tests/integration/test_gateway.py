@@ -200,6 +200,14 @@ def test_metrics_are_for_local_scrapers_only(stack):
     assert proxied.status_code == 404
 
 
+def test_an_answer_the_service_breaks_off_never_reaches_the_client_as_whole(stack):
+    """The service's chunked answer ends without its last chunk: the gateway must cut the
+    client's connection too, not end the body cleanly."""
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(f"{stack.url}/v0/auth/broken-off", timeout=10).raise_for_status()
+    assert requests.get(f"{stack.url}/v0/auth/echo", timeout=10).status_code == 200
+
+
 def test_a_malformed_request_line_does_not_break_the_gateway(stack):
     with socket.create_connection(("127.0.0.1", stack.port), timeout=5) as raw:
         raw.sendall(b"GARBAGE\r\n\r\n")

@@ -29,6 +29,14 @@ def create_app() -> Flask:
     def big() -> Response:
         return Response(b"x" * (3 << 20), content_type="application/octet-stream")
 
+    @app.get("/v0/auth/broken-off")
+    def broken_off() -> Response:
+        def stream():
+            yield b"the first part, and then the service dies"
+            raise RuntimeError("the service broke off its answer")
+
+        return Response(stream(), content_type="text/plain")
+
     @app.get("/v0/eventstream/ticks")
     def ticks() -> Response:
         released.clear()

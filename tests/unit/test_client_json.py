@@ -30,3 +30,8 @@ def test_json_nested_past_the_limit_is_a_value_error_not_a_recursion_error(text)
 def test_not_json_is_a_value_error():
     with pytest.raises(ValueError, match="Expecting property name"):
         client_json.loads("{not json")
+
+
+def test_a_number_too_long_to_convert_is_malformed_json_too():
+    with pytest.raises(json.JSONDecodeError, match="digits"):
+        client_json.loads('{"n": ' + "1" * 5000 + "}")

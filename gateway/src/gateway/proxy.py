@@ -40,6 +40,7 @@ _DROPPED = frozenset({"HTTP_HOST", "HTTP_EXPECT", "HTTP_X_FORWARDED_FOR", "HTTP_
                       *("HTTP_" + name.upper().replace("-", "_") for name in HOP_BY_HOP)})
 _INTERNAL = "HTTP_X_TESSERA_"
 WHOLE_BODY_LIMIT = 1 << 20      # answers up to this size are read whole, then sent
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # safe to send twice
 
 REQUESTS = Counter("tessera_gateway_requests_total", "Requests proxied", ["service", "status"])
 UPSTREAM_SECONDS = Histogram("tessera_gateway_upstream_seconds",
@@ -172,8 +173,7 @@ class Gateway:
             head = "".join((f"{method} {self._target(environ, path)} HTTP/1.1\r\n",
                             *(f"{name}: {value}\r\n" for name, value in headers),
                             "\r\n")).encode("latin-1")
-            connection, response = self._exchange(route.service, head, body,
-                                                  bodiless=method == "HEAD")
+            connection, response = self._exchange(route.service, head, body, method=method)
         except DomainError as error:
             return self._error(start_response, path, error, edge_headers)
 
@@ -191,6 +191,9 @@ class Gateway:
         if response.length is not None and response.length <= WHOLE_BODY_LIMIT:
             try:
                 data = response.read()
+            except TimeoutError:
+                return self._error(start_response, path, errors.gateway_timeout(
+                    f"The {route.service} service took too long to answer."), edge_headers)
             except (OSError, UpstreamProtocolError):
                 return self._error(start_response, path, errors.bad_gateway(), edge_headers)
             finally:
@@ -202,25 +205,25 @@ class Gateway:
         return _Stream(pool, connection, response)
 
     def _exchange(self, service: str, head: bytes, body: bytes, *,
-                  bodiless: bool) -> tuple[Connection, Response]:
-        """Send a request on a pooled connection and read its answer's head; once more on a
-        fresh connection if a pooled one turns out to have been closed. Raises the error the
-        client is to get."""
+                  method: str) -> tuple[Connection, Response]:
+        """Send a request on a pooled connection and read its answer's head. An idempotent
+        request whose pooled connection turns out to have been closed, before any byte of an
+        answer, goes once more on a fresh connection. Raises the error the client is to get."""
         pool = self.pools[service]
         started = time.perf_counter()
         for attempt in (1, 2):
             try:
-                connection, reused = pool.acquire()
+                connection, reused = pool.acquire() if attempt == 1 else (pool.connect(), False)
             except OSError:
                 error = errors.service_unavailable(
                     f"The {service} service is not accepting connections.")
                 break
             try:
-                response = connection.request(head, body, bodiless=bodiless)
+                response = connection.request(head, body, bodiless=method == "HEAD")
             except TimeoutError:
                 error = errors.gateway_timeout(f"The {service} service took too long to answer.")
             except ConnectionError:
-                if reused and attempt == 1:
+                if reused and method in IDEMPOTENT:
                     pool.release(connection)
                     continue  # the service had closed the idle connection: once more, fresh
                 error = errors.bad_gateway(f"The {service} service dropped the connection.")
@@ -256,8 +259,10 @@ class _Stream:
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self.response.stream()
-        except (OSError, UpstreamProtocolError):
-            return  # the service went away mid-body; the client sees the body end
+        except (OSError, UpstreamProtocolError) as error:
+            # The service broke off: raising makes gunicorn cut the client's connection, so a
+            # truncated body can never pass for a whole one (nor a chunked one be ended).
+            raise UpstreamProtocolError(f"the service broke off its answer ({error})") from None
 
     def close(self) -> None:
         self.pool.release(self.connection)  # closed, unless the body was read to its end

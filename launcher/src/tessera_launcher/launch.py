@@ -87,6 +87,7 @@ def claim_port(port: int) -> socket.socket:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind(("127.0.0.1", port))
+        listener.listen(2048)  # listening, so no other SO_REUSEADDR socket can take it now
     except OSError as error:
         listener.close()
         raise LaunchError(

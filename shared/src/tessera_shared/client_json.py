@@ -12,27 +12,32 @@ from flask.json.provider import DefaultJSONProvider
 MAX_DEPTH = 32  # arrays and objects inside each other; no API of ours nests past 4
 
 
-class TooDeepError(json.JSONDecodeError):
-    """Malformed JSON to whatever reads it (webargs, Flask): nested past MAX_DEPTH."""
+class RefusedJSONError(json.JSONDecodeError):
+    """Malformed JSON to whatever reads it (webargs, Flask): parseable, but not taken."""
 
-    def __init__(self) -> None:
+    def __init__(self, why: str) -> None:
         # a document that is not "": webargs takes an empty one for a missing body
-        super().__init__(f"JSON nested more than {MAX_DEPTH} deep", "[[[...", 0)
+        super().__init__(why, "[[[...", 0)
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse a client's JSON; a JSONDecodeError if it is not JSON or nests too deep."""
+    """Parse a client's JSON; a JSONDecodeError if it is not JSON, nests too deep or holds a
+    number too long to convert (Python refuses integers of over 4,300 digits)."""
     try:
         value = json.loads(text)
     except RecursionError:
-        raise TooDeepError from None
+        raise RefusedJSONError(f"JSON nested more than {MAX_DEPTH} deep") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        raise RefusedJSONError(str(error)) from None
     pending = [(value, 1)] if isinstance(value, dict | list) else []
     while pending:
         container, depth = pending.pop()
         for child in container.values() if isinstance(container, dict) else container:
             if isinstance(child, dict | list):
                 if depth == MAX_DEPTH:
-                    raise TooDeepError
+                    raise RefusedJSONError(f"JSON nested more than {MAX_DEPTH} deep")
                 pending.append((child, depth + 1))
     return value
 
