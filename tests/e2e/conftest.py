@@ -69,8 +69,8 @@ def launch(var_dir: Path, env: dict[str, str]) -> RunningPlatform:
         try:
             if requests.get(f"{url}/health-check", timeout=2).status_code == 204:
                 break
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or listening and still starting (the launcher's socket)
         if time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"the platform did not become healthy:\n{log.read_text()}")

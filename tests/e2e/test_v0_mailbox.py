@@ -301,3 +301,31 @@ def test_an_unverified_address_can_neither_move_nor_get_a_second_factor(platform
     assert (moved.status_code, moved.json()["code"]) == (403, "email:not_verified")
     totp = client.post(f"{platform.url}/v0/auth/totp/setup")
     assert (totp.status_code, totp.json()["code"]) == (403, "email:not_verified")
+
+
+def test_a_password_change_is_mailed_and_a_few_a_day_are_all_there_can_be(platform, mailbox):
+    user = sign_up(platform)
+    client, _ = log_in(platform, user)
+    current = user["password"]
+    for n in range(3):
+        new = f"changed passphrase {n}"
+        assert post(platform, "change-password", {"current_password": current,
+                                                  "new_password": new}, client
+                    ).status_code == 204
+        current = new
+    told = mailbox.wait_for(user["email"], "Your Tessera password changed", count=3)
+    assert "Forgot password" in told.get_content()
+    fourth = post(platform, "change-password", {"current_password": current,
+                                                "new_password": "one change too many"}, client)
+    assert (fourth.status_code, fourth.json()["code"]) == (429, "auth:too_many_password_changes")
+    assert log_in(platform, {**user, "password": current})[1] == 204
+
+
+def test_an_undo_link_undoes_its_own_change_only(platform, mailbox):
+    user = sign_up(platform, verified=True)
+    client, _ = log_in(platform, user)
+    first = moved(platform, mailbox, user, client)
+    _, report = link_in(mailbox.wait_for(user["email"], REPORT))
+    moved(platform, mailbox, {**user, "email": first}, client)  # the owner moves on again
+    stale = post(platform, "report-email-change", {"token": report})
+    assert (stale.status_code, stale.json()["code"]) == (400, "token:invalid_email_change_report")

@@ -308,3 +308,20 @@ def test_deleting_with_a_code_needs_a_recent_sign_in_too(platform):
                           code=phone.code()).status_code == 204
     assert client.delete(f"{platform.url}/v0/user/me",
                          json={"code": backup_codes[0]}).status_code == 204
+
+
+def test_with_totp_on_a_stolen_session_and_password_cannot_change_password_or_address(
+        platform):
+    user, client, phone, _, _ = with_totp(platform)
+    age_session(platform, client, 11)
+    password = client.post(f"{platform.url}/v0/auth/change-password", json={
+        "current_password": user["password"], "new_password": "the thief's own now"})
+    assert error_of(password) == (403, "auth:reauthentication_required")
+    address = client.post(f"{platform.url}/v0/auth/change-email", json={
+        "password": user["password"], "new_email": "thief@example.org"})
+    assert error_of(address) == (403, "auth:reauthentication_required")
+    assert reauthenticate(platform, client, password=user["password"],
+                          code=phone.code()).status_code == 204
+    assert client.post(f"{platform.url}/v0/auth/change-password", json={
+        "current_password": user["password"], "new_password": "the owner's own now"}
+    ).status_code == 204

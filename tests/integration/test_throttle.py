@@ -1,6 +1,7 @@
 """The throttle against a real Redis: counts, delays, atomic bursts and known devices."""
 
 import threading
+import time
 import uuid
 
 from tessera_shared.throttle import PASSWORD, Rule, Throttle
@@ -18,8 +19,17 @@ def failures(redis_client, rule, who) -> int:
     return int(redis_client.hget(rule.key(who), "failures") or 0)
 
 
-def test_the_first_failures_are_free_then_the_delay_grows_to_its_cap():
-    assert [RULE.delay(n) for n in (0, 1, 2, 3, 4, 10)] == [0, 0, 60, 120, 240, 600]
+def test_the_first_failures_are_free_then_the_delay_doubles(redis_client):
+    throttle, who = Throttle(redis_client), subject()
+    rule = Rule("fast", free=1, base_delay=0.5, max_delay=600, window=3600)
+    assert throttle.attempt((rule, who))          # the free failure
+    assert not throttle.attempt((rule, who))      # after it: wait 0.5 s
+    time.sleep(0.6)
+    assert throttle.attempt((rule, who))          # the second failure ...
+    time.sleep(0.6)
+    assert not throttle.attempt((rule, who))      # ... doubles the wait to 1 s
+    time.sleep(0.5)
+    assert throttle.attempt((rule, who))
 
 
 def test_a_subject_is_refused_once_past_its_free_failures(redis_client):
@@ -97,7 +107,7 @@ def test_a_device_that_signed_in_before_is_not_locked_out_by_failures_elsewhere(
     stranger = throttle.checks(PASSWORD, account, device=subject(), ip="192.0.2.1")
     assert not throttle.attempt(*stranger)  # a new device is held back with the guesser
     known = throttle.checks(PASSWORD, account, device=phone, ip="192.0.2.44")
-    assert known == ((PASSWORD.per_known_device, f"{account}:{phone}"),)
+    assert known == ((PASSWORD.per_known_device, f"{account}:cookie:{phone}"),)
     assert throttle.attempt(*known)  # the owner's phone gets in, from any address
 
 
@@ -117,4 +127,20 @@ def test_without_a_device_the_address_stands_in_for_it(redis_client):
     throttle.attempt(*checks)
     throttle.proved(PASSWORD, account, checks, device=None, ip="198.51.100.8")
     assert throttle.checks(PASSWORD, account, device=None, ip="198.51.100.8") == (
-        (PASSWORD.per_known_device, f"{account}:198.51.100.8"),)
+        (PASSWORD.per_known_device, f"{account}:ip:198.51.100.8"),)
+
+
+def test_a_cookie_naming_a_known_address_is_not_that_address(redis_client):
+    throttle, account = Throttle(redis_client), subject()
+    checks = throttle.checks(PASSWORD, account, device=None, ip="198.51.100.9")
+    throttle.attempt(*checks)
+    throttle.proved(PASSWORD, account, checks, device=None, ip="198.51.100.9")
+    for forged in ("198.51.100.9", "ip:198.51.100.9", "not-a-uuid"):
+        assert throttle.checks(PASSWORD, account, device=forged, ip="203.0.113.5") == (
+            (PASSWORD.per_account, account), (PASSWORD.per_ip, "203.0.113.5"))
+
+
+def test_taking_back_a_count_that_expired_leaves_nothing_behind(redis_client):
+    throttle, address = Throttle(redis_client), subject()
+    throttle.succeeded((ADDRESS_RULE, address))
+    assert not redis_client.exists(ADDRESS_RULE.key(address))

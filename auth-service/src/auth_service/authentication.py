@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import orm
 
-from auth_service import passwords
+from auth_service import mail, passwords
 from auth_service.accounts import find_by_email
 from auth_service.models import Account, email_key
 from auth_service.two_factor import TwoFactor, temp_token_invalid
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
 from tessera_shared.sessions import SessionRecord, SessionStore
-from tessera_shared.throttle import PASSWORD, Throttle
+from tessera_shared.throttle import PASSWORD, PASSWORD_CHANGES_PER_ACCOUNT, Throttle
 
 
 def invalid_credentials() -> DomainError:
@@ -224,15 +224,26 @@ def reconfirm(session: orm.Session, throttle: Throttle, two_factor: TwoFactor, a
 
 
 def change_password(session: orm.Session, sessions: SessionStore, throttle: Throttle,
-                    account: Account, current: str, new: str, *, keep_session: str,
+                    account: Account, current: str, new: str, *, record: SessionRecord,
                     ip: str) -> None:
-    """Replace the password and end every other session of the account."""
+    """Replace the password from the signed-in session `record` and end every other session
+    of the account; with TOTP on, only from a recently re-authenticated session. The owner is
+    told by mail. A few changes a day at most: each retires the reset links sent before it,
+    so someone holding a session and the password must not be able to kill every link the
+    owner asks for."""
+    if account.totp_enabled_at is not None:
+        require_recent_authentication(record)
     confirm_password(throttle, account, current, ip=ip)
     if new == current:
         raise bad_request("New password must be different from current password.")
     passwords.check_new_password(new)
+    if not throttle.take(PASSWORD_CHANGES_PER_ACCOUNT, account.id):
+        raise DomainError("auth:too_many_password_changes", 429,
+                          "The password was changed several times today already; try again "
+                          "tomorrow, or reset it with \"Forgot password\".")
     account.password_hash = passwords.hash_password(new)
-    ended = sessions.revoke_all(account.id, keep=keep_session)
+    ended = sessions.revoke_all(account.id, keep=record.id)
+    mail.queue(session, account.email, *mail.password_changed_mail(ip))
     emit(session, "auth.password_changed", {"user_id": account.id, "ip": ip,
                                             "sessions_ended": ended})
 

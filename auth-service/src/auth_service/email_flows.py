@@ -14,7 +14,11 @@ from sqlalchemy import orm
 
 from auth_service import mail, passwords
 from auth_service.accounts import email_taken, find_by_email, require_verified
-from auth_service.authentication import confirm_password, password_not_set
+from auth_service.authentication import (
+    confirm_password,
+    password_not_set,
+    require_recent_authentication,
+)
 from auth_service.models import Account, email_key
 from auth_service.reset_codes import ResetCodes, new_request_id
 from auth_service.tokens import (
@@ -30,7 +34,7 @@ from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
 from tessera_shared.ids import digest
-from tessera_shared.sessions import SessionStore
+from tessera_shared.sessions import SessionRecord, SessionStore
 from tessera_shared.throttle import MAIL_PER_ACCOUNT, RESET_CODE, TOKEN_PER_IP, Throttle
 
 
@@ -180,10 +184,13 @@ def reset_password_with_code(session: orm.Session, room: Mailroom, sessions: Ses
 
 
 def change_email(session: orm.Session, room: Mailroom, account: Account, password: str,
-                 new_email: str, *, ip: str, keep_session: str) -> None:
+                 new_email: str, *, ip: str, record: SessionRecord) -> None:
     """Send a confirmation link to the new address; nothing changes until it is opened (then
-    every session but `keep_session`, the one that asked, ends)."""
+    every session but `record`'s, the one that asked, ends). With TOTP on, only from a
+    recently re-authenticated session: a stolen session and password are not enough."""
     require_verified(account)
+    if account.totp_enabled_at is not None:
+        require_recent_authentication(record)
     confirm_password(room.throttle, account, password, ip=ip)
     if email_key(new_email) == account.email_key:
         raise bad_request("New email must be different from current email.")
@@ -193,7 +200,7 @@ def change_email(session: orm.Session, room: Mailroom, account: Account, passwor
         return  # enough mails for this hour; the previous link still works
     token = room.tokens.issue(EMAIL_CHANGE, {"user_id": account.id, "new_email": new_email,
                                              "stamp": credential_stamp(account),
-                                             "session_id": keep_session})
+                                             "session_id": record.id})
     mail.queue(session, new_email, *mail.email_change_mail(room.settings, token))
     emit(session, "auth.email_change_requested", {"user_id": account.id, "ip": ip})
 
@@ -230,14 +237,22 @@ def report_email_change(session: orm.Session, room: Mailroom, sessions: SessionS
                         token: str, *, ip: str) -> None:
     """The old address says the change was not its owner's: the account goes back to it, and
     every session ends (the link in the mail to the old address, valid for a week)."""
-    claim = room.redeem(EMAIL_CHANGE_REPORT, token, ip=ip, refusal=DomainError(
-        "token:invalid_email_change_report", 400, "This link is invalid, used or expired."))
+    refusal = DomainError("token:invalid_email_change_report", 400,
+                          "This link is invalid, used or expired.")
+    claim = room.redeem(EMAIL_CHANGE_REPORT, token, ip=ip, refusal=refusal)
     account = account_of(session, claim["user_id"])
+    if account.email_key != email_key(claim["new_email"]):
+        raise refusal  # the account has moved on since: the link undoes that change only
     holder = find_by_email(session, claim["old_email"])
     if holder is not None and holder.id != account.id:
         raise email_taken()
     account.email, account.email_key = claim["old_email"], email_key(claim["old_email"])
     account.verified_at = utcnow()  # the report came through the old address's mailbox
+    try:
+        session.flush()  # someone took the old address a moment ago
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise email_taken() from None
     ended = sessions.revoke_all(account.id)
     emit(session, "auth.email_change_reported", {"user_id": account.id, "ip": ip,
                                                  "sessions_ended": ended})

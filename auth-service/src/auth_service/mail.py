@@ -160,6 +160,14 @@ def email_changed_mail(settings: Settings, new_email: str, token: str) -> tuple[
         f"{link(settings, '/report-email-change', token)}\n")
 
 
+def password_changed_mail(ip: str) -> tuple[str, str]:
+    return "Your Tessera password changed", (
+        "The password of your Tessera account was changed just now, from the address "
+        f"{ip or 'unknown'}, and every other session was signed out.\n\n"
+        "If that was you, there is nothing to do. If it was not, reset your password now "
+        "(\"Forgot password\" on the sign-in page); that ends every session.\n")
+
+
 def second_factor_mail(change: str, ip: str) -> tuple[str, str]:
     """Told to the owner whenever the account's second factor changes."""
     return "Your two-factor authentication changed", (

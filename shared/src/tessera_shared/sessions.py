@@ -106,8 +106,9 @@ class SessionStore:
         pipe.execute()
         return token, record
 
-    def read(self, token: str | None) -> SessionRecord | None:
-        """The live session for a token, refreshed if it is due; None if unknown or expired."""
+    def read(self, token: str | None, *, refresh: bool = True) -> SessionRecord | None:
+        """The live session for a token, refreshed if it is due (unless `refresh` is off: a
+        check that is not the user's own activity); None if unknown or expired."""
         if not token or len(token) > 128:
             return None
         key = _record_key(digest(token))
@@ -118,7 +119,8 @@ class SessionStore:
         now = int(time.time())
         if now >= record.expires_at or now >= record.max_expires_at:
             return None
-        if record.expires_at - now < self.policy.sliding_seconds * self.policy.refresh_threshold:
+        if refresh and (record.expires_at - now
+                        < self.policy.sliding_seconds * self.policy.refresh_threshold):
             record = replace(record, last_seen_at=now, expires_at=min(
                 now + self.policy.sliding_seconds, record.max_expires_at))
             self.redis.set(key, json.dumps(asdict(record)), exat=record.expires_at, xx=True)

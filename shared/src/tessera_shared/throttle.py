@@ -21,12 +21,14 @@ Three things keep a guesser from turning this against the owner:
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 import redis as redis_py
 
 DAY = 24 * 3600
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,6 @@ class Rule:
 
     def key(self, subject: str) -> str:
         return f"throttle:{self.scope}:{subject}"
-
-    def delay(self, failures: int) -> float:
-        if failures < self.free:
-            return 0.0
-        return min(self.base_delay * 2 ** (failures - self.free), self.max_delay)
 
 
 @dataclass(frozen=True)
@@ -84,6 +81,9 @@ REGISTRY_SECRET = _rules("secret", free=5, account_max=900)
 # mails one can make Tessera send to an account (reset, verification, email change): a few
 # an hour, then a growing delay, so nobody can flood someone's mailbox through us;
 MAIL_PER_ACCOUNT = Rule("mail:account", free=3, base_delay=60, max_delay=3600, window=3600)
+# password changes of one account (each retires the reset links sent before it);
+PASSWORD_CHANGES_PER_ACCOUNT = Rule("password_change:account", free=3, base_delay=DAY,
+                                    max_delay=DAY, window=DAY)
 # registration ids one address may open (each waits an hour in Redis);
 REGISTRATIONS_PER_IP = Rule("registration:ip", free=100, base_delay=10, max_delay=3600,
                             window=3600)
@@ -119,6 +119,15 @@ end
 return 1
 """
 
+# One attempt's count taken back, where the count still exists (it may have expired since).
+_TAKE_BACK = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('HGET', key, 'failures') or '0') > 0 then
+    redis.call('HINCRBY', key, 'failures', -1)
+  end
+end
+"""
+
 Checks = tuple[tuple[Rule, str], ...]
 
 
@@ -126,6 +135,7 @@ class Throttle:
     def __init__(self, redis: redis_py.Redis) -> None:
         self.redis = redis
         self._attempt = redis.register_script(_ATTEMPT)
+        self._take_back = redis.register_script(_TAKE_BACK)
 
     def attempt(self, *checks: tuple[Rule, str]) -> bool:
         """Whether a check of a secret may happen now; if so it is counted, as a failure
@@ -139,13 +149,12 @@ class Throttle:
     def succeeded(self, *checks: tuple[Rule, str]) -> None:
         """The secret was right: forget the failures where a success clears them, and take
         this attempt's count back elsewhere."""
-        pipe = self.redis.pipeline(transaction=False)
-        for rule, subject in checks:
-            if rule.cleared_by_success:
-                pipe.delete(rule.key(subject))
-            else:
-                pipe.hincrby(rule.key(subject), "failures", -1)
-        pipe.execute()
+        cleared = [rule.key(subject) for rule, subject in checks if rule.cleared_by_success]
+        if cleared:
+            self.redis.delete(*cleared)
+        kept = [rule.key(subject) for rule, subject in checks if not rule.cleared_by_success]
+        if kept:
+            self._take_back(keys=kept)
 
     def take(self, rule: Rule, subject: str) -> bool:
         """For rate limits rather than secrets: True, and counted, if the action may happen."""
@@ -160,15 +169,23 @@ class Throttle:
     def checks(self, credential: Credential, account: str, *, device: str | None,
                ip: str) -> Checks:
         """The rules an attempt at `account`'s credential from this device and address is
-        counted under (`device`: the browser's id; without one, its address stands in)."""
-        device = device or ip
-        if self.redis.exists(self._device_key(credential, account, device)):
-            return ((credential.per_known_device, f"{account}:{device}"),)
+        counted under (`device`: the browser's id, a UUID we gave it; without a valid one,
+        its address stands in)."""
+        known = _device(device, ip)
+        if self.redis.exists(self._device_key(credential, account, known)):
+            return ((credential.per_known_device, f"{account}:{known}"),)
         return ((credential.per_account, account), (credential.per_ip, ip))
 
     def proved(self, credential: Credential, account: str, checks: Checks, *,
                device: str | None, ip: str) -> None:
         """The credential was right: clear as `succeeded` does, and know this device."""
         self.succeeded(*checks)
-        self.redis.set(self._device_key(credential, account, device or ip), 1,
+        self.redis.set(self._device_key(credential, account, _device(device, ip)), 1,
                        ex=credential.remembered)
+
+
+def _device(cookie: str | None, ip: str) -> str:
+    """Cookies and addresses never share a name: a cookie saying an address is not it."""
+    if cookie and _UUID.match(cookie):
+        return f"cookie:{cookie.lower()}"
+    return f"ip:{ip}"

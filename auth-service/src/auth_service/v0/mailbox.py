@@ -104,7 +104,7 @@ class ChangePassword(MethodView):
         authentication.change_password(
             db.session, handle.sessions, handle.throttle,
             email_flows.account_of(db.session, session.user_id), body["current_password"],
-            body["new_password"], keep_session=session.id, ip=client_ip())
+            body["new_password"], record=session, ip=client_ip())
         db.session.commit()
         return no_content()
 
@@ -122,7 +122,7 @@ class ChangeEmail(MethodView):
         email_flows.change_email(db.session, mailroom(),
                                  email_flows.account_of(db.session, session.user_id),
                                  body["password"], body["new_email"], ip=client_ip(),
-                                 keep_session=session.id)
+                                 record=session)
         db.session.commit()
         return no_content()
 

@@ -109,7 +109,9 @@ class ActionStream(MethodView):
         def still_the_viewer() -> bool:
             """The session the stream opened with is still live, with the same rights (a
             logout, a revoked session or a changed role ends what it may read)."""
-            return who.user_id is None or viewer_of(platform().sessions.read(token)) == who
+            # Without refreshing it: an open tab alone must not keep a session alive.
+            return who.user_id is None or viewer_of(
+                platform().sessions.read(token, refresh=False)) == who
 
         def events() -> Iterator[bytes]:
             # Subscribed only once the body is read (never for HEAD), before the replay, so
