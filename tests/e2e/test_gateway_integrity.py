@@ -260,6 +260,22 @@ def test_a_client_that_vanishes_mid_answer_leaves_no_half_read_connection(platfo
     check_own_answers(platform, witnesses, witnesses[0].handle)
 
 
+@pytest.mark.parametrize("shape", [
+    request("HEAD", "/ws/omikron", "Upgrade: websocket", "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"),
+    request("GET", "/ws/omikron", "Upgrade: websocket",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"),
+    b"GET /ws/omikron HTTP/1.0\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+], ids=["HEAD", "no Connection: Upgrade", "HTTP/1.0"])
+def test_a_request_that_does_not_ask_properly_never_becomes_a_tunnel(platform, witnesses,
+                                                                     shape):
+    """Followed by a pipelined request: a tunnel would swallow it."""
+    answer = raw_exchange(platform, shape + request("GET", "/v0/users/handle/x/available"))
+    assert 101 not in [int(code) for code in re.findall(rb"HTTP/1\.[01] (\d{3}) ", answer)]
+    check_own_answers(platform, witnesses, witnesses[0].handle)
+
+
 HOSTILE_SHAPES = [
     *HOSTILE_REQUESTS.values(),
     *(request(method, path, "Expect: 100-continue", "Content-Length: 2", body=b"{}")

@@ -74,9 +74,10 @@ def test_without_the_key_the_challenge_fails_and_the_socket_closes(omikron: Omik
     assert socket.closed(timeout=5)
 
 
-def test_an_unknown_omikron_is_not_authenticated(omikron: Omikron) -> None:
+@pytest.mark.parametrize("number", [12345, 10 ** 23, -1])
+def test_an_unknown_omikron_is_not_authenticated(omikron: Omikron, number: int) -> None:
     socket = omikron.connect(authenticate=False)
-    answer = socket.ask("identification", {"omikron": 12345})
+    answer = socket.ask("identification", {"omikron": number})
     assert answer["type"] == "error_not_authenticated"
     assert socket.closed(timeout=5)
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tessera_shared.events import read_stream
+from tests.authenticator import Authenticator
 from tests.e2e.conftest import eventually, new_user, unique, verify_email, visitor
 from tests.mailbox import link_in
 
@@ -329,3 +330,31 @@ def test_an_undo_link_undoes_its_own_change_only(platform, mailbox):
     moved(platform, mailbox, {**user, "email": first}, client)  # the owner moves on again
     stale = post(platform, "report-email-change", {"token": report})
     assert (stale.status_code, stale.json()["code"]) == (400, "token:invalid_email_change_report")
+
+
+def test_taking_the_account_back_removes_the_second_factor_the_taker_added(platform,
+                                                                          mailbox):
+    user = sign_up(platform, verified=True)
+    thief, _ = log_in(platform, user)
+    taken = moved(platform, mailbox, user, thief)
+    setup = thief.post(f"{platform.url}/v0/auth/totp/setup").json()
+    thiefs_phone = Authenticator(setup["qr_code_uri"])
+    assert thief.post(f"{platform.url}/v0/auth/totp/enable",
+                      json={"code": thiefs_phone.code()}).status_code == 200
+    _, report = link_in(mailbox.wait_for(user["email"], REPORT))
+    assert post(platform, "report-email-change", {"token": report}).status_code == 204
+    assert log_in(platform, user)[1] == 204  # no second step asking for the thief's code
+    assert log_in(platform, {**user, "email": taken})[1] == 401
+
+
+def test_a_guesser_cannot_lock_the_owner_out_of_confirming_their_password(platform):
+    user = sign_up(platform)
+    owner = visitor()
+    owner.get(f"{platform.url}/v0/users/handle/{user['handle']}/available")  # its browser id
+    log_in(platform, user, owner)
+    for n in range(12):  # from elsewhere, at the account
+        log_in(platform, {**user, "password": f"wrong guess {n}"})
+    owner.headers["X-Forwarded-For"] = visitor().headers["X-Forwarded-For"]  # on the move
+    assert post(platform, "change-password", {"current_password": user["password"],
+                                              "new_password": "still the owner here"},
+                owner).status_code == 204

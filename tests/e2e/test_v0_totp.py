@@ -325,3 +325,20 @@ def test_with_totp_on_a_stolen_session_and_password_cannot_change_password_or_ad
     assert client.post(f"{platform.url}/v0/auth/change-password", json={
         "current_password": user["password"], "new_password": "the owner's own now"}
     ).status_code == 204
+
+
+def test_a_stale_stolen_cookie_cannot_throw_the_owner_out(platform):
+    user, thief, _ = signed_in(platform)
+    owner = visitor()
+    owner.post(f"{platform.url}/v0/auth/login",
+               json={"email": user["email"], "password": user["password"]})
+    age_session(platform, thief, 11)
+    owner_id = next(s["id"] for s in owner.get(f"{platform.url}/v0/auth/sessions").json()[
+        "sessions"] if s["current"])
+    one = thief.delete(f"{platform.url}/v0/auth/sessions/{owner_id}")
+    assert error_of(one) == (403, "auth:reauthentication_required")
+    others = thief.post(f"{platform.url}/v0/auth/sessions/revoke-others")
+    assert error_of(others) == (403, "auth:reauthentication_required")
+    assert owner.get(f"{platform.url}/v0/user/me").status_code == 200
+    assert owner.post(f"{platform.url}/v0/auth/sessions/revoke-others").status_code == 204
+    assert thief.get(f"{platform.url}/v0/user/me").status_code == 401

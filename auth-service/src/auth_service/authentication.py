@@ -160,22 +160,27 @@ def password_not_set() -> DomainError:
                        "This account signs in through another provider and has no password.")
 
 
-def confirm_password(throttle: Throttle, account: Account, password: str, *, ip: str) -> None:
-    """A signed-in user proves it is still them before a sensitive change (throttled like a
-    login)."""
+def confirm_password(throttle: Throttle, account: Account, password: str,
+                     record: SessionRecord) -> None:
+    """A signed-in user proves it is still them before a sensitive change. Throttled like a
+    login, but in the session's own bucket: the session is a device that signed in, so
+    guesses elsewhere cannot lock its owner out of their own changes."""
     if account.password_hash is None:
         raise password_not_set()
-    checks = throttle.checks(PASSWORD, account.email_key, device=None, ip=ip)
+    checks = throttle.in_session(PASSWORD, account.email_key, record.id)
     if not throttle.attempt(*checks) or not passwords.verify_password(account.password_hash,
                                                                       password):
         raise invalid_password()
-    throttle.proved(PASSWORD, account.email_key, checks, device=None, ip=ip)
+    throttle.succeeded(*checks)
 
 
 # Changes that could take an account over (its second factor, its deletion) need credentials
 # proven this recently in the same session, as Kratos' privileged session: a stolen cookie
 # alone is not enough for them.
 PRIVILEGED_SECONDS = 10 * 60
+
+
+REAUTHENTICATE = "auth:reauthentication_required (POST /v0/auth/reauthenticate first)"
 
 
 def reauthentication_required() -> DomainError:
@@ -191,12 +196,12 @@ def require_recent_authentication(record: SessionRecord) -> None:
 
 
 def reauthenticate(session: orm.Session, sessions: SessionStore, throttle: Throttle,
-                   two_factor: TwoFactor, account: Account, token: str, *, password: str,
-                   code: str | None, ip: str) -> None:
+                   two_factor: TwoFactor, account: Account, record: SessionRecord, token: str,
+                   *, password: str, code: str | None, ip: str) -> None:
     """Prove the credentials again in this session (the password, and a code when TOTP is
     on), which opens the window for sensitive changes. Flushes a spent code; the caller
     commits."""
-    confirm_password(throttle, account, password, ip=ip)
+    confirm_password(throttle, account, password, record)
     if account.totp_enabled_at is not None:
         if not code:
             raise code_required()
@@ -220,7 +225,7 @@ def reconfirm(session: orm.Session, throttle: Throttle, two_factor: TwoFactor, a
         return
     if not password:
         raise bad_request("Missing required field: password")
-    confirm_password(throttle, account, password, ip=ip)
+    confirm_password(throttle, account, password, record)
 
 
 def change_password(session: orm.Session, sessions: SessionStore, throttle: Throttle,
@@ -233,7 +238,7 @@ def change_password(session: orm.Session, sessions: SessionStore, throttle: Thro
     owner asks for."""
     if account.totp_enabled_at is not None:
         require_recent_authentication(record)
-    confirm_password(throttle, account, current, ip=ip)
+    confirm_password(throttle, account, current, record)
     if new == current:
         raise bad_request("New password must be different from current password.")
     passwords.check_new_password(new)

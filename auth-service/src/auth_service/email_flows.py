@@ -6,6 +6,7 @@ transaction commits."""
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,8 @@ from auth_service.tokens import (
     Kind,
     TokenStore,
 )
-from tessera_shared.clock import utcnow
+from auth_service.two_factor import TwoFactor
+from tessera_shared.clock import as_utc, utcnow
 from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.events import emit
@@ -191,7 +193,7 @@ def change_email(session: orm.Session, room: Mailroom, account: Account, passwor
     require_verified(account)
     if account.totp_enabled_at is not None:
         require_recent_authentication(record)
-    confirm_password(room.throttle, account, password, ip=ip)
+    confirm_password(room.throttle, account, password, record)
     if email_key(new_email) == account.email_key:
         raise bad_request("New email must be different from current email.")
     if find_by_email(session, new_email) is not None:
@@ -225,7 +227,8 @@ def confirm_email_change(session: orm.Session, room: Mailroom, sessions: Session
         session.rollback()
         raise email_taken() from None
     report = room.tokens.issue(EMAIL_CHANGE_REPORT, {
-        "user_id": account.id, "old_email": old_email, "new_email": account.email})
+        "user_id": account.id, "old_email": old_email, "new_email": account.email,
+        "changed_at": time.time()})
     mail.queue(session, old_email,
                *mail.email_changed_mail(room.settings, account.email, report))
     ended = sessions.revoke_all(account.id, keep=claim.get("session_id"))
@@ -234,9 +237,10 @@ def confirm_email_change(session: orm.Session, room: Mailroom, sessions: Session
 
 
 def report_email_change(session: orm.Session, room: Mailroom, sessions: SessionStore,
-                        token: str, *, ip: str) -> None:
-    """The old address says the change was not its owner's: the account goes back to it, and
-    every session ends (the link in the mail to the old address, valid for a week)."""
+                        two_factor: TwoFactor, token: str, *, ip: str) -> None:
+    """The old address says the change was not its owner's: the account goes back to it,
+    every session ends, and a second factor turned on since the change (the taker's) is
+    removed (the link in the mail to the old address, valid for a week)."""
     refusal = DomainError("token:invalid_email_change_report", 400,
                           "This link is invalid, used or expired.")
     claim = room.redeem(EMAIL_CHANGE_REPORT, token, ip=ip, refusal=refusal)
@@ -253,6 +257,9 @@ def report_email_change(session: orm.Session, room: Mailroom, sessions: SessionS
     except sa.exc.IntegrityError:
         session.rollback()
         raise email_taken() from None
+    if (account.totp_enabled_at is not None
+            and as_utc(account.totp_enabled_at).timestamp() >= claim["changed_at"]):
+        two_factor.forget(session, account, ip=ip)
     ended = sessions.revoke_all(account.id)
     emit(session, "auth.email_change_reported", {"user_id": account.id, "ip": ip,
                                                  "sessions_ended": ended})

@@ -164,11 +164,17 @@ class TwoFactor:
     def disable(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
         """Turn TOTP off with a TOTP or backup code; forgets the secret and backup codes."""
         self.prove(session, account, code, ip=ip)
+        self.forget(session, account, ip=ip)
+        mail.queue(session, account.email, *mail.second_factor_mail("turned off", ip))
+        session.commit()
+
+    @staticmethod
+    def forget(session: orm.Session, account: Account, *, ip: str) -> None:
+        """TOTP off, secret and backup codes gone, without a code (the caller has its reason:
+        a disable proven by a code, or the owner taking the account back); unmailed."""
         account.totp_secret = account.totp_enabled_at = account.totp_last_step = None
         session.execute(sa.delete(BackupCode).where(BackupCode.account_id == account.id))
         emit(session, "auth.totp_disabled", {"user_id": account.id, "ip": ip})
-        mail.queue(session, account.email, *mail.second_factor_mail("turned off", ip))
-        session.commit()
 
     def status(self, session: orm.Session, account: Account) -> Status:
         if account.totp_enabled_at is None:

@@ -76,6 +76,16 @@ def _read_body(environ: dict, limit: int) -> bytes:
     return body
 
 
+def _asks_for_websocket(environ: dict, method: str) -> bool:
+    """An HTTP/1.1 GET whose `Connection` names `Upgrade` and whose `Upgrade` is `websocket`
+    (RFC 6455 4.1); anything less is an ordinary request, and never tunnels. The splice needs
+    the client's socket, which only the gevent worker hands over."""
+    connection = {token.strip() for token in environ.get("HTTP_CONNECTION", "").lower().split(",")}
+    return (method == "GET" and environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
+            and "upgrade" in connection and "gunicorn.socket" in environ
+            and environ.get("HTTP_UPGRADE", "").strip().lower() == "websocket")
+
+
 def _is_traversal(path: str) -> bool:
     return "/../" in path or "/./" in path or path.endswith(("/..", "/.")) or "\x00" in path
 
@@ -159,10 +169,7 @@ class Gateway:
 
     def _forward(self, route: Route, environ: dict, start_response: Callable, path: str,
                  method: str, request_id: str, edge_headers: Headers) -> Iterable[bytes]:
-        # A WebSocket needs the client's socket, which only the gevent worker hands over;
-        # without it the service is asked as for any GET, and answers as to one.
-        upgrade = (route.websocket and "gunicorn.socket" in environ
-                   and environ.get("HTTP_UPGRADE", "").lower() == "websocket")
+        upgrade = route.websocket and _asks_for_websocket(environ, method)
         try:
             body = _read_body(environ, route.max_body)
             headers = self._forwarded_headers(environ, route, request_id)

@@ -176,6 +176,12 @@ class Throttle:
             return ((credential.per_known_device, f"{account}:{known}"),)
         return ((credential.per_account, account), (credential.per_ip, ip))
 
+    @staticmethod
+    def in_session(credential: Credential, account: str, session_id: str) -> Checks:
+        """For a credential proven again inside a live session: the session signed in, so it
+        is a known device by definition, and has a bucket of its own."""
+        return ((credential.per_known_device, f"{account}:session:{session_id}"),)
+
     def proved(self, credential: Credential, account: str, checks: Checks, *,
                device: str | None, ip: str) -> None:
         """The credential was right: clear as `succeeded` does, and know this device."""

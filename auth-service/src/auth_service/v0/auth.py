@@ -88,7 +88,7 @@ class ReauthenticateView(MethodView):
         handle = platform()
         authentication.reauthenticate(
             db.session, handle.sessions, handle.throttle, two_factor(),
-            account_of(db.session, record.user_id), request.cookies[COOKIE_NAME],
+            account_of(db.session, record.user_id), record, request.cookies[COOKIE_NAME],
             password=body["password"], code=body.get("code"), ip=client_ip())
         db.session.commit()
         return no_content()

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from marshmallow import validate
 
 from auth_service import authentication, email_flows
-from auth_service.extensions import mailroom
+from auth_service.extensions import mailroom, two_factor
 from auth_service.models import db
 from auth_service.v0.rules import EMAIL, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
@@ -151,6 +151,6 @@ class ReportEmailChange(MethodView):
         """Undo an email change with the token mailed to the old address: the account moves
         back to it and every session ends."""
         email_flows.report_email_change(db.session, mailroom(), platform().sessions,
-                                        body["token"], ip=client_ip())
+                                        two_factor(), body["token"], ip=client_ip())
         db.session.commit()
         return no_content()

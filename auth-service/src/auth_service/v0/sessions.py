@@ -8,6 +8,8 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import fields
 
+from auth_service import authentication
+from auth_service.authentication import REAUTHENTICATE
 from auth_service.models import db
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
@@ -56,10 +58,14 @@ class Sessions(MethodView):
 @blp.route("/<session_id>")
 class OneSession(MethodView):
     @blp.response(204)
+    @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(404, schema=ErrorEnvelope, description="session:not_found")
     def delete(self, session_id: str) -> Any:
-        """End one of the signed-in user's sessions (the current one too, if named)."""
+        """End one of the signed-in user's sessions (the current one too, if named); ending
+        another one takes a recent sign-in, so a stolen cookie cannot throw the owner out."""
         current = require_session()
+        if session_id != current.id:
+            authentication.require_recent_authentication(current)
         if not platform().sessions.revoke_id(current.user_id, session_id):
             raise DomainError("session:not_found", 404, "You have no session with that id.")
         emit(db.session, "auth.session_revoked", {"user_id": current.user_id,
@@ -72,9 +78,12 @@ class OneSession(MethodView):
 class RevokeOthers(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     def post(self) -> Any:
-        """End every session of the signed-in user except this one."""
+        """End every session of the signed-in user except this one (a recent sign-in is
+        needed, so a stolen cookie cannot throw the owner out)."""
         current = require_session()
+        authentication.require_recent_authentication(current)
         ended = platform().sessions.revoke_all(current.user_id, keep=current.id)
         emit(db.session, "auth.sessions_revoked", {"user_id": current.user_id, "count": ended,
                                                    "kept": current.id, "ip": client_ip()})

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from auth_service import authentication
+from auth_service.authentication import REAUTHENTICATE
 from auth_service.email_flows import account_of
 from auth_service.extensions import two_factor
 from auth_service.models import Account, db
@@ -39,7 +40,6 @@ def _my_recently_authenticated_account() -> tuple[Account, SessionRecord]:
     return account_of(db.session, record.user_id), record
 
 
-REAUTHENTICATE = "auth:reauthentication_required (POST /v0/auth/reauthenticate first)"
 
 
 class Enrollment(Schema):

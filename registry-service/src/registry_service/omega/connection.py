@@ -107,7 +107,8 @@ class OmikronConnection:
     def identify(self, frame: Frame) -> str:
         number = frame.data.get("omikron")
         omikron = (db.session.get(Omikron, number)
-                   if isinstance(number, int) and not isinstance(number, bool) else None)
+                   if isinstance(number, int) and not isinstance(number, bool)
+                   and 0 < number < 2 ** 63 else None)  # what a database integer holds
         db.session.rollback()  # nothing to write; no transaction stays open meanwhile
         if omikron is None:
             self.fail(frame.reply("error_not_authenticated",
