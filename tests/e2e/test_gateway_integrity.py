@@ -276,6 +276,18 @@ def test_a_request_that_does_not_ask_properly_never_becomes_a_tunnel(platform, w
     check_own_answers(platform, witnesses, witnesses[0].handle)
 
 
+@pytest.mark.parametrize("missing", ["Sec-WebSocket-Key", "Sec-WebSocket-Version"])
+def test_an_incomplete_websocket_handshake_is_a_400_in_the_registry_envelope(platform,
+                                                                            missing):
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"}
+    del headers[missing]
+    answer = raw_exchange(platform, request(
+        "GET", "/ws/omikron", *(f"{name}: {value}" for name, value in headers.items())))
+    assert final_statuses(answer) == [400], answer[:300]
+    assert b'"type":"error"' in answer
+
+
 HOSTILE_SHAPES = [
     *HOSTILE_REQUESTS.values(),
     *(request(method, path, "Expect: 100-continue", "Content-Length: 2", body=b"{}")

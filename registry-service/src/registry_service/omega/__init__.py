@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_sock import Sock
 
 from registry_service.keyholders import Guard
@@ -15,6 +15,7 @@ from registry_service.omega.handlers import Context
 from registry_service.omega.presence import Presence
 from registry_service.profiles import registry_profiles
 from tessera_shared.context import client_ip, request_id
+from tessera_shared.errors import bad_request
 from tessera_shared.platform import platform
 
 MAX_FRAME = 4 << 20  # an avatar (2 MiB) as base64, and the rest of the frame
@@ -29,6 +30,16 @@ def init_app(app: Flask) -> None:
     timing = Timing(ping_every=float(os.environ.get("OMIKRON_PING_SECONDS", "5")),
                     idle_limit=float(os.environ.get("OMIKRON_IDLE_SECONDS", "30")))
     presence = Presence(app.extensions["tessera"].redis, stale_after=2 * timing.idle_limit)
+
+    @app.before_request
+    def _refuse_incomplete_handshakes() -> None:
+        # The WebSocket library raises on these (a 500); RFC 6455 4.2.1 asks for a 400.
+        if (request.path.startswith("/ws/omikron")
+                and request.headers.get("Upgrade", "").lower() == "websocket"
+                and (not request.headers.get("Sec-WebSocket-Key")
+                     or request.headers.get("Sec-WebSocket-Version") != "13")):
+            raise bad_request("A WebSocket handshake needs Sec-WebSocket-Key and "
+                              "Sec-WebSocket-Version: 13.")
 
     @sock.route("/ws/omikron")
     def omikron(socket: Socket) -> None:
