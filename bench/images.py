@@ -1,5 +1,7 @@
-"""Image uploads under pressure: user-service's memory while a burst of the largest images it
-takes is decoded, and what it keeps afterwards, against its own idle size in the same run.
+"""Image uploads under pressure: user-service's memory during a burst of the largest images.
+
+Its worker's peak while they are decoded, and what it keeps afterwards, against its own idle
+size in the same run.
 
     ./tessera bench images            # 8 parallel uploads of a 4096 x 4096 RGBA PNG
     ./tessera bench images --uploads 16
