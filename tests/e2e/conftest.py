@@ -62,20 +62,28 @@ def launch(var_dir: Path, env: dict[str, str]) -> RunningPlatform:
         env={**os.environ, **env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)},
         stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, log)
+    except BaseException:
+        process.send_signal(signal.SIGTERM)  # the launcher stops what it had started, by PID
+        process.wait(60)
+        raise
+    return RunningPlatform(url, var_dir, process, log)
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None:
             pytest.fail(f"the launcher exited ({process.returncode}):\n{log.read_text()}")
         try:
             if requests.get(f"{url}/health-check", timeout=2).status_code == 204:
-                break
+                return
         except (requests.ConnectionError, requests.Timeout):
             pass  # not listening yet, or listening and still starting (the launcher's socket)
         if time.monotonic() > deadline:
-            process.kill()
             pytest.fail(f"the platform did not become healthy:\n{log.read_text()}")
         time.sleep(0.2)
-    return RunningPlatform(url, var_dir, process, log)
 
 
 @pytest.fixture(scope="session")
