@@ -22,7 +22,7 @@ from sqlalchemy import orm
 
 from bench.run import save
 from tessera_shared.config import Settings
-from tessera_shared.db import database_url, engine_options
+from tessera_shared.db import create_engine, database_url
 from tessera_shared.migrations import upgrade
 from user_service import search
 
@@ -95,7 +95,7 @@ def main() -> None:
     print(f"Search benchmark on {sa.engine.make_url(server).host} "
           f"(database {base.database}_user)", flush=True)
     upgrade(settings)
-    engine = sa.create_engine(database_url(settings), **engine_options(database_url(settings)))
+    engine = create_engine(database_url(settings))
     results: dict = {"sizes": {}}
     try:
         for size in args.sizes:

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tessera_shared import internal
-from tessera_shared.events import STREAM, read_stream
+from tessera_shared.outbox import STREAM, read_stream
 from tests.e2e.conftest import eventually, new_user, signed_in, unique, visitor
 
 MB_STRING = "a" * 1_000_000

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tessera_shared.events import read_stream
+from tessera_shared.outbox import read_stream
 from tests.e2e.conftest import new_user, unique, visitor
 
 CREATED = {"message": "User created successfully. Please check your email to verify your account."}

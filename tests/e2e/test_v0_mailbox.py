@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tessera_shared.events import read_stream
+from tessera_shared.outbox import read_stream
 from tests.authenticator import Authenticator
 from tests.e2e.conftest import eventually, new_user, unique, verify_email, visitor
 from tests.mailbox import link_in

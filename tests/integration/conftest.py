@@ -9,9 +9,9 @@ import auth_service
 import user_service
 from tessera_shared.config import Settings
 from tessera_shared.db import ensure_database
-from tessera_shared.events import declare_tables
 from tessera_shared.internal import InternalClient
 from tessera_shared.migrations import upgrade
+from tessera_shared.outbox import declare_tables
 from tests.conftest import drop_databases, unique_database_server
 
 

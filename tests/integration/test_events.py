@@ -9,7 +9,10 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from tessera_shared.events import STREAM, EventConsumer, OutboxRelay, emit, outbox, read_stream
+from tessera_shared.consumer import EventConsumer
+from tessera_shared.outbox import STREAM, emit, outbox, read_stream
+from tessera_shared.relay import OutboxRelay
+from tessera_shared.transactions import unit_of_work
 
 APPLIED = sa.table("applied", sa.column("event_id"))
 
@@ -20,10 +23,8 @@ def pending(engine):
 
 
 def emit_one(engine, event_type="thing.happened", **data):
-    with orm.Session(engine) as session:
-        event_id = emit(session, event_type, data)
-        session.commit()
-    return event_id
+    with orm.Session(engine) as session, unit_of_work(session):
+        return emit(session, event_type, data)
 
 
 def last_entry_id(redis_client):

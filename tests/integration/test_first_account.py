@@ -7,11 +7,18 @@ import threading
 import pytest
 
 from auth_service import accounts
+from auth_service.extensions import authenticator
 from auth_service.models import db
+from tessera_shared.clients.profiles import Profiles
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
-from tessera_shared.profiles import Profiles
 from tests.integration.conftest import ToUserApp
+
+
+def signing_up(profiles: Profiles, redis, *, is_open: bool) -> accounts.Accounts:
+    """The app's sign-up use cases, with its profiles client replaced and registration set."""
+    return accounts.Accounts(db.session, profiles, redis, authenticator(),
+                             registration_open=is_open)
 
 
 def test_of_several_first_sign_ups_at_once_exactly_one_becomes_admin(apps, service_env):
@@ -28,8 +35,8 @@ def test_of_several_first_sign_ups_at_once_exactly_one_becomes_admin(apps, servi
         with auth_app.app_context():
             start.wait()
             try:
-                account = accounts.sign_up_first_or_open(db.session, profiles, redis, form,
-                                                         registration_open=False)
+                account = signing_up(profiles, redis, is_open=False).sign_up_first_or_open(
+                    form)
                 outcomes.append(account.role)
             except DomainError as refused:
                 outcomes.append(refused.code)
@@ -53,9 +60,7 @@ def test_a_platform_used_only_as_a_registry_already_has_its_first_user(apps, ser
                            password="correct horse battery", ip="192.0.2.1", user_agent="test")
     with auth_app.app_context():
         with pytest.raises(DomainError) as refused:
-            accounts.sign_up_first_or_open(db.session, profiles, redis, form,
-                                           registration_open=False)
+            signing_up(profiles, redis, is_open=False).sign_up_first_or_open(form)
         assert refused.value.code == "user:registration_closed"
-        made = accounts.sign_up_first_or_open(db.session, profiles, redis, form,
-                                              registration_open=True)
+        made = signing_up(profiles, redis, is_open=True).sign_up_first_or_open(form)
         assert made.role == "user"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from registry_service import events
+from registry_service import consumers
 from registry_service.models import Keyholder, db
-from tessera_shared.events import Event
+from tessera_shared.outbox import Event
 
 
 def test_user_deleted_erases_the_keys_and_applying_it_twice_changes_nothing():
@@ -24,6 +24,6 @@ def test_user_deleted_erases_the_keys_and_applying_it_twice_changes_nothing():
                               iota_id="i", sub_level=0))
         session.commit()
         for _ in range(2):
-            events.HANDLERS["user.deleted"](session, deleted)
+            consumers.user_deleted(session, deleted)
             session.commit()
         assert session.scalars(sa.select(Keyholder.user_id)).all() == ["u2"]

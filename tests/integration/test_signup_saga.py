@@ -7,13 +7,16 @@ import uuid
 import pytest
 
 from auth_service import accounts
+from auth_service.extensions import authenticator
 from auth_service.models import Account
 from auth_service.models import db as auth_db
+from tessera_shared.clients.profiles import Profiles
+from tessera_shared.consumer import EventConsumer
 from tessera_shared.errors import DomainError, service_unavailable
-from tessera_shared.events import STREAM, EventConsumer, OutboxRelay
-from tessera_shared.profiles import Profiles
+from tessera_shared.outbox import STREAM
+from tessera_shared.relay import OutboxRelay
 from tests.integration.conftest import ToUserApp
-from user_service import events as user_events
+from user_service import consumers as user_consumers
 from user_service.models import Profile
 from user_service.models import db as user_db
 
@@ -45,14 +48,16 @@ def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream
         # Another sign-up took the email between this one's check and its insert.
         monkeypatch.setattr(accounts, "find_by_email", lambda *_: None)
         with pytest.raises(DomainError) as caught:
-            accounts.sign_up(auth_db.session, Profiles(CutAfterCreate(
-                user_app, service_env["INTERNAL_SECRET"].encode())), form)
+            accounts.Accounts(auth_db.session, Profiles(CutAfterCreate(
+                user_app, service_env["INTERNAL_SECRET"].encode())), redis,
+                authenticator(), registration_open=True).sign_up(form)
         assert caught.value.code == "user:email_already_exists"
         OutboxRelay(auth_db.engine, redis, "auth").publish_pending()
 
     with user_app.app_context():
         assert user_db.session.query(Profile).filter_by(handle="racer").count() == 1
-        consumer = EventConsumer(user_db.engine, redis, group, "test", user_events.HANDLERS,
+        handlers = user_consumers.handlers(user_app.extensions["tessera"])
+        consumer = EventConsumer(user_db.engine, redis, group, "test", handlers,
                                  block_ms=100)
         while consumer.run_once():
             pass

@@ -29,7 +29,7 @@ def app(service_env):
 @pytest.fixture
 def enrolled(app):
     """An account with TOTP on: its id, its TOTP secret and its backup codes."""
-    two_factor = app.extensions["auth.two_factor"]
+    two_factor = app.extensions["auth"].two_factor
     with app.app_context():
         account = Account(id=str(uuid7()), email="two@example.com", email_key="two@example.com",
                           verified_at=utcnow())
@@ -44,7 +44,7 @@ def enrolled(app):
 
 def race(app, account_id: str, code: str, contenders: int = 6) -> int:
     """Prove one code from several threads at once; how many were let in."""
-    two_factor = app.extensions["auth.two_factor"]
+    two_factor = app.extensions["auth"].two_factor
     start = threading.Barrier(contenders)
     wins = []
 

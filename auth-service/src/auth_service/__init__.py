@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from auth_service import events, internal, pages
-from auth_service.email_flows import Mailroom
+from auth_service import cli, consumers, internal, pages
+from auth_service.accounts import Accounts
+from auth_service.authentication import Authenticator
+from auth_service.email_flows import EmailFlows
+from auth_service.extensions import UseCases
 from auth_service.mail import Delivery, MailSender
 from auth_service.models import db
 from auth_service.reset_codes import ResetCodes
@@ -15,21 +18,29 @@ from auth_service.two_factor import TwoFactor
 from auth_service.users_api import views as users_api
 from auth_service.v0 import account, auth, mailbox, sessions, totp, users
 from tessera_shared.app import add_consumer, create_service_app
+from tessera_shared.clients.profiles import Profiles
 from tessera_shared.config import Settings
+from tessera_shared.context import request_id
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("auth")
     app, api = create_service_app(__name__, settings, db, title="Tessera auth service")
-    handle = app.extensions["tessera"]
-    tokens = TokenStore(handle.redis)
-    app.extensions["auth.mailroom"] = Mailroom(settings, tokens, ResetCodes(handle.redis),
-                                               handle.throttle)
-    app.extensions["auth.two_factor"] = TwoFactor(settings.secret_key, handle.throttle, tokens,
-                                                  handle.sessions)
+    platform = app.extensions["tessera"]
+    tokens = TokenStore(platform.redis)
+    two_factor = TwoFactor(settings.secret_key, platform.throttle, tokens, platform.sessions)
+    authenticator = Authenticator(db.session, platform.sessions, platform.throttle, two_factor)
+    UseCases(
+        accounts=Accounts(db.session, Profiles(platform.internal, request_id), platform.redis,
+                          authenticator, registration_open=settings.registration_open),
+        authenticator=authenticator,
+        email_flows=EmailFlows(db.session, settings, tokens, ResetCodes(platform.redis),
+                               platform.throttle, platform.sessions, authenticator),
+        two_factor=two_factor,
+    ).init_app(app)
     with app.app_context():
-        handle.background.append(MailSender(db.engine, Delivery(settings)))
-    add_consumer(app, db, group="auth-service", handlers=events.handlers(handle.sessions))
+        platform.background.append(MailSender(db.engine, Delivery(settings)))
+    add_consumer(app, db, group="auth-service", handlers=consumers.handlers(platform))
     api.register_blueprint(users.blp)
     api.register_blueprint(auth.blp)
     api.register_blueprint(totp.blp)
@@ -39,4 +50,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(users_api.blp)
     app.register_blueprint(internal.blueprint)
     app.register_blueprint(pages.blueprint)
+    cli.init_app(app)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis as redis_py
 import sqlalchemy as sa
@@ -11,11 +12,16 @@ from sqlalchemy import orm
 
 from auth_service import passwords
 from auth_service.models import Account, email_key
+from tessera_shared.clients.profiles import Profiles
 from tessera_shared.errors import DomainError
-from tessera_shared.events import emit
 from tessera_shared.ids import uuid7
-from tessera_shared.profiles import Profiles
-from tessera_shared.sessions import SessionStore
+from tessera_shared.outbox import emit
+from tessera_shared.sessions import SessionRecord, SessionStore
+from tessera_shared.signup import reserve_profile
+from tessera_shared.transactions import unit_of_work
+
+if TYPE_CHECKING:
+    from auth_service.authentication import Authenticator
 
 FIRST_ACCOUNT_LOCK = "lock:first-account"
 
@@ -34,42 +40,14 @@ class SignUp:
     user_agent: str
 
 
-def find_by_email(session: orm.Session, email: str) -> Account | None:
+def find_by_email(session: orm.Session | orm.scoped_session, email: str) -> Account | None:
     return session.scalar(sa.select(Account).where(Account.email_key == email_key(email)))
 
 
-def sign_up(session: orm.Session, profiles: Profiles, form: SignUp, *, role: str = "user",
-            welcome: Callable[[Account], None] = lambda _account: None) -> Account:
-    """Create an account and its profile, or neither.
-
-    Email is checked before handle, as the original API does. The profile is made in
-    user-service first (it owns handles, so it settles a race for one); if the account then
-    cannot be stored, the profile is removed again. `welcome` runs in the account's own
-    transaction (the v0 API queues the verification mail there).
-    """
-    if find_by_email(session, form.email) is not None:
-        raise email_taken()
-    passwords.check_new_password(form.password)
-    password_hash = passwords.hash_password(form.password)
-    user_id = str(uuid7())
-    profiles.create(user_id, form.handle, form.display_name)
-    try:
-        account = Account(id=user_id, email=form.email, email_key=email_key(form.email),
-                          password_hash=password_hash, role=role)
-        session.add(account)
-        emit(session, "user.registered", {
-            "user_id": user_id, "handle": form.handle, "display_name": form.display_name,
-            "ip": form.ip, "user_agent": form.user_agent, "via": "password"})
-        welcome(account)
-        session.commit()
-    except sa.exc.IntegrityError:
-        session.rollback()
-        profiles.abandon(session, user_id)
-        raise email_taken() from None
-    except Exception:
-        session.rollback()
-        profiles.abandon(session, user_id)
-        raise
+def account_of(session: orm.Session | orm.scoped_session, user_id: str) -> Account:
+    account = session.get(Account, user_id)
+    if account is None:
+        raise DomainError("user:not_found", 404, "No account has that id.")
     return account
 
 
@@ -87,39 +65,100 @@ def registration_closed() -> DomainError:
                        "This platform does not take new sign-ups; ask its operator.")
 
 
-def has_users(session: orm.Session, profiles: Profiles) -> bool:
-    """Whether anyone at all uses the platform: an account here, or a profile in user-service
-    (registry keyholders have no account, but every user of every family has a profile)."""
-    return (session.scalar(sa.select(Account.id).limit(1)) is not None
-            or profiles.any_exist())
+def _no_welcome(_account: Account) -> None:
+    pass
 
 
-def sign_up_first_or_open(session: orm.Session, profiles: Profiles, redis: redis_py.Redis,
-                          form: SignUp, *, registration_open: bool) -> Account:
-    """The users API's sign-up: the platform's first user is always made, as an admin (the
-    whole action log, addresses included, is theirs to read); later ones only while
-    registration is open.
+class Accounts:
+    """Signing up and leaving, bound once in `create_app`. Each public method is one use case
+    and one unit of work."""
 
-    Two first sign-ups at once must not both become admin, so the bootstrap moment is
-    serialised by a lock in Redis (shared by every auth process); after it, no lock is taken.
-    """
-    if has_users(session, profiles):
-        if not registration_open:
+    def __init__(self, session: orm.scoped_session, profiles: Profiles, redis: redis_py.Redis,
+                 authenticator: Authenticator, *, registration_open: bool) -> None:
+        self.session = session
+        self.profiles = profiles
+        self.redis = redis
+        self.authenticator = authenticator
+        self.sessions = authenticator.sessions
+        self.registration_open = registration_open
+
+    def sign_up(self, form: SignUp, *, welcome: Callable[[Account], None] = _no_welcome
+                ) -> Account:
+        """Create an account and its profile, or neither. `welcome` runs in the account's own
+        transaction (the v0 API queues the verification mail there)."""
+        with unit_of_work(self.session):
+            return self._sign_up(form, role="user", welcome=welcome)
+
+    def sign_up_first_or_open(self, form: SignUp) -> Account:
+        """The users API's sign-up: the platform's first user is always made, as an admin
+        (the whole action log, addresses included, is theirs to read); later ones only while
+        registration is open.
+
+        Two first sign-ups at once must not both become admin, so the bootstrap moment is
+        serialised by a lock in Redis (shared by every auth process), and the first account's
+        unit of work commits inside it; after it, no lock is taken.
+        """
+        if self._has_users():
+            return self.sign_up(self._open_for(form))
+        self.session.rollback()  # read again, under the lock, from a fresh snapshot
+        with (self.redis.lock(FIRST_ACCOUNT_LOCK, timeout=60, blocking_timeout=30),
+              unit_of_work(self.session)):
+            if self._has_users():
+                return self._sign_up(self._open_for(form), role="user", welcome=_no_welcome)
+            return self._sign_up(form, role="admin", welcome=lambda account: emit(
+                self.session, "auth.role_changed", {
+                    "user_id": account.id, "role": "admin", "reason": "first account"}))
+
+    def close(self, record: SessionRecord, *, ip: str, password: str | None = None,
+              code: str | None = None) -> None:
+        """Delete the signed-in user everywhere once it is proven to be the owner
+        (`Authenticator.reconfirm`): the account and sessions here and now, everything else
+        through `user.deleted`."""
+        with unit_of_work(self.session):
+            account = account_of(self.session, record.user_id)
+            self.authenticator.reconfirm(account, record, ip=ip, password=password, code=code)
+            emit(self.session, "user.deleted", {"user_id": account.id, "ip": ip})
+            erase(self.session, self.sessions, account.id)
+
+    def _open_for(self, form: SignUp) -> SignUp:
+        if not self.registration_open:
             raise registration_closed()
-        return sign_up(session, profiles, form)
-    session.rollback()  # read again, under the lock, from a fresh snapshot
-    with redis.lock(FIRST_ACCOUNT_LOCK, timeout=60, blocking_timeout=30):
-        first = not has_users(session, profiles)
-        if not first and not registration_open:
-            raise registration_closed()
-        if not first:
-            return sign_up(session, profiles, form)
-        return sign_up(session, profiles, form, role="admin",
-                       welcome=lambda account: emit(session, "auth.role_changed", {
-                           "user_id": account.id, "role": "admin", "reason": "first account"}))
+        return form
+
+    def _has_users(self) -> bool:
+        """Whether anyone at all uses the platform: an account here, or a profile in
+        user-service (registry keyholders have no account, but every user of every family has
+        a profile)."""
+        return (self.session.scalar(sa.select(Account.id).limit(1)) is not None
+                or self.profiles.any_exist())
+
+    def _sign_up(self, form: SignUp, *, role: str, welcome: Callable[[Account], None]
+                 ) -> Account:
+        """Email is checked before handle, as the original API does. The profile is made in
+        user-service first (it owns handles, so it settles a race for one); if the sign-up's
+        unit of work then rolls back, the profile is removed again."""
+        if find_by_email(self.session, form.email) is not None:
+            raise email_taken()
+        passwords.check_new_password(form.password)
+        password_hash = passwords.hash_password(form.password)
+        user_id = str(uuid7())
+        reserve_profile(self.session, self.profiles, user_id, form.handle, form.display_name)
+        account = Account(id=user_id, email=form.email, email_key=email_key(form.email),
+                          password_hash=password_hash, role=role)
+        self.session.add(account)
+        try:
+            self.session.flush()  # two sign-ups for one address at once: the second loses here
+        except sa.exc.IntegrityError:
+            raise email_taken() from None
+        emit(self.session, "user.registered", {
+            "user_id": user_id, "handle": form.handle, "display_name": form.display_name,
+            "ip": form.ip, "user_agent": form.user_agent, "via": "password"})
+        welcome(account)
+        return account
 
 
-def delete_account(session: orm.Session, sessions: SessionStore, user_id: str) -> bool:
+def erase(session: orm.Session | orm.scoped_session, sessions: SessionStore,
+          user_id: str) -> bool:
     """Erase what auth-service holds about a user (account and sessions); True if there was
     an account. Applied for `user.deleted`, whichever service the deletion started in."""
     account = session.get(Account, user_id)

@@ -1,17 +1,46 @@
-"""The auth app's long-lived helpers, as every family's views reach them (set up in
+"""The auth app's use cases, as every family's views reach them (bound once in
 `create_app`)."""
 
 from __future__ import annotations
 
-from flask import current_app
+from dataclasses import dataclass
 
-from auth_service.email_flows import Mailroom
+from flask import Flask, current_app
+
+from auth_service.accounts import Accounts
+from auth_service.authentication import Authenticator
+from auth_service.email_flows import EmailFlows
 from auth_service.two_factor import TwoFactor
 
+KEY = "auth"
 
-def mailroom() -> Mailroom:
-    return current_app.extensions["auth.mailroom"]
+
+@dataclass(frozen=True)
+class UseCases:
+    accounts: Accounts
+    authenticator: Authenticator
+    email_flows: EmailFlows
+    two_factor: TwoFactor
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions[KEY] = self
+
+
+def _bound() -> UseCases:
+    return current_app.extensions[KEY]
+
+
+def accounts() -> Accounts:
+    return _bound().accounts
+
+
+def authenticator() -> Authenticator:
+    return _bound().authenticator
+
+
+def email_flows() -> EmailFlows:
+    return _bound().email_flows
 
 
 def two_factor() -> TwoFactor:
-    return current_app.extensions["auth.two_factor"]
+    return _bound().two_factor

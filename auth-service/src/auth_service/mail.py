@@ -25,8 +25,8 @@ from auth_service.models import QueuedMail
 from tessera_shared.background import BackgroundWorker
 from tessera_shared.clock import utcnow
 from tessera_shared.config import Settings
-from tessera_shared.db import after_commit
 from tessera_shared.ids import uuid7
+from tessera_shared.transactions import after_commit
 
 log = logging.getLogger(__name__)
 _wakeup = threading.Event()

@@ -35,10 +35,11 @@ from auth_service.models import Account, BackupCode
 from auth_service.tokens import TOTP_LOGIN, TokenStore
 from tessera_shared.clock import utcnow
 from tessera_shared.errors import DomainError
-from tessera_shared.events import emit
 from tessera_shared.keys import Vault, derive
+from tessera_shared.outbox import emit
 from tessera_shared.sessions import SessionStore
 from tessera_shared.throttle import TOTP_CODE, Checks, Throttle
+from tessera_shared.transactions import after_commit, unit_of_work
 
 ISSUER = "Tessera"  # the name authenticator apps show beside the account
 TOTP_DIGITS = 6
@@ -114,13 +115,13 @@ class TwoFactor:
         """Give the account a new secret, not yet in force (enable asks a code from it).
         Only for a verified address: a second factor must not guard an address squatted by
         someone who signed up with it."""
-        require_verified(account)
-        if account.totp_enabled_at is not None:
-            raise already_enabled()
-        secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
-        account.totp_secret = self.vault.seal(secret, account.id)
-        account.totp_last_step = None
-        session.commit()
+        with unit_of_work(session):
+            require_verified(account)
+            if account.totp_enabled_at is not None:
+                raise already_enabled()
+            secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
+            account.totp_secret = self.vault.seal(secret, account.id)
+            account.totp_last_step = None
         uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
         return Enrollment(uri, _qr_png(uri))
 
@@ -129,44 +130,44 @@ class TwoFactor:
         """Put TOTP in force with a first code from the app; returns fresh backup codes. The
         account's other sessions end (if one was a thief's, it is out now), and the owner is
         told by mail."""
-        if account.totp_enabled_at is not None:
-            raise already_enabled()
-        if account.totp_secret is None:
-            raise not_set_up()
-        step, checks = self._check_totp(account, code, ip=ip)
-        if not _advance(session, account, step, Account.totp_enabled_at.is_(None),
-                        totp_enabled_at=utcnow()):
-            session.rollback()
-            session.refresh(account)
+        with unit_of_work(session):
             if account.totp_enabled_at is not None:
-                raise already_enabled()  # a concurrent enable won
-            raise invalid_code()  # the code was used already
-        self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
-        codes = self._replace_backup_codes(session, account)
-        emit(session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
-        mail.queue(session, account.email, *mail.second_factor_mail("turned on", ip))
-        session.commit()
-        self.sessions.revoke_all(account.id, keep=keep_session)
-        return codes
+                raise already_enabled()
+            if account.totp_secret is None:
+                raise not_set_up()
+            step, checks = self._check_totp(account, code, ip=ip)
+            if not _advance(session, account, step, Account.totp_enabled_at.is_(None),
+                            totp_enabled_at=utcnow()):
+                session.rollback()
+                session.refresh(account)
+                if account.totp_enabled_at is not None:
+                    raise already_enabled()  # a concurrent enable won
+                raise invalid_code()  # the code was used already
+            self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
+            codes = self._replace_backup_codes(session, account)
+            emit(session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
+            mail.queue(session, account.email, *mail.second_factor_mail("turned on", ip))
+            after_commit(session, lambda: self.sessions.revoke_all(account.id, keep=keep_session))
+            return codes
 
     def regenerate_backup_codes(self, session: orm.Session, account: Account, code: str,
                                 *, ip: str) -> list[str]:
         """New backup codes for a TOTP code (a backup code cannot mint more of itself)."""
-        self._require_enabled(account)
-        self._take_totp(session, account, code, ip=ip)
-        codes = self._replace_backup_codes(session, account)
-        emit(session, "auth.backup_codes_regenerated", {"user_id": account.id, "ip": ip})
-        mail.queue(session, account.email,
-                   *mail.second_factor_mail("given new backup codes", ip))
-        session.commit()
-        return codes
+        with unit_of_work(session):
+            self._require_enabled(account)
+            self._take_totp(session, account, code, ip=ip)
+            codes = self._replace_backup_codes(session, account)
+            emit(session, "auth.backup_codes_regenerated", {"user_id": account.id, "ip": ip})
+            mail.queue(session, account.email,
+                       *mail.second_factor_mail("given new backup codes", ip))
+            return codes
 
     def disable(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
         """Turn TOTP off with a TOTP or backup code; forgets the secret and backup codes."""
-        self.prove(session, account, code, ip=ip)
-        self.forget(session, account, ip=ip)
-        mail.queue(session, account.email, *mail.second_factor_mail("turned off", ip))
-        session.commit()
+        with unit_of_work(session):
+            self.prove(session, account, code, ip=ip)
+            self.forget(session, account, ip=ip)
+            mail.queue(session, account.email, *mail.second_factor_mail("turned off", ip))
 
     @staticmethod
     def forget(session: orm.Session, account: Account, *, ip: str) -> None:
@@ -186,8 +187,8 @@ class TwoFactor:
     # --- proving the second factor ------------------------------------------------------------
 
     def prove(self, session: orm.Session, account: Account, code: str, *, ip: str) -> Method:
-        """Accept a 6-digit TOTP code or an 8-character backup code, once (the caller
-        commits); anything else raises `totp:invalid_code`."""
+        """Accept a 6-digit TOTP code or an 8-character backup code, once (a step of the
+        caller's unit of work); anything else raises `totp:invalid_code`."""
         self._require_enabled(account)
         code = code.strip()
         if len(code) == TOTP_DIGITS:

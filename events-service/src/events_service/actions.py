@@ -20,9 +20,9 @@ from sqlalchemy import orm
 from events_service.catalog import CATALOG
 from events_service.models import ActionLog
 from tessera_shared.clock import rfc3339
-from tessera_shared.db import after_commit
-from tessera_shared.events import Event
 from tessera_shared.ids import uuid7
+from tessera_shared.outbox import Event
+from tessera_shared.transactions import after_commit
 
 PUBLIC_METADATA = frozenset({"handle", "display_name", "changed", "via"})
 

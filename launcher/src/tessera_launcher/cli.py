@@ -69,9 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(args.service, args.port)
     if args.command == "admin":
-        return admin("auth_service.admin", passed_on)
+        return admin("auth", ["admin", *passed_on])
     if args.command == "registry":
-        return admin("registry_service.admin", passed_on)
+        return admin("registry", ["registry", *passed_on])
     if args.command == "bench":
         return bench(passed_on)
     if args.command == "test":

@@ -22,7 +22,7 @@ import redis
 
 from tessera_launcher.processes import Child, LaunchError, free_port, spawn, wait_until_ready
 from tessera_shared.config import SERVICES, Settings, service_url_variable
-from tessera_shared.migrations import upgrade
+from tessera_shared.migrations import SERVICE_PACKAGES, upgrade
 
 
 @dataclass(frozen=True)
@@ -292,7 +292,7 @@ def serve(name: str, port: int) -> NoReturn:
     os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
 
 
-def admin(module: str, arguments: list[str]) -> int:
+def admin(service: str, arguments: list[str]) -> int:
     """Run an operator's command (`tessera admin ...`, `tessera registry ...`) against the
     platform this folder runs: its Redis, databases and services, as
     `var/run/platform.json` records them."""
@@ -307,5 +307,7 @@ def admin(module: str, arguments: list[str]) -> int:
                TESSERA_VAR_DIR=str(var_dir))
     env.update({service_url_variable(name): facts[f"{name}_url"] for name in SERVICES})
     env.update(load_secrets(var_dir, env))
-    return subprocess.run([sys.executable, "-m", module, *arguments], env=env,
-                          check=False).returncode
+    # The service's own app.cli, so the command runs with the service's settings and stores.
+    factory = f"{SERVICE_PACKAGES[service]}:create_app"
+    return subprocess.run([sys.executable, "-m", "flask", "--app", factory, *arguments],
+                          env=env, check=False).returncode

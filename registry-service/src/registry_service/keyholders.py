@@ -19,12 +19,14 @@ from sqlalchemy import orm
 from registry_service.models import Keyholder
 from registry_service.pending import Registrations
 from registry_service.profiles import AVATAR_SIDE, FREE_QUALITY, PREMIUM_QUALITY
+from tessera_shared.clients.profiles import Profile, Profiles
 from tessera_shared.clock import as_utc
 from tessera_shared.errors import DomainError
-from tessera_shared.events import emit
 from tessera_shared.ids import digest
-from tessera_shared.profiles import Profile, Profiles
+from tessera_shared.outbox import emit
+from tessera_shared.signup import reserve_profile
 from tessera_shared.throttle import REGISTRY_SECRET, Throttle
+from tessera_shared.transactions import after_commit, after_rollback
 
 USERNAME_MAX = 15
 SHORT_TEXT_MAX = 15   # display, status
@@ -164,7 +166,8 @@ class SignUp:
 def register(session: orm.Session, registrations: Registrations, profiles: Profiles,
              form: SignUp) -> Keyholder:
     """Create the profile (user-service settles who gets a username) and then the keys, or
-    neither; the registration id is used up only by a sign-up that succeeds."""
+    neither: if the caller's unit of work rolls back, the profile is removed and the
+    registration id given back, so it is used up only by a sign-up that succeeds."""
     username = checked_username(form.username)
     public_key = _checked_public_key(form.public_key)
     key_hash = None if form.private_key_hash is None else _checked_key_hash(
@@ -173,37 +176,24 @@ def register(session: orm.Session, registrations: Registrations, profiles: Profi
     remaining = registrations.claim(form.registration)
     if remaining is None:
         raise invalid("User creation failed due to invalid UUID")
+    after_rollback(session, lambda: registrations.reopen(form.registration, remaining))
     try:
-        profiles.create(form.user_id, username, display_name="")
+        reserve_profile(session, profiles, form.user_id, username, display_name="")
     except DomainError as error:
-        registrations.reopen(form.registration, remaining)
         if error.status == 409:
             raise username_taken() from None
         raise
+    holder = Keyholder(user_id=form.user_id, number=form.number, public_key=public_key,
+                       key_hash_digest=key_hash and digest(key_hash),
+                       token_digest=digest(token), iota_id=form.iota_id, sub_level=0)
+    session.add(holder)
     try:
-        holder = Keyholder(user_id=form.user_id, number=form.number, public_key=public_key,
-                           key_hash_digest=key_hash and digest(key_hash),
-                           token_digest=digest(token), iota_id=form.iota_id, sub_level=0)
-        session.add(holder)
-        emit(session, "user.registered", {"user_id": form.user_id, "handle": username,
-                                          "via": "registry", "ip": form.ip})
-        session.commit()
+        session.flush()
     except sa.exc.IntegrityError:
-        session.rollback()
-        _abandon(session, profiles, form, remaining, registrations)
         raise invalid("reset_token is already in use") from None
-    except Exception:
-        session.rollback()
-        _abandon(session, profiles, form, remaining, registrations)
-        raise
+    emit(session, "user.registered", {"user_id": form.user_id, "handle": username,
+                                      "via": "registry", "ip": form.ip})
     return holder
-
-
-def _abandon(session: orm.Session, profiles: Profiles, form: SignUp, remaining: int,
-             registrations: Registrations) -> None:
-    """Undo the profile of a failed sign-up and give the registration id back."""
-    profiles.abandon(session, form.user_id)
-    registrations.reopen(form.registration, remaining)
 
 
 # -- secrets ------------------------------------------------------------------------------
@@ -243,11 +233,9 @@ def rotate_token(session: orm.Session, holder: Keyholder, new_token: str) -> Non
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        session.rollback()
         raise invalid("new_token is already in use") from None
     except orm.exc.StaleDataError:
-        session.rollback()  # a concurrent change used the same token first
-        raise permission_denied() from None
+        raise permission_denied() from None  # a concurrent change used the token first
 
 
 def change_iota(session: orm.Session, holder: Keyholder, iota_id: str, new_token: str,
@@ -334,8 +322,7 @@ def delete(session: orm.Session, profiles: Profiles, holder: Keyholder,
     user_id = holder.user_id
     session.delete(holder)
     emit(session, "user.deleted", {"user_id": user_id, "ip": ip})
-    session.commit()
-    profiles.delete(user_id)
+    after_commit(session, lambda: profiles.delete(user_id))
 
 
 def erase(session: orm.Session, user_id: str) -> None:

@@ -7,12 +7,16 @@ elsewhere (only users without a subscription can) are fitted at the free quality
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from tessera_shared.clients.profiles import Profiles
 from tessera_shared.internal import InternalClient
-from tessera_shared.profiles import Profiles
 
 AVATAR_SIDE = 450
 FREE_QUALITY, PREMIUM_QUALITY = 30, 100
 
 
-def registry_profiles(internal: InternalClient, request_id: str | None = None) -> Profiles:
+def registry_profiles(internal: InternalClient,
+                      request_id: Callable[[], str | None] = lambda: None) -> Profiles:
+    """user-service's profiles, with avatars fitted as the registry's answers embed them."""
     return Profiles(internal, request_id, image_fit=(AVATAR_SIDE, FREE_QUALITY))

@@ -24,14 +24,15 @@ from werkzeug.exceptions import HTTPException
 from tessera_shared import client_json, health, internal, logs, metrics
 from tessera_shared.client_json import ClientJSONProvider
 from tessera_shared.config import Settings
-from tessera_shared.db import database_url, engine_options
+from tessera_shared.consumer import EventConsumer, Handler
+from tessera_shared.db import database_url, engine_options, tune
 from tessera_shared.errors import DomainError, from_http_status, internal_error
-from tessera_shared.events import EventConsumer, Handler, OutboxRelay
 from tessera_shared.families import Family, family_for_path, render_error
 from tessera_shared.ids import uuid7
 from tessera_shared.internal import InternalClient
 from tessera_shared.platform import Platform
 from tessera_shared.redis import connect
+from tessera_shared.relay import OutboxRelay
 from tessera_shared.sessions import SessionStore
 from tessera_shared.throttle import Throttle
 from tessera_shared.validation import Schema, classify
@@ -130,7 +131,7 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
     db.init_app(app)
     redis = connect(settings.redis_url)
     with app.app_context():
-        relay = OutboxRelay(db.engine, redis, settings.service)
+        relay = OutboxRelay(tune(db.engine), redis, settings.service)
     app.extensions["tessera"] = Platform(
         settings=settings, redis=redis, sessions=SessionStore(redis),
         internal=InternalClient(settings.service, settings.internal_secret,

@@ -4,32 +4,21 @@ a PostgreSQL server, each service uses its own database on it (`<name>_<service>
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import orm
 from sqlalchemy.engine import Engine, make_url
 
+from tessera_shared import outbox
 from tessera_shared.config import ConfigError, Settings
-
-# Stable constraint names, so Alembic migrations name things the same on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from tessera_shared.transactions import NAMING_CONVENTION
 
 
 def make_db() -> SQLAlchemy:
     """The service's Flask-SQLAlchemy handle, with the event outbox tables already declared."""
-    from tessera_shared import events  # noqa: PLC0415  # events imports this module
-
     db = SQLAlchemy(metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
-    events.declare_tables(db.metadata)
+    outbox.declare_tables(db.metadata)
     return db
 
 
@@ -78,29 +67,23 @@ def engine_options(url: str) -> dict[str, Any]:
             "connect_args": {"prepare_threshold": None}}
 
 
-@sa.event.listens_for(Engine, "connect")
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def create_engine(url: str) -> Engine:
+    """An engine for a service's database outside its app (operator commands, tools)."""
+    return tune(sa.create_engine(url, **engine_options(url)))
+
+
+def tune(engine: Engine) -> Engine:
+    """Attach the per-connection settings a service's engine needs (SQLite only)."""
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _tune_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     """WAL lets readers run beside the writer; foreign keys are off in SQLite unless asked."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
-
-
-def after_commit(session: orm.Session, callback: Callable[[], None]) -> None:
-    """Run `callback` once the session's transaction has committed (never if it rolls back)."""
-    session.info.setdefault("after_commit", []).append(callback)
-
-
-@sa.event.listens_for(orm.Session, "after_commit")
-def _run_after_commit(session: orm.Session) -> None:
-    for callback in session.info.pop("after_commit", []):
-        callback()
-
-
-@sa.event.listens_for(orm.Session, "after_rollback")
-def _forget_after_commit(session: orm.Session) -> None:
-    session.info.pop("after_commit", None)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()

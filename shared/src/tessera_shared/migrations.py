@@ -13,7 +13,7 @@ from alembic.config import Config
 from flask_sqlalchemy import SQLAlchemy
 
 from tessera_shared.config import Settings
-from tessera_shared.db import database_url, ensure_database
+from tessera_shared.db import database_url, ensure_database, tune
 
 SERVICE_PACKAGES = {"user": "user_service", "auth": "auth_service",
                     "registry": "registry_service", "events": "events_service"}
@@ -43,7 +43,7 @@ def upgrade(settings: Settings) -> None:
 def run_migrations(db: SQLAlchemy) -> None:
     """The body of every service's `migrations/env.py`."""
     config = context.config
-    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = tune(sa.create_engine(config.get_main_option("sqlalchemy.url")))
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata,
                           render_as_batch=connection.dialect.name == "sqlite")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from tessera_shared.app import add_consumer, create_service_app
+from tessera_shared.clients.accounts import Accounts
 from tessera_shared.config import Settings
-from user_service import events, internal, media
+from tessera_shared.context import request_id
+from user_service import consumers, internal, media
+from user_service.extensions import init_accounts
 from user_service.models import db
 from user_service.v0 import profile_images, user_search, users
 
@@ -14,7 +17,9 @@ from user_service.v0 import profile_images, user_search, users
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("user")
     app, api = create_service_app(__name__, settings, db, title="Tessera user service")
-    add_consumer(app, db, group="user-service", handlers=events.HANDLERS)
+    platform = app.extensions["tessera"]
+    init_accounts(app, Accounts(platform.internal, request_id))
+    add_consumer(app, db, group="user-service", handlers=consumers.handlers(platform))
     api.register_blueprint(users.blp)
     api.register_blueprint(profile_images.blp)
     api.register_blueprint(user_search.blp)

@@ -11,6 +11,7 @@ from flask import Blueprint, request
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from tessera_shared.errors import bad_request
+from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema, Text
 from user_service import images, profiles
 from user_service.media import media_dir
@@ -91,9 +92,10 @@ def _stored_image(new: dict[str, Any]) -> str:
 @blueprint.post("/profiles")
 def create_profile() -> tuple[dict[str, str], int]:
     new = _load(NewProfile())
-    profile = profiles.create(db.session, user_id=str(new["id"]), handle=new["handle"],
-                              display_name=new["display_name"], is_verified=new["is_verified"])
-    db.session.commit()
+    with unit_of_work(db.session):
+        profile = profiles.create(db.session, user_id=str(new["id"]), handle=new["handle"],
+                                  display_name=new["display_name"],
+                                  is_verified=new["is_verified"])
     return {"id": profile.id, "handle": profile.handle}, 201
 
 
@@ -122,13 +124,13 @@ def edit_profile(user_id: str) -> dict[str, Any]:
     if "image" in changes:
         image = changes.pop("image")
         changes["profile_image"] = None if image is None else _stored_image(image)
-    profile = profiles.edit(db.session, user_id, changes)
-    db.session.commit()
+    with unit_of_work(db.session):
+        profile = profiles.edit(db.session, user_id, changes)
     return _shown(profile)
 
 
 @blueprint.delete("/profiles/<user_id>")
 def delete_profile(user_id: str) -> tuple[str, int]:
-    profiles.delete(db.session, user_id)
-    db.session.commit()
+    with unit_of_work(db.session):
+        profiles.delete(db.session, user_id)
     return "", 204

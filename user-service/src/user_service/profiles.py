@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from tessera_shared.errors import DomainError
-from tessera_shared.events import emit
+from tessera_shared.outbox import emit
 from user_service.models import Profile, handle_key
 
 
@@ -58,7 +58,6 @@ def create(session: orm.Session, *, user_id: str, handle: str, display_name: str
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        session.rollback()
         raise handle_taken() from None
     return profile
 
@@ -78,7 +77,6 @@ def edit(session: orm.Session, user_id: str, changes: Mapping[str, str | None]) 
         try:
             session.flush()
         except sa.exc.IntegrityError:
-            session.rollback()
             raise handle_taken() from None
     if changed:
         emit(session, "user.profile_updated", {"user_id": user_id, "changed": changed})

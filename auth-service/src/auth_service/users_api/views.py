@@ -16,18 +16,18 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import ValidationError, fields, validate
 
-from auth_service import accounts, authentication, email_flows
-from auth_service.extensions import mailroom, two_factor
+from auth_service.accounts import SignUp
+from auth_service.authentication import Client
+from auth_service.extensions import accounts, authenticator, email_flows
 from auth_service.models import Account, db
 from auth_service.passwords import MAX_LENGTH
 from auth_service.v0.rules import CODE, EMAIL, PASSWORD
 from tessera_shared.app import Blueprint
 from tessera_shared.clock import as_utc
-from tessera_shared.context import client_ip, request_id, user_agent
+from tessera_shared.context import client_ip, user_agent
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.families import Family, users_api_body
 from tessera_shared.platform import platform
-from tessera_shared.profiles import Profiles
 from tessera_shared.validation import Schema, Text, classify, not_blank
 
 blp = Blueprint("users-api", __name__, url_prefix="/api",
@@ -39,10 +39,6 @@ MAX_CONCURRENT_LOGINS = 3  # the original's sample MAX_CONCURRENT_LOGINS_ALLOWED
 
 def userhash(username: str) -> str:
     return hashlib.sha512(username.encode()).hexdigest()
-
-
-def profiles() -> Profiles:
-    return Profiles(platform().internal, request_id())
 
 
 def _raw_body() -> dict[str, Any]:
@@ -73,7 +69,7 @@ def _takes(schema: type[Schema]) -> dict[str, Any]:
 
 def _account_named(username: str) -> tuple[str, Account | None]:
     """The user's handle as stored (the username as given if there is none) and account."""
-    profile = profiles().find(username)
+    profile = accounts().profiles.find(username)
     if profile is None:
         return username, None
     return profile.handle, db.session.get(Account, profile.id)
@@ -129,13 +125,12 @@ class Login(MethodView):
         if not form.get("password"):
             raise DomainError("users:register_for_a_password", 422,
                               "Missing required field: password")
-        handle = platform()
         name, account = _account_named(form["username"])
-        signed_in = authentication.log_in_at_once(
-            db.session, handle.sessions, handle.throttle, two_factor(), account,
-            form["password"], form.get("code"), typed=f"handle:{form['username'].casefold()}",
-            ip=client_ip(), user_agent=user_agent(), family=FAMILY)
-        handle.sessions.keep_newest(signed_in.record.user_id, FAMILY, MAX_CONCURRENT_LOGINS)
+        signed_in = authenticator().log_in_at_once(
+            account, form["password"], form.get("code"),
+            typed=f"handle:{form['username'].casefold()}",
+            client=Client(client_ip(), user_agent()), family=FAMILY,
+            keep_newest=MAX_CONCURRENT_LOGINS)
         # "true" as a string: the original's login says so, and its clients compare with it.
         return users_api_body("true", {"userhash": userhash(name), "ssid": signed_in.token})
 
@@ -155,13 +150,9 @@ class Register(MethodView):
     def post(self) -> dict[str, Any]:
         """Register a user; the platform's first is always made, and is an admin."""
         form = _body(Registration())
-        handle = platform()
-        accounts.sign_up_first_or_open(
-            db.session, profiles(), handle.redis,
-            accounts.SignUp(email=form["email"], handle=form["username"],
-                            display_name=form["username"], password=form["password"],
-                            ip=client_ip(), user_agent=user_agent()),
-            registration_open=handle.settings.registration_open)
+        accounts().sign_up_first_or_open(SignUp(
+            email=form["email"], handle=form["username"], display_name=form["username"],
+            password=form["password"], ip=client_ip(), user_agent=user_agent()))
         return users_api_body(True, "USER_INSERT_OK")
 
 
@@ -184,9 +175,7 @@ class RequestCode(MethodView):
     def _request(username: str) -> dict[str, Any]:
         name, account = _account_named(username)
         name_hash = userhash(name)
-        reqid = email_flows.request_reset_code(db.session, mailroom(), account, name_hash,
-                                               ip=client_ip())
-        db.session.commit()
+        reqid = email_flows().request_reset_code(account, name_hash, ip=client_ip())
         return users_api_body(True, {"userhash": name_hash, "reqid": reqid})
 
 
@@ -202,10 +191,8 @@ class ModifyPassword(MethodView):
         if "otp" not in raw and "OTP" in raw:
             raw["otp"] = raw.pop("OTP")
         form = _load(NewPassword(), raw)
-        email_flows.reset_password_with_code(
-            db.session, mailroom(), platform().sessions, form["reqid"], form["userhash"],
-            form["otp"], form["password"], ip=client_ip())
-        db.session.commit()
+        email_flows().reset_password_with_code(form["reqid"], form["userhash"], form["otp"],
+                                               form["password"], ip=client_ip())
         return users_api_body(True, "PASSWORD_RESET_OK")
 
 
@@ -219,7 +206,7 @@ class Info(MethodView):
         if credentials is None or credentials.type != "basic":
             raise please_log_in()
         record = platform().sessions.read(credentials.password)
-        profile = profiles().get(record.user_id) if record else None
+        profile = accounts().profiles.get(record.user_id) if record else None
         account = db.session.get(Account, record.user_id) if record else None
         name_hash = userhash(profile.handle) if profile else ""
         if (account is None or profile is None

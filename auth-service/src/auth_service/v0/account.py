@@ -6,15 +6,11 @@ from typing import Any
 
 from flask.views import MethodView
 
-from auth_service import accounts, authentication, email_flows
-from auth_service.extensions import two_factor
-from auth_service.models import db
+from auth_service.extensions import accounts
 from auth_service.v0.cookies import clear_session_cookie
 from auth_service.v0.rules import CODE, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
-from tessera_shared.events import emit
-from tessera_shared.platform import platform
 from tessera_shared.validation import Schema, Text
 
 blp = Blueprint("v0-account", __name__, url_prefix="/v0/user", description="Account")
@@ -37,14 +33,7 @@ class Account(MethodView):
     def delete(self, body: dict[str, Any]) -> Any:
         """Delete the signed-in user's account everywhere; the password confirms it, or, when
         TOTP is on, a TOTP or backup code from a recently re-authenticated session."""
-        session = require_session()
-        handle = platform()
-        account = email_flows.account_of(db.session, session.user_id)
-        authentication.reconfirm(db.session, handle.throttle, two_factor(), account, session,
-                                 ip=client_ip(), **body)
-        emit(db.session, "user.deleted", {"user_id": account.id, "ip": client_ip()})
-        accounts.delete_account(db.session, handle.sessions, account.id)
-        db.session.commit()
+        accounts().close(require_session(), ip=client_ip(), **body)
         response = no_content()
         clear_session_cookie(response)
         return response

@@ -10,14 +10,11 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from auth_service import authentication
-from auth_service.email_flows import account_of
-from auth_service.extensions import two_factor
-from auth_service.models import db
+from auth_service.extensions import authenticator
 from auth_service.v0.cookies import clear_session_cookie, signed_in_response
 from auth_service.v0.rules import CODE, EMAIL, PASSWORD
 from tessera_shared.app import ANONYMOUS_COOKIE, Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
-from tessera_shared.platform import platform
 from tessera_shared.sessions import COOKIE_NAME
 from tessera_shared.validation import Schema, Text
 
@@ -43,9 +40,7 @@ class LoginView(MethodView):
     @blp.alt_response(401, schema=ErrorEnvelope, description="auth:invalid_credentials")
     def post(self, body: dict[str, Any]) -> Response:
         """Sign in with email and password; sets the `session_id` cookie."""
-        handle = platform()
-        outcome = authentication.log_in(
-            db.session, handle.sessions, handle.throttle, two_factor(),
+        outcome = authenticator().log_in(
             authentication.Login(ip=client_ip(), user_agent=user_agent(),
                                  device=request.cookies.get(ANONYMOUS_COOKIE), **body),
             replacing=request.cookies.get(COOKIE_NAME))
@@ -61,8 +56,7 @@ class LogoutView(MethodView):
     def post(self) -> Response:
         """End the current session and clear its cookie."""
         require_session()
-        authentication.log_out(db.session, platform().sessions,
-                               request.cookies[COOKIE_NAME], ip=client_ip())
+        authenticator().log_out(request.cookies[COOKIE_NAME], ip=client_ip())
         response = no_content()
         clear_session_cookie(response)
         return response
@@ -85,10 +79,7 @@ class ReauthenticateView(MethodView):
         """Prove it is you again; for the next 10 minutes this session may change the
         second factor or delete the account."""
         record = require_session()
-        handle = platform()
-        authentication.reauthenticate(
-            db.session, handle.sessions, handle.throttle, two_factor(),
-            account_of(db.session, record.user_id), record, request.cookies[COOKIE_NAME],
-            password=body["password"], code=body.get("code"), ip=client_ip())
-        db.session.commit()
+        authenticator().reauthenticate(record, request.cookies[COOKIE_NAME],
+                                       password=body["password"], code=body.get("code"),
+                                       ip=client_ip())
         return no_content()

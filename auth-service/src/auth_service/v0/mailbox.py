@@ -8,13 +8,10 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import validate
 
-from auth_service import authentication, email_flows
-from auth_service.extensions import mailroom, two_factor
-from auth_service.models import db
+from auth_service.extensions import authenticator, email_flows
 from auth_service.v0.rules import EMAIL, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
-from tessera_shared.platform import platform
 from tessera_shared.validation import Schema, Text
 
 blp = Blueprint("v0-mailbox", __name__, url_prefix="/v0/auth",
@@ -51,8 +48,7 @@ class VerifyEmail(MethodView):
     @blp.alt_response(404, schema=ErrorEnvelope, description="user:not_found")
     def post(self, body: dict[str, Any]) -> Any:
         """Verify an email address with the token from the verification mail."""
-        email_flows.verify_email(db.session, mailroom(), body["token"], ip=client_ip())
-        db.session.commit()
+        email_flows().verify_email(body["token"], ip=client_ip())
         return no_content()
 
 
@@ -62,9 +58,7 @@ class ResendVerification(MethodView):
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     def post(self) -> Any:
         """Send the signed-in user a new verification mail."""
-        session = require_session()
-        email_flows.resend_verification(db.session, mailroom(), session.user_id)
-        db.session.commit()
+        email_flows().resend_verification(require_session().user_id)
         return no_content()
 
 
@@ -74,8 +68,7 @@ class ForgotPassword(MethodView):
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> Any:
         """Mail a password reset link; answers 204 whether or not the account exists."""
-        email_flows.forgot_password(db.session, mailroom(), body["email"], ip=client_ip())
-        db.session.commit()
+        email_flows().forgot_password(body["email"], ip=client_ip())
         return no_content()
 
 
@@ -85,9 +78,7 @@ class ResetPassword(MethodView):
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> Any:
         """Set a new password with the token from the reset mail; ends every session."""
-        email_flows.reset_password(db.session, mailroom(), platform().sessions, body["token"],
-                                   body["new_password"], ip=client_ip())
-        db.session.commit()
+        email_flows().reset_password(body["token"], body["new_password"], ip=client_ip())
         return no_content()
 
 
@@ -99,13 +90,8 @@ class ChangePassword(MethodView):
                       description="user:unauthorized, user:invalid_password")
     def post(self, body: dict[str, Any]) -> Any:
         """Change the signed-in user's password; ends their other sessions."""
-        session = require_session()
-        handle = platform()
-        authentication.change_password(
-            db.session, handle.sessions, handle.throttle,
-            email_flows.account_of(db.session, session.user_id), body["current_password"],
-            body["new_password"], record=session, ip=client_ip())
-        db.session.commit()
+        authenticator().change_password(require_session(), body["current_password"],
+                                        body["new_password"], ip=client_ip())
         return no_content()
 
 
@@ -118,12 +104,8 @@ class ChangeEmail(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Mail a confirmation link to a new address for the signed-in user (whose current
         address must be verified)."""
-        session = require_session()
-        email_flows.change_email(db.session, mailroom(),
-                                 email_flows.account_of(db.session, session.user_id),
-                                 body["password"], body["new_email"], ip=client_ip(),
-                                 record=session)
-        db.session.commit()
+        email_flows().change_email(require_session(), body["password"], body["new_email"],
+                                   ip=client_ip())
         return no_content()
 
 
@@ -135,9 +117,7 @@ class ConfirmEmailChange(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Move the account to its new address with the token from the confirmation mail;
         its other sessions end, and the old address gets a link to undo the change."""
-        email_flows.confirm_email_change(db.session, mailroom(), platform().sessions,
-                                         body["token"], ip=client_ip())
-        db.session.commit()
+        email_flows().confirm_email_change(body["token"], ip=client_ip())
         return no_content()
 
 
@@ -150,7 +130,5 @@ class ReportEmailChange(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Undo an email change with the token mailed to the old address: the account moves
         back to it and every session ends."""
-        email_flows.report_email_change(db.session, mailroom(), platform().sessions,
-                                        two_factor(), body["token"], ip=client_ip())
-        db.session.commit()
+        email_flows().report_email_change(body["token"], ip=client_ip())
         return no_content()

@@ -8,13 +8,10 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import fields
 
-from auth_service import authentication
 from auth_service.authentication import REAUTHENTICATE
-from auth_service.models import db
+from auth_service.extensions import authenticator
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
-from tessera_shared.errors import DomainError
-from tessera_shared.events import emit
 from tessera_shared.platform import platform
 from tessera_shared.sessions import SessionRecord
 from tessera_shared.validation import Schema, Timestamp
@@ -63,14 +60,7 @@ class OneSession(MethodView):
     def delete(self, session_id: str) -> Any:
         """End one of the signed-in user's sessions (the current one too, if named); ending
         another one takes a recent sign-in, so a stolen cookie cannot throw the owner out."""
-        current = require_session()
-        if session_id != current.id:
-            authentication.require_recent_authentication(current)
-        if not platform().sessions.revoke_id(current.user_id, session_id):
-            raise DomainError("session:not_found", 404, "You have no session with that id.")
-        emit(db.session, "auth.session_revoked", {"user_id": current.user_id,
-                                                  "session_id": session_id, "ip": client_ip()})
-        db.session.commit()
+        authenticator().end_session(require_session(), session_id, ip=client_ip())
         return no_content()
 
 
@@ -82,10 +72,5 @@ class RevokeOthers(MethodView):
     def post(self) -> Any:
         """End every session of the signed-in user except this one (a recent sign-in is
         needed, so a stolen cookie cannot throw the owner out)."""
-        current = require_session()
-        authentication.require_recent_authentication(current)
-        ended = platform().sessions.revoke_all(current.user_id, keep=current.id)
-        emit(db.session, "auth.sessions_revoked", {"user_id": current.user_id, "count": ended,
-                                                   "kept": current.id, "ip": client_ip()})
-        db.session.commit()
+        authenticator().end_other_sessions(require_session(), ip=client_ip())
         return no_content()

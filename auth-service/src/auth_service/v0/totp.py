@@ -11,16 +11,15 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from auth_service import authentication
-from auth_service.authentication import REAUTHENTICATE
-from auth_service.email_flows import account_of
-from auth_service.extensions import two_factor
+from auth_service.accounts import account_of
+from auth_service.authentication import REAUTHENTICATE, Client
+from auth_service.extensions import authenticator, two_factor
 from auth_service.models import Account, db
 from auth_service.two_factor import BACKUP_CODE_LENGTH, TOTP_DIGITS
 from auth_service.v0.cookies import signed_in_response
 from auth_service.v0.rules import CODE
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
-from tessera_shared.platform import platform
 from tessera_shared.sessions import COOKIE_NAME, SessionRecord
 from tessera_shared.validation import OmitNone, Schema, Text, Timestamp
 
@@ -111,9 +110,9 @@ class Verify(MethodView):
     @blp.alt_response(401, schema=ErrorEnvelope, description="totp:backup_code_exhausted")
     def post(self, body: dict[str, str]) -> Response:
         """Finish a login: the temp token from /login and a TOTP or backup code."""
-        signed_in = authentication.log_in_second_step(
-            db.session, platform().sessions, two_factor(), body["temp_token"], body["code"],
-            ip=client_ip(), user_agent=user_agent(), replacing=request.cookies.get(COOKIE_NAME))
+        signed_in = authenticator().log_in_second_step(
+            body["temp_token"], body["code"], client=Client(client_ip(), user_agent()),
+            replacing=request.cookies.get(COOKIE_NAME))
         return signed_in_response(signed_in)
 
 

@@ -7,15 +7,12 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from auth_service import accounts, email_flows
-from auth_service.extensions import mailroom
-from auth_service.models import db
+from auth_service.accounts import SignUp
+from auth_service.extensions import accounts, email_flows
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
 from auth_service.v0.rules import EMAIL
 from tessera_shared.app import Blueprint, ErrorEnvelope
-from tessera_shared.context import client_ip, request_id, user_agent
-from tessera_shared.platform import platform
-from tessera_shared.profiles import Profiles
+from tessera_shared.context import client_ip, user_agent
 from tessera_shared.validation import Schema, Text, not_blank
 
 blp = Blueprint("v0-signup", __name__, url_prefix="/v0", description="Sign-up")
@@ -44,9 +41,6 @@ class Users(MethodView):
                       description="user:email_already_exists, then user:handle_already_exists")
     def post(self, body: dict[str, Any]) -> dict[str, str]:
         """Register a user with email, handle, display name and password."""
-        room = mailroom()
-        accounts.sign_up(db.session, Profiles(platform().internal, request_id()),
-                         accounts.SignUp(ip=client_ip(), user_agent=user_agent(), **body),
-                         welcome=lambda account: email_flows.send_verification(
-                             db.session, room, account))
+        accounts().sign_up(SignUp(ip=client_ip(), user_agent=user_agent(), **body),
+                           welcome=email_flows().send_verification)
         return {"message": CREATED}

@@ -8,12 +8,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from events_service import actions
-from events_service.live import Broadcaster
+from events_service.extensions import broadcaster as live_broadcaster
 from events_service.models import db
 from tessera_shared.app import Blueprint
 from tessera_shared.context import current_session
@@ -103,7 +103,7 @@ class ActionStream(MethodView):
         last = request.headers.get("Last-Event-ID", "").strip().lower()
         if not ENTRY_ID.match(last):
             last = None  # not an id we gave: start from now rather than never send anything
-        broadcaster: Broadcaster = current_app.extensions["events.broadcaster"]
+        broadcaster = live_broadcaster()
         token = request.cookies.get(COOKIE_NAME)
 
         def still_the_viewer() -> bool:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_sock import Sock
 
+from registry_service.extensions import profiles, registrations
 from registry_service.keyholders import Guard
 from registry_service.models import db
 from registry_service.omega import handshake
 from registry_service.omega.connection import OmikronConnection, Socket, Timing
 from registry_service.omega.handlers import Context
 from registry_service.omega.presence import Presence
-from registry_service.profiles import registry_profiles
-from tessera_shared.context import client_ip, request_id
+from tessera_shared.context import client_ip
 from tessera_shared.errors import bad_request
 from tessera_shared.platform import platform
 
@@ -44,7 +44,6 @@ def init_app(app: Flask) -> None:
     @sock.route("/ws/omikron")
     def omikron(socket: Socket) -> None:
         tessera = platform()
-        context = Context(session=db.session, registrations=current_app.extensions[
-            "registrations"], profiles=registry_profiles(tessera.internal, request_id()),
+        context = Context(session=db.session, registrations=registrations(), profiles=profiles(),
             presence=presence, guard=Guard(tessera.throttle, client_ip()), connection="")
         OmikronConnection(socket, server_key, timing, context).run()

@@ -25,6 +25,7 @@ from registry_service.omega import handshake
 from registry_service.omega.handlers import HANDLERS, Context, error_reply
 from registry_service.omega.protocol import Frame, FrameError, encode, new_id
 from tessera_shared.errors import DomainError
+from tessera_shared.transactions import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -140,13 +141,12 @@ class OmikronConnection:
         if handler is None:
             return frame.reply("error", {"error_type": "Unknown message type"})
         try:
-            answer = handler(self.context, frame.data)
+            with unit_of_work(self.context.session):  # one request frame, one use case
+                answer = handler(self.context, frame.data)
         except DomainError as error:
-            self.context.session.rollback()
             kind, data = error_reply(error)
             return frame.reply(kind, data)
         except Exception:
-            self.context.session.rollback()
             log.exception("omikron request failed", extra={"type": frame.type})
             return frame.reply("error_internal")
         finally:

@@ -19,10 +19,10 @@ from registry_service.keyholders import Guard, SignUp
 from registry_service.models import Iota, Keyholder
 from registry_service.omega.presence import Presence
 from registry_service.pending import Registrations
+from tessera_shared.clients.profiles import Profiles
 from tessera_shared.clock import utcnow
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
-from tessera_shared.profiles import Profiles
 
 Reply = tuple[str, dict[str, Any]] | None
 SUCCESS: Reply = ("success", {})
@@ -114,7 +114,6 @@ def change_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
         keyholders.change_keys(ctx.session, holder, _text(data, "public_key"),
                                _text(data, "private_key_hash"), None)
     keyholders.change_profile(ctx.profiles, holder, data, ctx.today)
-    ctx.session.commit()
     return SUCCESS
 
 
@@ -125,7 +124,6 @@ def change_iota_data(ctx: Context, data: dict[str, Any]) -> Reply:
     if not ctx.guard.token(holder, reset_token):
         raise keyholders.bad_token()
     keyholders.change_iota(ctx.session, holder, iota_id, new_token)
-    ctx.session.commit()
     return SUCCESS
 
 
@@ -153,7 +151,6 @@ def complete_register_iota(ctx: Context, data: dict[str, Any]) -> Reply:
     given = "iota_id" in data
     number = _number(data, "iota_id") if given else ctx.registrations.next_number()
     omikrons.add_iota(ctx.session, number, _text(data, "public_key"))
-    ctx.session.commit()
     return SUCCESS if given else ("complete_register_iota", {"iota_id": number})
 
 
@@ -173,7 +170,6 @@ def delete_user(ctx: Context, data: dict[str, Any]) -> Reply:
 def delete_iota(ctx: Context, data: dict[str, Any]) -> Reply:
     if not omikrons.remove(ctx.session, Iota, _number(data, "iota_id")):
         raise keyholders.not_found("Iota not found")
-    ctx.session.commit()
     return SUCCESS
 
 

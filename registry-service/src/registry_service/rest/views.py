@@ -12,36 +12,27 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 
 from registry_service import keyholders, omikrons
+from registry_service.extensions import profiles, registrations
 from registry_service.keyholders import SignUp, missing_values, permission_denied
 from registry_service.models import Keyholder, db
-from registry_service.pending import Registrations
-from registry_service.profiles import registry_profiles
 from registry_service.rest import schemas
 from registry_service.rest.envelope import PRIVILEGED, body, failing_as, strings, success
 from tessera_shared.app import Blueprint
 from tessera_shared.clock import utcnow
-from tessera_shared.context import client_ip, request_id
+from tessera_shared.context import client_ip
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
 from tessera_shared.platform import platform
-from tessera_shared.profiles import Profiles
 from tessera_shared.throttle import OMIKRON_ID_PER_IP, REGISTRATIONS_PER_IP
+from tessera_shared.transactions import unit_of_work
 
 blp = Blueprint("registry", __name__, url_prefix="/api", description="Registry (REST)")
 paths = FlaskBlueprint("registry-paths", __name__, url_prefix="/api")
 LOOKS_LIKE_UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
-
-
-def _profiles() -> Profiles:
-    return registry_profiles(platform().internal, request_id())
-
-
-def _registrations() -> Registrations:
-    return current_app.extensions["registrations"]
 
 
 def _guard() -> keyholders.Guard:
@@ -87,7 +78,7 @@ class UserIdByUsername(MethodView):
         """Find a user's id by username (any Tessera handle), without regard to case."""
         if LOOKS_LIKE_UUID.match(username):
             return success(f"Got user for {username}", {"user_id": username})
-        profile = _profiles().find(username)
+        profile = profiles().find(username)
         if profile is None:
             raise keyholders.not_found("UUID lookup failed: UUID not found.")
         return success(f"Got uuid for {username}", {"user_id": profile.id})
@@ -100,7 +91,7 @@ class User(MethodView):
     @failing_as("Failed to retrieve user profile")
     def get(self, user_id: str) -> Response:
         """Get a user's public profile: always all nine keys."""
-        profile = _profiles().get(user_id, image=True) if _is_uuid(user_id) else None
+        profile = profiles().get(user_id, image=True) if _is_uuid(user_id) else None
         if profile is None:
             raise keyholders.not_found()
         holder = keyholders.by_user_id(db.session, user_id)
@@ -151,7 +142,7 @@ class ChangeUser(MethodView):
         [key_hash] = strings(values, ("private_key_hash",), missing_values())
         holder = _owner(user_id, key_hash, keyholders.Guard.key_hash)
         today = utcnow().date()
-        profile = keyholders.change_profile(_profiles(), holder, values, today)
+        profile = keyholders.change_profile(profiles(), holder, values, today)
         return success("Changed user", {"uuid": user_id, **keyholders.public_view(
             profile, holder, today), "iota_id": holder.iota_id})
 
@@ -167,8 +158,8 @@ class ChangeIota(MethodView):
         iota_id, reset_token, new_token = strings(
             body(), ("iota_id", "reset_token", "new_token"), missing_values())
         holder = _owner(user_id, reset_token, keyholders.Guard.token)
-        keyholders.change_iota(db.session, holder, iota_id, new_token, client_ip())
-        db.session.commit()
+        with unit_of_work(db.session):
+            keyholders.change_iota(db.session, holder, iota_id, new_token, client_ip())
         return success("Changed iota id")
 
 
@@ -184,8 +175,9 @@ class ChangeKeys(MethodView):
             body(), ("private_key_hash", "public_key", "reset_token", "new_token"),
             missing_values())
         holder = _owner(user_id, reset_token, keyholders.Guard.token)
-        keyholders.change_keys(db.session, holder, public_key, key_hash, new_token, client_ip())
-        db.session.commit()
+        with unit_of_work(db.session):
+            keyholders.change_keys(db.session, holder, public_key, key_hash, new_token,
+                                   client_ip())
         return success("Changed keys")
 
 
@@ -200,7 +192,7 @@ class RegisterInit(MethodView):
             raise DomainError("registry:too_many_registrations", 429,
                               "Too many registrations from this address; try again later")
         user_id = str(uuid7())
-        _registrations().open(user_id)
+        registrations().open(user_id)
         return success("Started user registration progress", {"user_id": user_id})
 
 
@@ -219,10 +211,11 @@ class RegisterComplete(MethodView):
             missing_values("User creation failed due to missing values"))
         if not _is_uuid(user_id):
             raise keyholders.invalid("User creation failed due to invalid UUID")
-        keyholders.register(db.session, _registrations(), _profiles(), SignUp(
-            registration=user_id, user_id=user_id, number=_registrations().next_number(),
-            username=username, public_key=public_key, private_key_hash=key_hash,
-            iota_id=iota_id, reset_token=reset_token, ip=client_ip()))
+        with unit_of_work(db.session):
+            keyholders.register(db.session, registrations(), profiles(), SignUp(
+                registration=user_id, user_id=user_id, number=registrations().next_number(),
+                username=username, public_key=public_key, private_key_hash=key_hash,
+                iota_id=iota_id, reset_token=reset_token, ip=client_ip()))
         return success(f"Created User: {user_id}")
 
 
@@ -239,7 +232,8 @@ class DeleteUser(MethodView):
         holder = _holder(user_id, keyholders.not_found("Operation failed: UUID not found."))
         if not _guard().token(holder, reset_token):
             raise keyholders.bad_token()
-        keyholders.delete(db.session, _profiles(), holder, client_ip())
+        with unit_of_work(db.session):
+            keyholders.delete(db.session, profiles(), holder, client_ip())
         return success(f"Deleted User: {user_id}")
 
 

@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import require_session
 from tessera_shared.platform import platform
+from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema
 from user_service import images, profiles
 from user_service.media import media_dir
@@ -43,15 +44,15 @@ def upload(slot: images.Slot, file: FileStorage) -> dict[str, str]:
     session = require_session()
     data, extension = images.process(file.read(slot.max_bytes + 1), slot)
     key = images.store(media_dir(), data, extension)
-    profiles.set_image(db.session, session.user_id, slot.column, key)
-    db.session.commit()
+    with unit_of_work(db.session):
+        profiles.set_image(db.session, session.user_id, slot.column, key)
     return {"image_url": images.public_url(platform().settings.public_url, key)}
 
 
 def remove(slot: images.Slot) -> Any:
     session = require_session()
-    profiles.set_image(db.session, session.user_id, slot.column, None)
-    db.session.commit()
+    with unit_of_work(db.session):
+        profiles.set_image(db.session, session.user_id, slot.column, None)
     return no_content()
 
 

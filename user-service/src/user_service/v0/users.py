@@ -8,11 +8,12 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from tessera_shared.app import Blueprint, ErrorEnvelope
-from tessera_shared.context import request_id, require_session
-from tessera_shared.errors import service_unavailable
+from tessera_shared.context import require_session
 from tessera_shared.platform import platform
+from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import OmitNone, Schema, Text, Timestamp, not_blank
 from user_service import images, profiles
+from user_service.extensions import accounts
 from user_service.models import Profile, db
 
 blp = Blueprint("v0-users", __name__, url_prefix="/v0", description="Profiles")
@@ -84,16 +85,12 @@ class ProfileChanges(Schema):
 def with_email(profile: Profile, *, image_urls: bool) -> dict[str, Any]:
     """The profile as `UserResponse` shows it: the email comes from auth-service. Like the
     original, `GET /user/me` shows images as full URLs and the PATCH answer as storage keys."""
-    account = platform().internal.call("auth", "GET", f"/internal/accounts/{profile.id}",
-                                       request_id=request_id())
-    if not account.ok:
-        raise service_unavailable("The account service could not give this user's email.")
     public = {name: getattr(profile, name) for name in PublicUserProfile().fields}
     if image_urls:
         base = platform().settings.public_url
         for slot in ("profile_image", "banner_image"):
             public[slot] = images.public_url(base, public[slot])
-    return {**public, "email": account.data["email"]}
+    return {**public, "email": accounts().get(profile.id).email}
 
 
 @blp.route("/user/me")
@@ -111,8 +108,8 @@ class Me(MethodView):
     def patch(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change the signed-in user's display name and/or bio (null or absent: unchanged)."""
         session = require_session()
-        profile = profiles.update(db.session, session.user_id,
-                                  display_name=changes.get("display_name"),
-                                  bio=changes.get("bio"))
-        db.session.commit()
+        with unit_of_work(db.session):
+            profile = profiles.update(db.session, session.user_id,
+                                      display_name=changes.get("display_name"),
+                                      bio=changes.get("bio"))
         return with_email(profile, image_urls=False)

@@ -1,22 +1,16 @@
-"""user-service's internal profile API, for the services whose sign-ups make profiles (auth,
-registry): every sign-up saga creates the profile first and abandons it if its own step fails.
-"""
+"""user-service's internal profile API, for the services that show or make profiles (auth,
+registry); the sign-up saga's use of it is in `tessera_shared.signup`."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import orm
-
 from tessera_shared.errors import DomainError, service_unavailable
-from tessera_shared.events import emit
 from tessera_shared.internal import InternalClient, InternalResponse
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,11 +32,17 @@ class Profile:
                    image=(image["type"], image["data"]) if image else None)
 
 
-class Profiles:
-    """Calls on user-service's profiles. `image_fit` (side, WebP quality) is how answers that
-    embed the profile image want it: fitted into side x side if it is larger."""
+def no_request() -> str | None:
+    return None
 
-    def __init__(self, internal: InternalClient, request_id: str | None = None,
+
+class Profiles:
+    """Calls on user-service's profiles, bound once per app. `request_id` names the request
+    each call is made for (its id travels on, for the logs); `image_fit` (side, WebP quality)
+    is how answers that embed the profile image want it: fitted into side x side if larger."""
+
+    def __init__(self, internal: InternalClient,
+                 request_id: Callable[[], str | None] = no_request,
                  image_fit: tuple[int, int] | None = None) -> None:
         self.internal = internal
         self.request_id = request_id
@@ -50,7 +50,7 @@ class Profiles:
             {"image_side": image_fit[0], "image_quality": image_fit[1]})
 
     def _call(self, method: str, path: str, payload: Any = None) -> InternalResponse:
-        answer = self.internal.call("user", method, path, payload, request_id=self.request_id)
+        answer = self.internal.call("user", method, path, payload, request_id=self.request_id())
         if answer.status >= 500:
             raise service_unavailable("The profile service could not answer.")
         return answer
@@ -89,16 +89,6 @@ class Profiles:
             return self._call("DELETE", f"/internal/profiles/{user_id}").ok
         except DomainError:
             return False
-
-    def abandon(self, session: orm.Session, user_id: str) -> None:
-        """Undo the remote step of a failed sign-up; if user-service cannot be reached now,
-        leave the undo to the event stream, so the profile goes away once it can."""
-        if self.delete(user_id):
-            return
-        log.warning("sign-up compensation deferred to the event stream",
-                    extra={"user_id": user_id})
-        emit(session, "user.registration_abandoned", {"user_id": user_id})
-        session.commit()
 
     @staticmethod
     def _ensure(answer: InternalResponse) -> InternalResponse:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import orm
 
 from registry_service import keyholders
-from tessera_shared.events import Event
+from tessera_shared.consumer import Handler
+from tessera_shared.outbox import Event
+from tessera_shared.platform import Platform
 
 
 def user_deleted(session: orm.Session, event: Event) -> None:
@@ -13,4 +15,5 @@ def user_deleted(session: orm.Session, event: Event) -> None:
     keyholders.erase(session, event.data["user_id"])
 
 
-HANDLERS = {"user.deleted": user_deleted}
+def handlers(_platform: Platform) -> dict[str, Handler]:
+    return {"user.deleted": user_deleted}

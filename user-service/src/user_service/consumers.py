@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import orm
 
-from tessera_shared.events import Event
+from tessera_shared.consumer import Handler
+from tessera_shared.outbox import Event
+from tessera_shared.platform import Platform
 from user_service import profiles
 from user_service.models import Profile
 
@@ -26,9 +28,10 @@ def user_deleted(session: orm.Session, event: Event) -> None:
     profiles.delete(session, event.data["user_id"])
 
 
-HANDLERS = {
-    "user.registration_abandoned": registration_abandoned,
-    "user.deleted": user_deleted,
-    "user.email_verified": email_verified,
-    "user.email_changed": email_verified,
-}
+def handlers(_platform: Platform) -> dict[str, Handler]:
+    return {
+        "user.registration_abandoned": registration_abandoned,
+        "user.deleted": user_deleted,
+        "user.email_verified": email_verified,
+        "user.email_changed": email_verified,
+    }
