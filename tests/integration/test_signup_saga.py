@@ -12,7 +12,7 @@ from auth_service.models import Account
 from auth_service.models import db as auth_db
 from tessera_shared.clients.profiles import Profiles
 from tessera_shared.consumer import EventConsumer
-from tessera_shared.errors import DomainError, service_unavailable
+from tessera_shared.errors import SERVICE_UNAVAILABLE, DomainError
 from tessera_shared.outbox import STREAM
 from tessera_shared.relay import OutboxRelay
 from tests.integration.conftest import ToUserApp
@@ -28,7 +28,7 @@ class CutAfterCreate(ToUserApp):
     def send(self, service: str, method: str, path: str, body: bytes,
              headers: dict[str, str]) -> tuple[int, bytes]:
         if method == "DELETE":
-            raise service_unavailable("the network is down")
+            raise SERVICE_UNAVAILABLE("the network is down")
         return super().send(service, method, path, body, headers)
 
 

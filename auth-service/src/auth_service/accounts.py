@@ -10,10 +10,9 @@ import redis as redis_py
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from auth_service import passwords
+from auth_service import errors, passwords
 from auth_service.models import Account, email_key
 from tessera_shared.clients.profiles import Profiles
-from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import SessionRecord, SessionStore
@@ -25,9 +24,6 @@ if TYPE_CHECKING:
 
 FIRST_ACCOUNT_LOCK = "lock:first-account"
 
-
-def email_taken() -> DomainError:
-    return DomainError("user:email_already_exists", 409, "An account with that email exists.")
 
 
 @dataclass(frozen=True)
@@ -47,7 +43,7 @@ def find_by_email(session: orm.Session | orm.scoped_session, email: str) -> Acco
 def account_of(session: orm.Session | orm.scoped_session, user_id: str) -> Account:
     account = session.get(Account, user_id)
     if account is None:
-        raise DomainError("user:not_found", 404, "No account has that id.")
+        raise errors.ACCOUNT_NOT_FOUND()
     return account
 
 
@@ -55,14 +51,8 @@ def require_verified(account: Account) -> None:
     """An address must be proven before it can be moved away from or guarded by a second
     factor: otherwise anyone could sign up with someone else's address and squat on it."""
     if account.verified_at is None:
-        raise DomainError("email:not_verified", 403,
-                          "Verify your email address first: open the link we mailed you, or "
-                          "ask for a new one with POST /v0/auth/resend-verification-email.")
+        raise errors.EMAIL_NOT_VERIFIED()
 
-
-def registration_closed() -> DomainError:
-    return DomainError("user:registration_closed", 401,
-                       "This platform does not take new sign-ups; ask its operator.")
 
 
 def _no_welcome(_account: Account) -> None:
@@ -122,7 +112,7 @@ class Accounts:
 
     def _open_for(self, form: SignUp) -> SignUp:
         if not self.registration_open:
-            raise registration_closed()
+            raise errors.REGISTRATION_CLOSED()
         return form
 
     def _has_users(self) -> bool:
@@ -138,7 +128,7 @@ class Accounts:
         user-service first (it owns handles, so it settles a race for one); if the sign-up's
         unit of work then rolls back, the profile is removed again."""
         if find_by_email(self.session, form.email) is not None:
-            raise email_taken()
+            raise errors.EMAIL_TAKEN()
         passwords.check_new_password(form.password)
         password_hash = passwords.hash_password(form.password)
         user_id = str(uuid7())
@@ -149,7 +139,7 @@ class Accounts:
         try:
             self.session.flush()  # two sign-ups for one address at once: the second loses here
         except sa.exc.IntegrityError:
-            raise email_taken() from None
+            raise errors.EMAIL_TAKEN() from None
         emit(self.session, "user.registered", {
             "user_id": user_id, "handle": form.handle, "display_name": form.display_name,
             "ip": form.ip, "user_agent": form.user_agent, "via": "password"})

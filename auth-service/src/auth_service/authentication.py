@@ -8,19 +8,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import orm
 
-from auth_service import mail, passwords
+from auth_service import errors, mail, passwords
 from auth_service.accounts import account_of, find_by_email
 from auth_service.models import Account, email_key
-from auth_service.two_factor import TwoFactor, temp_token_invalid
+from auth_service.two_factor import TwoFactor
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import SessionRecord, SessionStore
 from tessera_shared.throttle import PASSWORD, PASSWORD_CHANGES_PER_ACCOUNT, Throttle
 from tessera_shared.transactions import record_failure, unit_of_work
-
-
-def invalid_credentials() -> DomainError:
-    return DomainError("auth:invalid_credentials", 401, "The email or password is wrong.")
 
 
 @dataclass(frozen=True)
@@ -44,20 +40,6 @@ class SecondFactorRequired:
     temp_token: str
 
 
-def code_required() -> DomainError:
-    return DomainError("totp:code_required", 401, "Two-factor authentication is on: send a "
-                       "TOTP or backup code as `code`, with the password.")
-
-
-def invalid_password() -> DomainError:
-    return DomainError("user:invalid_password", 401, "The current password is wrong.")
-
-
-def password_not_set() -> DomainError:
-    return DomainError("user:password_not_set", 401,
-                       "This account signs in through another provider and has no password.")
-
-
 # Changes that could take an account over (its second factor, its deletion) need credentials
 # proven this recently in the same session, as Kratos' privileged session: a stolen cookie
 # alone is not enough for them.
@@ -67,16 +49,12 @@ PRIVILEGED_SECONDS = 10 * 60
 REAUTHENTICATE = "auth:reauthentication_required (POST /v0/auth/reauthenticate first)"
 
 
-def reauthentication_required() -> DomainError:
-    return DomainError("auth:reauthentication_required", 403,
-                       "Confirm it is you first: POST /v0/auth/reauthenticate with your "
-                       "password (and a code when two-factor authentication is on), then try "
-                       f"again within {PRIVILEGED_SECONDS // 60} minutes.")
-
-
 def require_recent_authentication(record: SessionRecord) -> None:
     if time.time() - record.authenticated_at > PRIVILEGED_SECONDS:
-        raise reauthentication_required()
+        raise errors.REAUTHENTICATION_REQUIRED(
+            "Confirm it is you first: POST /v0/auth/reauthenticate with your password (and a "
+            "code when two-factor authentication is on), then try again within "
+            f"{PRIVILEGED_SECONDS // 60} minutes.")
 
 
 @dataclass(frozen=True)
@@ -125,7 +103,7 @@ class Authenticator:
             method = "password"
             if account.totp_enabled_at is not None:
                 if not code:
-                    raise code_required()
+                    raise errors.CODE_REQUIRED()
                 method = self._prove_second_factor(account, code, client)
             signed_in = self._open_session(account, client, remember_me=True, method=method,
                                            family=family)
@@ -139,7 +117,7 @@ class Authenticator:
             pending = self.two_factor.pending_login(temp_token)
             account = self.session.get(Account, pending.user_id)
             if account is None:  # deleted in the two minutes between the steps
-                raise temp_token_invalid()
+                raise errors.TEMP_TOKEN_INVALID()
             method = self._prove_second_factor(account, code, client)
             return self._open_session(account, client, remember_me=pending.remember_me,
                                       method=method, replacing=replacing)
@@ -163,7 +141,7 @@ class Authenticator:
             failure = {"user_id": account.id if account else None, "ip": client.ip,
                        "user_agent": client.user_agent, "throttled": throttled}
             record_failure(self.session, lambda own: emit(own, "auth.login_failed", failure))
-            raise invalid_credentials()
+            raise errors.INVALID_CREDENTIALS()
         self.throttle.proved(PASSWORD, subject, checks, device=client.device, ip=client.ip)
         if password_hash and passwords.needs_rehash(password_hash):
             account.password_hash = passwords.hash_password(password)
@@ -174,11 +152,11 @@ class Authenticator:
         a login, but in the session's own bucket: the session is a device that signed in, so
         guesses elsewhere cannot lock its owner out of their own changes."""
         if account.password_hash is None:
-            raise password_not_set()
+            raise errors.PASSWORD_NOT_SET()
         checks = self.throttle.in_session(PASSWORD, account.email_key, record.id)
         if not self.throttle.attempt(*checks) or not passwords.verify_password(
                 account.password_hash, password):
-            raise invalid_password()
+            raise errors.INVALID_PASSWORD()
         self.throttle.succeeded(*checks)
 
     def reauthenticate(self, record: SessionRecord, token: str, *, password: str,
@@ -190,10 +168,10 @@ class Authenticator:
             self.confirm_password(account, password, record)
             if account.totp_enabled_at is not None:
                 if not code:
-                    raise code_required()
+                    raise errors.CODE_REQUIRED()
                 self.two_factor.prove(self.session, account, code, ip=ip)
             if not self.sessions.mark_authenticated(token):
-                raise DomainError("user:unauthorized", 401, "The session ended; sign in again.")
+                raise errors.SESSION_ENDED()
 
     def reconfirm(self, account: Account, record: SessionRecord, *, ip: str,
                   password: str | None = None, code: str | None = None) -> None:
@@ -228,9 +206,7 @@ class Authenticator:
                 raise bad_request("New password must be different from current password.")
             passwords.check_new_password(new)
             if not self.throttle.take(PASSWORD_CHANGES_PER_ACCOUNT, account.id):
-                raise DomainError("auth:too_many_password_changes", 429,
-                                  "The password was changed several times today already; try "
-                                  "again tomorrow, or reset it with \"Forgot password\".")
+                raise errors.TOO_MANY_PASSWORD_CHANGES()
             account.password_hash = passwords.hash_password(new)
             ended = self.sessions.revoke_all(account.id, keep=record.id)
             mail.queue(self.session, account.email, *mail.password_changed_mail(ip))
@@ -251,7 +227,7 @@ class Authenticator:
             require_recent_authentication(current)
         with unit_of_work(self.session):
             if not self.sessions.revoke_id(current.user_id, session_id):
-                raise DomainError("session:not_found", 404, "You have no session with that id.")
+                raise errors.SESSION_NOT_FOUND()
             emit(self.session, "auth.session_revoked", {
                 "user_id": current.user_id, "session_id": session_id, "ip": ip})
 

@@ -12,12 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from auth_service import mail, passwords
-from auth_service.accounts import email_taken, find_by_email, require_verified
+from auth_service import errors, mail, passwords
+from auth_service.accounts import find_by_email, require_verified
 from auth_service.authentication import (
     Authenticator,
     account_of,
-    password_not_set,
     require_recent_authentication,
 )
 from auth_service.models import Account, email_key
@@ -53,14 +52,6 @@ def _still_current(account: Account, stamp: str | None, refusal: DomainError) ->
         raise refusal
 
 
-def already_verified() -> DomainError:
-    return DomainError("email:already_verified", 400, "This email address is verified already.")
-
-
-def invalid_reset_code() -> DomainError:
-    return DomainError("token:invalid_reset_code", 401,
-                       "The code, request id or userhash is wrong, or the code was used or "
-                       "expired; ask for a new code.")
 
 
 class EmailFlows:
@@ -94,15 +85,12 @@ class EmailFlows:
 
     def verify_email(self, token: str, *, ip: str) -> Account:
         with unit_of_work(self.session):
-            claim = self.redeem(VERIFICATION, token, ip=ip, refusal=DomainError(
-                "token:invalid_verification", 400,
-                "This verification link is invalid, used or expired."))
+            claim = self.redeem(VERIFICATION, token, ip=ip, refusal=errors.INVALID_VERIFICATION())
             account = account_of(self.session, claim["user_id"])
             if account.verified_at is not None:
-                raise already_verified()
+                raise errors.ALREADY_VERIFIED()
             if email_key(account.email) != email_key(claim["email"]):
-                raise DomainError("token:email_mismatch", 400,
-                                  "The account's email changed after this link was sent.")
+                raise errors.EMAIL_MISMATCH()
             account.verified_at = utcnow()
             emit(self.session, "user.email_verified", {"user_id": account.id})
             return account
@@ -111,9 +99,9 @@ class EmailFlows:
         with unit_of_work(self.session):
             account = account_of(self.session, user_id)
             if account.verified_at is not None:
-                raise already_verified()
+                raise errors.ALREADY_VERIFIED()
             if account.password_hash is None:
-                raise password_not_set()
+                raise errors.PASSWORD_NOT_SET()
             if self.throttle.take(MAIL_PER_ACCOUNT, account.id):
                 self.send_verification(account)
                 emit(self.session, "auth.verification_sent", {"user_id": account.id})
@@ -136,8 +124,7 @@ class EmailFlows:
         """Set a new password from a reset link, and end every session of the account."""
         with unit_of_work(self.session):
             passwords.check_new_password(new_password)
-            refusal = DomainError("token:invalid_reset", 400,
-                                  "This reset link is invalid, used or expired.")
+            refusal = errors.INVALID_RESET()
             claim = self.redeem(PASSWORD_RESET, token, ip=ip, refusal=refusal)
             account = account_of(self.session, claim["user_id"])
             _still_current(account, claim.get("stamp"), refusal)
@@ -169,15 +156,15 @@ class EmailFlows:
             request = self.reset_codes.find(request_id)
             if request is None:
                 self.throttle.attempt((RESET_CODE.per_ip, ip))  # counted: a guess at a request id
-                raise invalid_reset_code()
+                raise errors.INVALID_RESET_CODE()
             checks = self.throttle.checks(RESET_CODE, request.user_id, device=None, ip=ip)
             if not self.throttle.attempt(*checks) or not request.matches(userhash, code):
-                raise invalid_reset_code()
+                raise errors.INVALID_RESET_CODE()
             if not self.reset_codes.spend(request):
-                raise invalid_reset_code()
+                raise errors.INVALID_RESET_CODE()
             self.throttle.proved(RESET_CODE, request.user_id, checks, device=None, ip=ip)
             account = account_of(self.session, request.user_id)
-            _still_current(account, request.stamp, invalid_reset_code())
+            _still_current(account, request.stamp, errors.INVALID_RESET_CODE())
             account.password_hash = passwords.hash_password(new_password)
             ended = self.sessions.revoke_all(account.id)
             emit(self.session, "auth.password_reset", {"user_id": account.id, "ip": ip,
@@ -197,7 +184,7 @@ class EmailFlows:
             if email_key(new_email) == account.email_key:
                 raise bad_request("New email must be different from current email.")
             if find_by_email(self.session, new_email) is not None:
-                raise email_taken()
+                raise errors.EMAIL_TAKEN()
             if not self.throttle.take(MAIL_PER_ACCOUNT, account.id):
                 return  # enough mails for this hour; the previous link still works
             token = self.tokens.issue(EMAIL_CHANGE, {"user_id": account.id, "new_email": new_email,
@@ -210,13 +197,12 @@ class EmailFlows:
         """Move the account to the confirmed address. Every session but the one that asked for the
         change ends, and the old address is told, with a link to undo it."""
         with unit_of_work(self.session):
-            refusal = DomainError("token:invalid_email_change", 400,
-                                  "This confirmation link is invalid, used or expired.")
+            refusal = errors.INVALID_EMAIL_CHANGE()
             claim = self.redeem(EMAIL_CHANGE, token, ip=ip, refusal=refusal)
             account = account_of(self.session, claim["user_id"])
             _still_current(account, claim.get("stamp"), refusal)
             if find_by_email(self.session, claim["new_email"]) is not None:
-                raise email_taken()
+                raise errors.EMAIL_TAKEN()
             old_email = account.email
             account.email, account.email_key = claim["new_email"], email_key(claim["new_email"])
             account.verified_at = utcnow()  # the link reached the new address: it is verified
@@ -224,7 +210,7 @@ class EmailFlows:
                 # Two accounts confirming one address at once: the second loses here.
                 self.session.flush()
             except sa.exc.IntegrityError:
-                raise email_taken() from None
+                raise errors.EMAIL_TAKEN() from None
             report = self.tokens.issue(EMAIL_CHANGE_REPORT, {
                 "user_id": account.id, "old_email": old_email, "new_email": account.email,
                 "changed_at": time.time()})
@@ -239,21 +225,20 @@ class EmailFlows:
         every session ends, and a second factor turned on since the change (the taker's) is
         removed (the link in the mail to the old address, valid for a week)."""
         with unit_of_work(self.session):
-            refusal = DomainError("token:invalid_email_change_report", 400,
-                                  "This link is invalid, used or expired.")
+            refusal = errors.INVALID_EMAIL_CHANGE_REPORT()
             claim = self.redeem(EMAIL_CHANGE_REPORT, token, ip=ip, refusal=refusal)
             account = account_of(self.session, claim["user_id"])
             if account.email_key != email_key(claim["new_email"]):
                 raise refusal  # the account has moved on since: the link undoes that change only
             holder = find_by_email(self.session, claim["old_email"])
             if holder is not None and holder.id != account.id:
-                raise email_taken()
+                raise errors.EMAIL_TAKEN()
             account.email, account.email_key = claim["old_email"], email_key(claim["old_email"])
             account.verified_at = utcnow()  # the report came through the old address's mailbox
             try:
                 self.session.flush()  # someone took the old address a moment ago
             except sa.exc.IntegrityError:
-                raise email_taken() from None
+                raise errors.EMAIL_TAKEN() from None
             if (account.totp_enabled_at is not None
                     and as_utc(account.totp_enabled_at).timestamp() >= claim["changed_at"]):
                 self.authenticator.two_factor.forget(self.session, account, ip=ip)

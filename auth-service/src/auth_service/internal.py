@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint
 
+from auth_service import errors
 from auth_service.models import Account, db
 from tessera_shared.clock import rfc3339
-from tessera_shared.errors import DomainError
 
 blueprint = Blueprint("internal", __name__, url_prefix="/internal")
 
@@ -17,6 +17,6 @@ blueprint = Blueprint("internal", __name__, url_prefix="/internal")
 def account(user_id: str) -> dict[str, Any]:
     found = db.session.get(Account, user_id)
     if found is None:
-        raise DomainError("user:not_found", 404, "No account has that id.")
+        raise errors.ACCOUNT_NOT_FOUND()
     return {"id": found.id, "email": found.email, "role": found.role,
             "verified_at": rfc3339(found.verified_at) if found.verified_at else None}

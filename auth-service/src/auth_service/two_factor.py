@@ -29,12 +29,11 @@ import pyotp
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from auth_service import mail
+from auth_service import errors, mail
 from auth_service.accounts import require_verified
 from auth_service.models import Account, BackupCode
 from auth_service.tokens import TOTP_LOGIN, TokenStore
 from tessera_shared.clock import utcnow
-from tessera_shared.errors import DomainError
 from tessera_shared.keys import Vault, derive
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import SessionStore
@@ -51,32 +50,10 @@ BACKUP_CODE_ALPHABET = string.ascii_uppercase + string.digits
 Method = Literal["totp", "backup_code"]
 
 
-def already_enabled() -> DomainError:
-    return DomainError("totp:already_enabled", 409,
-                       "Two-factor authentication is already on; disable it first.")
 
 
-def not_enabled() -> DomainError:
-    return DomainError("totp:not_enabled", 400, "Two-factor authentication is not on.")
 
 
-def not_set_up() -> DomainError:
-    return DomainError("totp:not_enabled", 400,
-                       "Call POST /v0/auth/totp/setup first, then enable with a code.")
-
-
-def invalid_code() -> DomainError:
-    return DomainError("totp:invalid_code", 400, "The code is wrong or was already used.")
-
-
-def backup_codes_exhausted() -> DomainError:
-    return DomainError("totp:backup_code_exhausted", 401,
-                       "No backup codes are left; use a code from your authenticator app.")
-
-
-def temp_token_invalid() -> DomainError:
-    return DomainError("totp:temp_token_invalid", 400,
-                       "The sign-in step expired or was used; sign in with your password again.")
 
 
 @dataclass(frozen=True)
@@ -118,7 +95,7 @@ class TwoFactor:
         with unit_of_work(session):
             require_verified(account)
             if account.totp_enabled_at is not None:
-                raise already_enabled()
+                raise errors.TOTP_ALREADY_ENABLED()
             secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
             account.totp_secret = self.vault.seal(secret, account.id)
             account.totp_last_step = None
@@ -132,17 +109,17 @@ class TwoFactor:
         told by mail."""
         with unit_of_work(session):
             if account.totp_enabled_at is not None:
-                raise already_enabled()
+                raise errors.TOTP_ALREADY_ENABLED()
             if account.totp_secret is None:
-                raise not_set_up()
+                raise errors.TOTP_NOT_SET_UP()
             step, checks = self._check_totp(account, code, ip=ip)
             if not _advance(session, account, step, Account.totp_enabled_at.is_(None),
                             totp_enabled_at=utcnow()):
                 session.rollback()
                 session.refresh(account)
                 if account.totp_enabled_at is not None:
-                    raise already_enabled()  # a concurrent enable won
-                raise invalid_code()  # the code was used already
+                    raise errors.TOTP_ALREADY_ENABLED()  # a concurrent enable won
+                raise errors.INVALID_CODE()  # the code was used already
             self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
             codes = self._replace_backup_codes(session, account)
             emit(session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
@@ -197,7 +174,7 @@ class TwoFactor:
         if len(code) == BACKUP_CODE_LENGTH:
             self._take_backup_code(session, account, code, ip=ip)
             return "backup_code"
-        raise invalid_code()
+        raise errors.INVALID_CODE()
 
     def start_login(self, account: Account, *, remember_me: bool) -> str:
         """The temp token a client trades, with a code, for a session (120 s, single use)."""
@@ -207,14 +184,14 @@ class TwoFactor:
         """Redeem a temp token: it is spent even if the code that comes with it is wrong."""
         payload = self.tokens.redeem(TOTP_LOGIN, temp_token)
         if payload is None:
-            raise temp_token_invalid()
+            raise errors.TEMP_TOKEN_INVALID()
         return PendingLogin(payload["user_id"], bool(payload["remember_me"]))
 
     # --- internals -----------------------------------------------------------------------------
 
     def _require_enabled(self, account: Account) -> None:
         if account.totp_enabled_at is None or account.totp_secret is None:
-            raise not_enabled()
+            raise errors.TOTP_NOT_ENABLED()
 
     def _checks(self, account: Account, ip: str) -> Checks:
         """A code can be wrong only after the password was right, so the address is the
@@ -227,31 +204,31 @@ class TwoFactor:
         throttled attempt all answer the same."""
         checks = self._checks(account, ip)
         if not self.throttle.attempt(*checks):
-            raise invalid_code()
+            raise errors.INVALID_CODE()
         step = matching_step(self.vault.open(account.totp_secret or "", account.id), code,
                              time.time())
         if step is None:
-            raise invalid_code()
+            raise errors.INVALID_CODE()
         return step, checks
 
     def _take_totp(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
         step, checks = self._check_totp(account, code, ip=ip)
         if not _advance(session, account, step):
-            raise invalid_code()  # taken already: counted as a wrong one
+            raise errors.INVALID_CODE()  # taken already: counted as a wrong one
         self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
 
     def _take_backup_code(self, session: orm.Session, account: Account, code: str,
                           *, ip: str) -> None:
         mine = BackupCode.account_id == account.id
         if not session.scalar(sa.select(sa.exists().where(mine))):
-            raise backup_codes_exhausted()
+            raise errors.BACKUP_CODES_EXHAUSTED()
         checks = self._checks(account, ip)
         if not self.throttle.attempt(*checks):
-            raise invalid_code()
+            raise errors.INVALID_CODE()
         used = session.execute(sa.delete(BackupCode).where(
             mine, BackupCode.code_digest == self._digest(account, code.upper()))).rowcount
         if not used:
-            raise invalid_code()
+            raise errors.INVALID_CODE()
         self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
 
     def _replace_backup_codes(self, session: orm.Session, account: Account) -> list[str]:

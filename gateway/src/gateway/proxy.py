@@ -109,19 +109,16 @@ class Gateway:
         edge_headers = self.edge.response_headers(environ, request_id)
 
         if _is_traversal(path):
-            return self._error(start_response, path, errors.not_found(), edge_headers)
+            return self._error(start_response, path, errors.NOT_FOUND(), edge_headers)
         route = match(method, path, self.routes)
         if route is not None and route.refuses_foreign_origins and self.edge.is_foreign(environ):
-            return self._error(start_response, path, DomainError(
-                "system:cross_origin_rejected", 403, "CORS origin rejected"), edge_headers)
+            return self._error(start_response, path, errors.CROSS_ORIGIN_REJECTED(),
+                               edge_headers)
         if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             start_response("204 No Content", edge_headers + self.edge.preflight_headers(environ))
             return []
         if self.edge.is_cross_site_with_session(environ, method):
-            return self._error(start_response, path, DomainError(
-                "system:cross_site_request", 403,
-                "A page of another site may not make this request with your session."),
-                edge_headers)
+            return self._error(start_response, path, errors.CROSS_SITE_REQUEST(), edge_headers)
 
         if route is None:
             return self._own(environ, start_response, request_id, edge_headers)
@@ -190,7 +187,7 @@ class Gateway:
             if upgrade:
                 return websocket.splice(environ["gunicorn.socket"], connection, response)
             pool.release(connection)
-            return self._error(start_response, path, errors.bad_gateway(
+            return self._error(start_response, path, errors.BAD_GATEWAY(
                 f"The {route.service} service switched protocols unasked."), edge_headers)
         response_headers = merge(((name, value) for name, value in response.headers
                                   if name.lower() not in HOP_BY_HOP), edge_headers)
@@ -199,10 +196,10 @@ class Gateway:
             try:
                 data = response.read()
             except TimeoutError:
-                return self._error(start_response, path, errors.gateway_timeout(
+                return self._error(start_response, path, errors.GATEWAY_TIMEOUT(
                     f"The {route.service} service took too long to answer."), edge_headers)
             except (OSError, UpstreamProtocolError):
-                return self._error(start_response, path, errors.bad_gateway(), edge_headers)
+                return self._error(start_response, path, errors.BAD_GATEWAY(), edge_headers)
             finally:
                 pool.release(connection)
             start_response(status, response_headers)
@@ -222,20 +219,20 @@ class Gateway:
             try:
                 connection, reused = pool.acquire() if attempt == 1 else (pool.connect(), False)
             except OSError:
-                error = errors.service_unavailable(
+                error = errors.SERVICE_UNAVAILABLE(
                     f"The {service} service is not accepting connections.")
                 break
             try:
                 response = connection.request(head, body, bodiless=method == "HEAD")
             except TimeoutError:
-                error = errors.gateway_timeout(f"The {service} service took too long to answer.")
+                error = errors.GATEWAY_TIMEOUT(f"The {service} service took too long to answer.")
             except ConnectionError:
                 if reused and method in IDEMPOTENT:
                     pool.release(connection)
                     continue  # the service had closed the idle connection: once more, fresh
-                error = errors.bad_gateway(f"The {service} service dropped the connection.")
+                error = errors.BAD_GATEWAY(f"The {service} service dropped the connection.")
             except (OSError, UpstreamProtocolError):
-                error = errors.bad_gateway()
+                error = errors.BAD_GATEWAY()
             else:
                 UPSTREAM_SECONDS.labels(service).observe(time.perf_counter() - started)
                 return connection, response

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from registry_service import errors
 from registry_service.models import Keyholder
 from registry_service.pending import Registrations
 from registry_service.profiles import AVATAR_SIDE, FREE_QUALITY, PREMIUM_QUALITY
@@ -38,30 +39,6 @@ _NOT_USERNAME = re.compile(r"[^a-z0-9_]")
 _KEY_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def missing_values(message: str = "Missing Values") -> DomainError:
-    return DomainError("registry:missing_values", 400, message)
-
-
-def invalid(message: str) -> DomainError:
-    return DomainError("registry:invalid_value", 400, message)
-
-
-def permission_denied() -> DomainError:
-    return DomainError("registry:permission_denied", 403, "Permission Denied")
-
-
-def bad_token() -> DomainError:
-    return DomainError("registry:bad_token", 403, "Operation failed: Bad Token")
-
-
-def not_found(message: str = "User not found") -> DomainError:
-    return DomainError("registry:user_not_found", 404, message)
-
-
-def username_taken() -> DomainError:
-    return DomainError("user:handle_already_exists", 409, "Username is taken")
-
-
 def normalize_username(raw: str) -> str:
     """As the original: lower case, and everything but a-z, 0-9 and _ dropped."""
     return _NOT_USERNAME.sub("", raw.lower())
@@ -70,26 +47,27 @@ def normalize_username(raw: str) -> str:
 def checked_username(raw: str) -> str:
     username = normalize_username(raw)
     if not 1 <= len(username) <= USERNAME_MAX:
-        raise invalid(f"username must have 1 to {USERNAME_MAX} of the characters a-z, 0-9, _")
+        raise errors.INVALID_VALUE(
+            f"username must have 1 to {USERNAME_MAX} of the characters a-z, 0-9, _")
     return username
 
 
 def _checked_key_hash(value: str) -> str:
     if not _KEY_HASH.match(value):
-        raise invalid("private_key_hash must be a SHA-256 in hex (64 characters)")
+        raise errors.INVALID_VALUE("private_key_hash must be a SHA-256 in hex (64 characters)")
     return value.lower()
 
 
 def _checked_token(value: str, name: str) -> str:
     if len(value) not in TOKEN_LENGTH:
-        raise invalid(f"{name} must be {TOKEN_LENGTH.start} to {TOKEN_LENGTH.stop - 1} "
-                      "characters")
+        raise errors.INVALID_VALUE(
+            f"{name} must be {TOKEN_LENGTH.start} to {TOKEN_LENGTH.stop - 1} characters")
     return value
 
 
 def _checked_public_key(value: str) -> str:
     if not value.strip() or len(value) > PUBLIC_KEY_MAX:
-        raise invalid(f"public_key must be 1 to {PUBLIC_KEY_MAX} characters")
+        raise errors.INVALID_VALUE(f"public_key must be 1 to {PUBLIC_KEY_MAX} characters")
     return value
 
 
@@ -175,13 +153,13 @@ def register(session: orm.Session, registrations: Registrations, profiles: Profi
     token = _checked_token(form.reset_token, "reset_token")
     remaining = registrations.claim(form.registration)
     if remaining is None:
-        raise invalid("User creation failed due to invalid UUID")
+        raise errors.INVALID_VALUE("User creation failed due to invalid UUID")
     after_rollback(session, lambda: registrations.reopen(form.registration, remaining))
     try:
         reserve_profile(session, profiles, form.user_id, username, display_name="")
     except DomainError as error:
         if error.status == 409:
-            raise username_taken() from None
+            raise errors.USERNAME_TAKEN() from None
         raise
     holder = Keyholder(user_id=form.user_id, number=form.number, public_key=public_key,
                        key_hash_digest=key_hash and digest(key_hash),
@@ -190,7 +168,7 @@ def register(session: orm.Session, registrations: Registrations, profiles: Profi
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        raise invalid("reset_token is already in use") from None
+        raise errors.INVALID_VALUE("reset_token is already in use") from None
     emit(session, "user.registered", {"user_id": form.user_id, "handle": username,
                                       "via": "registry", "ip": form.ip})
     return holder
@@ -233,15 +211,15 @@ def rotate_token(session: orm.Session, holder: Keyholder, new_token: str) -> Non
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        raise invalid("new_token is already in use") from None
+        raise errors.INVALID_VALUE("new_token is already in use") from None
     except orm.exc.StaleDataError:
-        raise permission_denied() from None  # a concurrent change used the token first
+        raise errors.PERMISSION_DENIED() from None  # a concurrent change used the token first
 
 
 def change_iota(session: orm.Session, holder: Keyholder, iota_id: str, new_token: str,
                 ip: str | None = None) -> None:
     if not iota_id.strip() or len(iota_id) > 64:
-        raise invalid("iota_id must be 1 to 64 characters")
+        raise errors.INVALID_VALUE("iota_id must be 1 to 64 characters")
     holder.iota_id = iota_id
     rotate_token(session, holder, new_token)
     emit(session, "registry.iota_changed",
@@ -271,17 +249,17 @@ def profile_changes(values: dict[str, Any], level: int) -> dict[str, Any]:
             continue
         value = values[name]
         if value is not None and not isinstance(value, str):
-            raise invalid(f"{name} must be a string")
+            raise errors.INVALID_VALUE(f"{name} must be a string")
         if name == "username":
             if value is None:
-                raise invalid("username must be a string")
+                raise errors.INVALID_VALUE("username must be a string")
             changes["handle"] = checked_username(value)
         elif name == "avatar":
             changes["image"] = None if value is None else _avatar(value, level)
         else:
             limit = ABOUT_MAX if name == "about" else SHORT_TEXT_MAX
             if value is not None and len(value) > limit:
-                raise invalid(f"{name} may be at most {limit} characters")
+                raise errors.INVALID_VALUE(f"{name} may be at most {limit} characters")
             target = {"display": "display_name", "about": "bio", "status": "status"}[name]
             changes[target] = value or ("" if name == "display" else None)
     return changes
@@ -291,7 +269,7 @@ def _avatar(value: str, level: int) -> dict[str, Any]:
     """A base64 image or data URI, for user-service to re-encode as the original did."""
     data = value.split(";base64,", 1)[-1]
     if len(data) > AVATAR_MAX_BYTES * 4 // 3 + 4:
-        raise invalid(f"avatar may be at most {AVATAR_MAX_BYTES >> 20} MiB")
+        raise errors.INVALID_VALUE(f"avatar may be at most {AVATAR_MAX_BYTES >> 20} MiB")
     return {"data": data, "max_side": AVATAR_SIDE,
             "quality": PREMIUM_QUALITY if level >= 1 else FREE_QUALITY}
 
@@ -306,10 +284,10 @@ def change_profile(profiles: Profiles, holder: Keyholder, values: dict[str, Any]
                    else profiles.get(user_id, image=True))
     except DomainError as error:
         if error.status == 409:
-            raise username_taken() from None  # worded as at sign-up
+            raise errors.USERNAME_TAKEN() from None  # worded as at sign-up
         raise
     if profile is None:
-        raise not_found()
+        raise errors.USER_NOT_FOUND()
     return profile
 
 

@@ -11,8 +11,8 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from registry_service import errors
 from registry_service.models import Iota, Omikron
-from tessera_shared.errors import DomainError
 from tessera_shared.ids import digest
 
 X448_KEY_BYTES = 56
@@ -23,11 +23,10 @@ def x448_public_key(value: str) -> bytes:
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise DomainError("registry:invalid_public_key", 400,
-                          "public_key must be base64") from None
+        raise errors.INVALID_PUBLIC_KEY() from None
     if len(raw) != X448_KEY_BYTES:
-        raise DomainError("registry:invalid_public_key", 400,
-                          f"public_key must be an X448 key ({X448_KEY_BYTES} bytes)")
+        raise errors.INVALID_PUBLIC_KEY(
+            f"public_key must be an X448 key ({X448_KEY_BYTES} bytes)")
     return raw
 
 
@@ -50,7 +49,7 @@ def add_omikron(session: orm.Session, number: int, public_key: str,
 def add_iota(session: orm.Session, number: int, public_key: str) -> Iota:
     x448_public_key(public_key)
     if session.get(Iota, number) is not None:
-        raise DomainError("registry:iota_exists", 409, "An Iota with that id exists")
+        raise errors.IOTA_EXISTS()
     iota = Iota(number=number, public_key=public_key)
     session.add(iota)
     return iota

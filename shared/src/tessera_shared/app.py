@@ -26,7 +26,7 @@ from tessera_shared.client_json import ClientJSONProvider
 from tessera_shared.config import Settings
 from tessera_shared.consumer import EventConsumer, Handler
 from tessera_shared.db import database_url, engine_options, tune
-from tessera_shared.errors import DomainError, from_http_status, internal_error
+from tessera_shared.errors import INTERNAL_ERROR, DomainError, from_http_status
 from tessera_shared.families import Family, family_for_path, render_error
 from tessera_shared.ids import uuid7
 from tessera_shared.internal import InternalClient
@@ -217,4 +217,4 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)  # HTTPExceptions have ServiceApi's more specific handler
     def _unexpected(error: Exception) -> Response:
         log.exception("unhandled error")
-        return error_response(internal_error())
+        return error_response(INTERNAL_ERROR())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from tessera_shared.errors import DomainError
+from tessera_shared.errors import UNAUTHORIZED
 from tessera_shared.platform import platform
 from tessera_shared.sessions import COOKIE_NAME, SessionRecord
 
@@ -21,11 +21,6 @@ def user_agent() -> str:
     return request.headers.get("User-Agent", "")[:256]
 
 
-def unauthorized() -> DomainError:
-    return DomainError("user:unauthorized", 401, "Sign in first: no valid session came with "
-                                                 "this request.")
-
-
 def current_session() -> SessionRecord | None:
     """The caller's session from the `session_id` cookie, if it is live."""
     if "session" not in g:
@@ -36,5 +31,5 @@ def current_session() -> SessionRecord | None:
 def require_session() -> SessionRecord:
     session = current_session()
     if session is None:
-        raise unauthorized()
+        raise UNAUTHORIZED()
     return session

@@ -1,10 +1,19 @@
 """Domain errors: a stable `domain:reason` code, an HTTP status and a human message.
 
-Domain logic raises these; each API family renders them in its own envelope
-(`tessera_shared.families`), so one rule never answers in two shapes.
+Every error a service answers with is an `ErrorId` declared once, in its service's registry
+(`<service>/errors.py`, or the platform-wide ones below), as Kratos keeps its ids in one
+`text/id.go`. Domain logic raises `SOME_ID()` (or `SOME_ID("a more precise sentence")`); each
+API family renders it in its own envelope (`tessera_shared.families`), so one rule never
+answers in two shapes, and a unit test checks that every code a family maps is declared.
+
+Where an original API says two things with one code, two ids share it (the wire stays
+compatible; the registry still tells the meanings apart).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
 
 
 class DomainError(Exception):
@@ -20,57 +29,73 @@ class DomainError(Exception):
         return f"DomainError({self.code!r}, {self.status}, {self.message!r})"
 
 
+@dataclass(frozen=True)
+class ErrorId:
+    """One kind of refusal: its code on the wire, its status, and what it usually says."""
+
+    code: str
+    status: int
+    message: str = ""
+
+    def __call__(self, message: str | None = None) -> DomainError:
+        return DomainError(self.code, self.status, message or self.message)
+
+
+def declared(registry: ModuleType) -> dict[str, ErrorId]:
+    """A registry module's ids by name."""
+    return {name: value for name, value in vars(registry).items()
+            if isinstance(value, ErrorId)}
+
+
+# --- the platform's own: malformed requests and the plumbing ------------------------------
+
+BAD_REQUEST = ErrorId("general:bad_request", 400, "Bad request.")
+VALIDATION_ERROR = ErrorId("general:validation_error", 400)
+NOT_FOUND = ErrorId("system:not_found", 404, "Nothing is served at this path.")
+METHOD_NOT_ALLOWED = ErrorId("system:method_not_allowed", 405,
+                             "This path does not take that method.")
+PAYLOAD_TOO_LARGE = ErrorId("system:payload_too_large", 413, "The request body is too large.")
+UNAUTHORIZED_INTERNAL_CALL = ErrorId("system:unauthorized_internal_call", 401,
+                                     "This internal endpoint needs a valid service signature.")
+CROSS_ORIGIN_REJECTED = ErrorId("system:cross_origin_rejected", 403, "CORS origin rejected")
+CROSS_SITE_REQUEST = ErrorId("system:cross_site_request", 403, "A page of another site may "
+                             "not make this request with your session.")
+SERVICE_UNAVAILABLE = ErrorId("system:service_unavailable", 503,
+                              "A service is not answering; try again shortly.")
+BAD_GATEWAY = ErrorId("system:bad_gateway", 502,
+                      "A service answered with something that is not HTTP.")
+GATEWAY_TIMEOUT = ErrorId("system:gateway_timeout", 504,
+                          "A service took too long to answer; try again.")
+INTERNAL_ERROR = ErrorId("system:internal_error", 500, "Something went wrong on our side; the "
+                         "request id in X-Request-ID finds it in the logs.")
+# Every family's sessions: no live session came with the request.
+UNAUTHORIZED = ErrorId("user:unauthorized", 401,
+                       "Sign in first: no valid session came with this request.")
+
+
 def bad_request(message: str) -> DomainError:
     """The body or query could not be read as the endpoint's shape (types, JSON, fields)."""
-    return DomainError("general:bad_request", 400, message)
+    return BAD_REQUEST(message)
 
 
 def validation_error(message: str) -> DomainError:
     """The shape was right but a value broke a rule (length, format, ...)."""
-    return DomainError("general:validation_error", 400, message)
-
-
-def not_found(message: str = "Nothing is served at this path.") -> DomainError:
-    return DomainError("system:not_found", 404, message)
-
-
-def method_not_allowed(message: str = "This path does not take that method.") -> DomainError:
-    return DomainError("system:method_not_allowed", 405, message)
+    return VALIDATION_ERROR(message)
 
 
 def payload_too_large(limit: int) -> DomainError:
-    return DomainError("system:payload_too_large", 413,
-                       f"The request body is larger than {limit} bytes.")
-
-
-def service_unavailable(
-        message: str = "A service is not answering; try again shortly.") -> DomainError:
-    return DomainError("system:service_unavailable", 503, message)
-
-
-def bad_gateway(
-        message: str = "A service answered with something that is not HTTP.") -> DomainError:
-    return DomainError("system:bad_gateway", 502, message)
-
-
-def gateway_timeout(message: str = "A service took too long to answer; try again.") -> DomainError:
-    return DomainError("system:gateway_timeout", 504, message)
-
-
-def internal_error() -> DomainError:
-    return DomainError("system:internal_error", 500,
-                       "Something went wrong on our side; the request id in X-Request-ID "
-                       "finds it in the logs.")
+    return PAYLOAD_TOO_LARGE(f"The request body is larger than {limit} bytes.")
 
 
 def from_http_status(status: int, method: str, path: str, description: str | None) -> DomainError:
     """The domain error for an HTTP error raised by the framework itself (routing, limits)."""
     if status == 404:
-        return not_found(f"Path {path} with method {method} not found.")
+        return NOT_FOUND(f"Path {path} with method {method} not found.")
     if status == 405:
-        return method_not_allowed(f"{path} does not take {method}.")
+        return METHOD_NOT_ALLOWED(f"{path} does not take {method}.")
     if status == 413:
-        return DomainError("system:payload_too_large", 413, "The request body is too large.")
+        return PAYLOAD_TOO_LARGE()
     if status < 500:
-        return DomainError("general:bad_request", status, description or "Bad request.")
-    return internal_error()
+        # webargs and werkzeug refusals keep their own 4xx status, in the bad-request code.
+        return DomainError(BAD_REQUEST.code, status, description or BAD_REQUEST.message)
+    return INTERNAL_ERROR()

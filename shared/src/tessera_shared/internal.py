@@ -20,7 +20,7 @@ from typing import Any
 import redis as redis_py
 import urllib3
 
-from tessera_shared.errors import DomainError, service_unavailable
+from tessera_shared.errors import SERVICE_UNAVAILABLE, UNAUTHORIZED_INTERNAL_CALL
 
 HEADER_PREFIX = "X-Tessera-"
 CALLER, TIMESTAMP, NONCE, SIGNATURE = (HEADER_PREFIX + name for name in
@@ -38,25 +38,20 @@ def sign(secret: bytes, method: str, path: str, timestamp: str, nonce: str, body
                     hashlib.sha256).hexdigest()
 
 
-def unauthorized_internal() -> DomainError:
-    return DomainError("system:unauthorized_internal_call", 401,
-                       "This internal endpoint needs a valid service signature.")
-
-
 def verify(secret: bytes, redis: redis_py.Redis, method: str, path: str,
            headers: Any, body: bytes) -> str:
     """Check a signed internal request; returns the calling service's name."""
     caller, timestamp = headers.get(CALLER, ""), headers.get(TIMESTAMP, "")
     nonce, signature = headers.get(NONCE, ""), headers.get(SIGNATURE, "")
     if not (caller and timestamp.isdigit() and 16 <= len(nonce) <= 64 and signature):
-        raise unauthorized_internal()
+        raise UNAUTHORIZED_INTERNAL_CALL()
     if abs(time.time() - int(timestamp)) > MAX_SKEW:
-        raise unauthorized_internal()
+        raise UNAUTHORIZED_INTERNAL_CALL()
     expected = sign(secret, method, path, timestamp, nonce, body)
     if not hmac.compare_digest(expected, signature):
-        raise unauthorized_internal()
+        raise UNAUTHORIZED_INTERNAL_CALL()
     if not redis.set(f"internal_nonce:{nonce}", 1, nx=True, ex=2 * MAX_SKEW):
-        raise unauthorized_internal()  # a replay of a request already served
+        raise UNAUTHORIZED_INTERNAL_CALL()  # a replay of a request already served
     return caller
 
 
@@ -103,5 +98,5 @@ class InternalClient:
             response = self.pool.request(method, self.service_urls[service] + path,
                                          body=body or None, headers=headers)
         except urllib3.exceptions.HTTPError as error:
-            raise service_unavailable(f"The {service} service did not answer ({error}).") from error
+            raise SERVICE_UNAVAILABLE(f"The {service} service did not answer ({error}).") from error
         return response.status, response.data

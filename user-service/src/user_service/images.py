@@ -31,6 +31,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from tessera_shared.errors import DomainError, bad_request
+from user_service import errors
 
 MiB = 1 << 20
 MAX_SIDE = 2000
@@ -113,8 +114,8 @@ def process(data: bytes, slot: Slot) -> tuple[bytes, str]:
     if not data:
         raise bad_request("Empty file")
     if len(data) > slot.max_bytes:
-        raise DomainError("file:read_error", 400,
-                          f"The {slot.label} may be at most {slot.max_bytes // MiB} MiB.")
+        raise errors.FILE_TOO_LARGE(
+            f"The {slot.label} may be at most {slot.max_bytes // MiB} MiB.")
     claimed = sniff(data)
     if claimed is None:
         raise bad_request("Unsupported image type: send JPEG, PNG, GIF or WebP.")

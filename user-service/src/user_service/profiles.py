@@ -7,30 +7,22 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from tessera_shared.errors import DomainError
 from tessera_shared.outbox import emit
+from user_service import errors
 from user_service.models import Profile, handle_key
-
-
-def not_found() -> DomainError:
-    return DomainError("user:not_found", 404, "No user has that handle or id.")
-
-
-def handle_taken() -> DomainError:
-    return DomainError("user:handle_already_exists", 409, "That handle is taken.")
 
 
 def by_handle(session: orm.Session, handle: str) -> Profile:
     profile = session.scalar(sa.select(Profile).where(Profile.handle_key == handle_key(handle)))
     if profile is None:
-        raise not_found()
+        raise errors.PROFILE_NOT_FOUND()
     return profile
 
 
 def by_id(session: orm.Session, user_id: str) -> Profile:
     profile = session.get(Profile, user_id)
     if profile is None:
-        raise not_found()
+        raise errors.PROFILE_NOT_FOUND()
     return profile
 
 
@@ -50,7 +42,7 @@ def create(session: orm.Session, *, user_id: str, handle: str, display_name: str
     existing = session.get(Profile, user_id)
     if existing is not None:
         if existing.handle_key != handle_key(handle):
-            raise DomainError("user:already_exists", 409, "A profile with that id exists.")
+            raise errors.PROFILE_EXISTS()
         return existing
     profile = Profile(id=user_id, handle=handle, handle_key=handle_key(handle),
                       display_name=display_name, is_verified=is_verified)
@@ -58,7 +50,7 @@ def create(session: orm.Session, *, user_id: str, handle: str, display_name: str
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        raise handle_taken() from None
+        raise errors.HANDLE_TAKEN() from None
     return profile
 
 
@@ -77,7 +69,7 @@ def edit(session: orm.Session, user_id: str, changes: Mapping[str, str | None]) 
         try:
             session.flush()
         except sa.exc.IntegrityError:
-            raise handle_taken() from None
+            raise errors.HANDLE_TAKEN() from None
     if changed:
         emit(session, "user.profile_updated", {"user_id": user_id, "changed": changed})
     return profile
@@ -96,8 +88,7 @@ def set_image(session: orm.Session, user_id: str, column: str, key: str | None) 
     clear it; clearing an empty slot is a 404, as in the original API."""
     profile = by_id(session, user_id)
     if key is None and getattr(profile, column) is None:
-        raise DomainError("system:not_found", 404,
-                          f"No {column.replace('_', ' ')} to delete.")
+        raise errors.NO_IMAGE(f"No {column.replace('_', ' ')} to delete.")
     setattr(profile, column, key)
     emit(session, "user.profile_updated", {"user_id": user_id, "changed": [column]})
     return profile

@@ -16,6 +16,7 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import ValidationError, fields, validate
 
+from auth_service import errors
 from auth_service.accounts import SignUp
 from auth_service.authentication import Client
 from auth_service.extensions import accounts, authenticator, email_flows
@@ -25,7 +26,7 @@ from auth_service.v0.rules import CODE, EMAIL, PASSWORD
 from tessera_shared.app import Blueprint
 from tessera_shared.clock import as_utc
 from tessera_shared.context import client_ip, user_agent
-from tessera_shared.errors import DomainError, bad_request
+from tessera_shared.errors import bad_request
 from tessera_shared.families import Family, users_api_body
 from tessera_shared.platform import platform
 from tessera_shared.validation import Schema, Text, classify, not_blank
@@ -75,10 +76,6 @@ def _account_named(username: str) -> tuple[str, Account | None]:
     return profile.handle, db.session.get(Account, profile.id)
 
 
-def please_log_in() -> DomainError:
-    return DomainError("user:unauthorized", 401,
-                       "Send Authorization: Basic base64(userhash:ssid) from /api/login.")
-
 
 class Credentials(Schema):
     username = Text(validate=validate.Length(max=254))
@@ -123,8 +120,7 @@ class Login(MethodView):
         if not form.get("username"):
             raise bad_request("Missing required field: username")
         if not form.get("password"):
-            raise DomainError("users:register_for_a_password", 422,
-                              "Missing required field: password")
+            raise errors.PASSWORD_REQUIRED()
         name, account = _account_named(form["username"])
         signed_in = authenticator().log_in_at_once(
             account, form["password"], form.get("code"),
@@ -204,14 +200,14 @@ class Info(MethodView):
         """The signed-in user (`level` "1" for an admin, "0" otherwise)."""
         credentials = request.authorization
         if credentials is None or credentials.type != "basic":
-            raise please_log_in()
+            raise errors.BASIC_CREDENTIALS_REQUIRED()
         record = platform().sessions.read(credentials.password)
         profile = accounts().profiles.get(record.user_id) if record else None
         account = db.session.get(Account, record.user_id) if record else None
         name_hash = userhash(profile.handle) if profile else ""
         if (account is None or profile is None
                 or not hmac.compare_digest(name_hash, credentials.username or "")):
-            raise please_log_in()
+            raise errors.BASIC_CREDENTIALS_REQUIRED()
         return users_api_body(True, {
             "users_id": account.id, "username": profile.handle, "email": account.email,
             "created": str(int(as_utc(account.created_at).timestamp())),

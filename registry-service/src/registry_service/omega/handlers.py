@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy import orm
 
-from registry_service import keyholders, omikrons
+from registry_service import errors, keyholders, omikrons
 from registry_service.keyholders import Guard, SignUp
 from registry_service.models import Iota, Keyholder
 from registry_service.omega.presence import Presence
 from registry_service.pending import Registrations
 from tessera_shared.clients.profiles import Profiles
 from tessera_shared.clock import utcnow
-from tessera_shared.errors import DomainError
+from tessera_shared.errors import SERVICE_UNAVAILABLE, DomainError
 from tessera_shared.ids import uuid7
 
 Reply = tuple[str, dict[str, Any]] | None
@@ -42,17 +42,13 @@ class Context:
         return utcnow().date()
 
 
-def invalid_data(message: str) -> DomainError:
-    return DomainError("registry:invalid_data", 400, message)
-
-
 def _number(data: dict[str, Any], key: str) -> int:
     """The protocol's ids are integers; a string of digits is taken too."""
     value = data.get(key)
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2 ** 63:
-        raise invalid_data(f"{key} must be a positive integer")
+        raise errors.INVALID_DATA(f"{key} must be a positive integer")
     return value
 
 
@@ -61,14 +57,14 @@ def _text(data: dict[str, Any], key: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value:
-        raise invalid_data(f"{key} is required")
+        raise errors.INVALID_DATA(f"{key} is required")
     return value
 
 
 def _holder(ctx: Context, data: dict[str, Any]) -> Keyholder:
     holder = keyholders.by_number(ctx.session, _number(data, "user_id"))
     if holder is None:
-        raise keyholders.not_found()
+        raise errors.USER_NOT_FOUND()
     return holder
 
 
@@ -85,7 +81,7 @@ def get_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
         profile = ctx.profiles.find(_text(data, "username"), image=True)
         holder = profile and keyholders.by_user_id(ctx.session, profile.id)
     if holder is None or profile is None:
-        raise keyholders.not_found()
+        raise errors.USER_NOT_FOUND()
     level, days = keyholders.subscription(holder, ctx.today)
     presence = ctx.presence.of_user(holder.number, holder.iota_id)
     reply: dict[str, Any] = {
@@ -110,7 +106,7 @@ def change_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
             if not (key in {"username", "public_key"} and value == "")}
     if "public_key" in data:
         if "private_key_hash" not in data:
-            raise keyholders.invalid("private_key_hash is required when changing public_key")
+            raise errors.INVALID_VALUE("private_key_hash is required when changing public_key")
         keyholders.change_keys(ctx.session, holder, _text(data, "public_key"),
                                _text(data, "private_key_hash"), None)
     keyholders.change_profile(ctx.profiles, holder, data, ctx.today)
@@ -122,7 +118,7 @@ def change_iota_data(ctx: Context, data: dict[str, Any]) -> Reply:
     iota_id, reset_token, new_token = (_text(data, key)
                                        for key in ("iota_id", "reset_token", "new_token"))
     if not ctx.guard.token(holder, reset_token):
-        raise keyholders.bad_token()
+        raise errors.BAD_TOKEN()
     keyholders.change_iota(ctx.session, holder, iota_id, new_token)
     return SUCCESS
 
@@ -157,7 +153,7 @@ def complete_register_iota(ctx: Context, data: dict[str, Any]) -> Reply:
 def get_iota_data(ctx: Context, data: dict[str, Any]) -> Reply:
     iota = ctx.session.get(Iota, _number(data, "iota_id"))
     if iota is None:
-        raise keyholders.not_found("Iota not found")
+        raise errors.USER_NOT_FOUND("Iota not found")
     return "get_iota_data", {"iota_id": iota.number, "public_key": iota.public_key}
 
 
@@ -169,7 +165,7 @@ def delete_user(ctx: Context, data: dict[str, Any]) -> Reply:
 
 def delete_iota(ctx: Context, data: dict[str, Any]) -> Reply:
     if not omikrons.remove(ctx.session, Iota, _number(data, "iota_id")):
-        raise keyholders.not_found("Iota not found")
+        raise errors.USER_NOT_FOUND("Iota not found")
     return SUCCESS
 
 
@@ -186,7 +182,7 @@ def _presence(kind: str, joined: bool) -> Callable[[Context, dict[str, Any]], Re
 def sync_client_iota_status(ctx: Context, data: dict[str, Any]) -> Reply:
     users, iotas = data.get("user_ids", []), data.get("iota_ids", [])
     if not isinstance(users, list) or not isinstance(iotas, list):
-        raise invalid_data("user_ids and iota_ids must be lists")
+        raise errors.INVALID_DATA("user_ids and iota_ids must be lists")
     ctx.presence.sync(ctx.connection, users, iotas)
     return None
 
@@ -210,12 +206,12 @@ HANDLERS: dict[str, Callable[[Context, dict[str, Any]], Reply]] = {
 
 # Domain errors as the protocol's typed errors; the rest are `error` with `error_type`.
 _TYPED = {
-    "registry:invalid_data": "error_invalid_data",
-    "registry:user_not_found": "error_not_found",
-    "registry:bad_token": "error_invalid_challenge",
-    "registry:permission_denied": "error_invalid_challenge",
-    "registry:invalid_public_key": "error_invalid_public_key",
-    "system:service_unavailable": "error_internal",
+    errors.INVALID_DATA.code: "error_invalid_data",
+    errors.USER_NOT_FOUND.code: "error_not_found",
+    errors.BAD_TOKEN.code: "error_invalid_challenge",
+    errors.PERMISSION_DENIED.code: "error_invalid_challenge",
+    errors.INVALID_PUBLIC_KEY.code: "error_invalid_public_key",
+    SERVICE_UNAVAILABLE.code: "error_internal",
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Response, request
 
+from registry_service import errors
 from tessera_shared.errors import DomainError
 from tessera_shared.families import registry_body
 
@@ -57,5 +58,5 @@ def strings(data: dict[str, Any], names: tuple[str, ...], missing: DomainError) 
         raise missing
     for name in names:
         if not isinstance(data[name], str):
-            raise DomainError("registry:invalid_value", 400, f"{name} must be a string")
+            raise errors.INVALID_VALUE(f"{name} must be a string")
     return [data[name] for name in names]

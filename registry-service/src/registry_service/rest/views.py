@@ -15,9 +15,9 @@ from flask import Blueprint as FlaskBlueprint
 from flask import Response, request
 from flask.views import MethodView
 
-from registry_service import keyholders, omikrons
+from registry_service import errors, keyholders, omikrons
 from registry_service.extensions import profiles, registrations
-from registry_service.keyholders import SignUp, missing_values, permission_denied
+from registry_service.keyholders import SignUp
 from registry_service.models import Keyholder, db
 from registry_service.rest import schemas
 from registry_service.rest.envelope import PRIVILEGED, body, failing_as, strings, success
@@ -52,7 +52,7 @@ def _owner(user_id: str, secret: str,
     refused just like a wrong secret."""
     holder = keyholders.by_user_id(db.session, user_id)
     if holder is None or not proves(_guard(), holder, secret):
-        raise permission_denied()
+        raise errors.PERMISSION_DENIED()
     return holder
 
 
@@ -60,12 +60,12 @@ def _require_omikron() -> None:
     """Omikron calls carry the Omikron's REST id as the raw `Authorization` value."""
     given = request.headers.get("Authorization")
     if not given:
-        raise permission_denied()
+        raise errors.PERMISSION_DENIED()
     address = client_ip()
     throttle = platform().throttle
     if not throttle.attempt((OMIKRON_ID_PER_IP, address)) or omikrons.by_rest_id(
             db.session, given) is None:
-        raise DomainError("registry:omikron_unknown", 403, "Operation failed: UUID not found.")
+        raise errors.OMIKRON_UNKNOWN()
     throttle.succeeded((OMIKRON_ID_PER_IP, address))
 
 
@@ -80,7 +80,7 @@ class UserIdByUsername(MethodView):
             return success(f"Got user for {username}", {"user_id": username})
         profile = profiles().find(username)
         if profile is None:
-            raise keyholders.not_found("UUID lookup failed: UUID not found.")
+            raise errors.USER_NOT_FOUND("UUID lookup failed: UUID not found.")
         return success(f"Got uuid for {username}", {"user_id": profile.id})
 
 
@@ -93,7 +93,7 @@ class User(MethodView):
         """Get a user's public profile: always all nine keys."""
         profile = profiles().get(user_id, image=True) if _is_uuid(user_id) else None
         if profile is None:
-            raise keyholders.not_found()
+            raise errors.USER_NOT_FOUND()
         holder = keyholders.by_user_id(db.session, user_id)
         return success("Got user", keyholders.public_view(profile, holder, utcnow().date()))
 
@@ -109,8 +109,8 @@ class PrivateKeyHash(MethodView):
         _require_omikron()
         given = request.headers.get("PrivateKeyHash")
         if not given:
-            raise permission_denied()
-        holder = _holder(user_id, keyholders.not_found("Not found"))
+            raise errors.PERMISSION_DENIED()
+        holder = _holder(user_id, errors.USER_NOT_FOUND("Not found"))
         return success("Got private key hash",
                        {"matches": keyholders.key_matches(holder, given)}, PRIVILEGED)
 
@@ -124,7 +124,7 @@ class IotaId(MethodView):
     def get(self, user_id: str) -> Response:
         """(Omikron) The Iota a user lives on."""
         _require_omikron()
-        holder = _holder(user_id, keyholders.not_found("Not found"))
+        holder = _holder(user_id, errors.USER_NOT_FOUND("Not found"))
         return success("Got iota id", {"iota_id": holder.iota_id}, PRIVILEGED)
 
 
@@ -139,7 +139,7 @@ class ChangeUser(MethodView):
         answers the updated profile, without secrets."""
         request.max_content_length = keyholders.AVATAR_MAX_BYTES * 2  # base64 and the rest
         values = body()
-        [key_hash] = strings(values, ("private_key_hash",), missing_values())
+        [key_hash] = strings(values, ("private_key_hash",), errors.MISSING_VALUES())
         holder = _owner(user_id, key_hash, keyholders.Guard.key_hash)
         today = utcnow().date()
         profile = keyholders.change_profile(profiles(), holder, values, today)
@@ -156,7 +156,7 @@ class ChangeIota(MethodView):
     def post(self, user_id: str) -> Response:
         """Move a user to another Iota; the reset token is replaced by `new_token`."""
         iota_id, reset_token, new_token = strings(
-            body(), ("iota_id", "reset_token", "new_token"), missing_values())
+            body(), ("iota_id", "reset_token", "new_token"), errors.MISSING_VALUES())
         holder = _owner(user_id, reset_token, keyholders.Guard.token)
         with unit_of_work(db.session):
             keyholders.change_iota(db.session, holder, iota_id, new_token, client_ip())
@@ -173,7 +173,7 @@ class ChangeKeys(MethodView):
         """Replace a user's key pair (authorised by the reset token, which is replaced)."""
         key_hash, public_key, reset_token, new_token = strings(
             body(), ("private_key_hash", "public_key", "reset_token", "new_token"),
-            missing_values())
+            errors.MISSING_VALUES())
         holder = _owner(user_id, reset_token, keyholders.Guard.token)
         with unit_of_work(db.session):
             keyholders.change_keys(db.session, holder, public_key, key_hash, new_token,
@@ -189,8 +189,7 @@ class RegisterInit(MethodView):
     def get(self) -> Response:
         """Issue a user id to register within one hour, once."""
         if not platform().throttle.take(REGISTRATIONS_PER_IP, client_ip()):
-            raise DomainError("registry:too_many_registrations", 429,
-                              "Too many registrations from this address; try again later")
+            raise errors.TOO_MANY_REGISTRATIONS()
         user_id = str(uuid7())
         registrations().open(user_id)
         return success("Started user registration progress", {"user_id": user_id})
@@ -208,9 +207,9 @@ class RegisterComplete(MethodView):
         user_id, username, public_key, key_hash, iota_id, reset_token = strings(
             body(), ("uuid", "username", "public_key", "private_key_hash", "iota_id",
                      "reset_token"),
-            missing_values("User creation failed due to missing values"))
+            errors.MISSING_VALUES("User creation failed due to missing values"))
         if not _is_uuid(user_id):
-            raise keyholders.invalid("User creation failed due to invalid UUID")
+            raise errors.INVALID_VALUE("User creation failed due to invalid UUID")
         with unit_of_work(db.session):
             keyholders.register(db.session, registrations(), profiles(), SignUp(
                 registration=user_id, user_id=user_id, number=registrations().next_number(),
@@ -228,10 +227,10 @@ class DeleteUser(MethodView):
     def post(self, user_id: str) -> Response:
         """Delete a user everywhere (needs the reset token)."""
         [reset_token] = strings(body(), ("reset_token",),
-                                missing_values("User deletion failed due to missing values"))
-        holder = _holder(user_id, keyholders.not_found("Operation failed: UUID not found."))
+                                errors.MISSING_VALUES("User deletion failed due to missing values"))
+        holder = _holder(user_id, errors.USER_NOT_FOUND("Operation failed: UUID not found."))
         if not _guard().token(holder, reset_token):
-            raise keyholders.bad_token()
+            raise errors.BAD_TOKEN()
         with unit_of_work(db.session):
             keyholders.delete(db.session, profiles(), holder, client_ip())
         return success(f"Deleted User: {user_id}")
@@ -240,7 +239,7 @@ class DeleteUser(MethodView):
 @paths.route("/get", strict_slashes=False)
 @paths.route("/get/<path:_rest>")
 def invalid_user_path(_rest: str = "") -> Response:
-    raise DomainError("registry:invalid_path", 400, "Invalid user path")
+    raise errors.INVALID_PATH()
 
 
 def _is_uuid(value: str) -> bool:

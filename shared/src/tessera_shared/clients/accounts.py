@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tessera_shared.clients.profiles import no_request
-from tessera_shared.errors import service_unavailable
+from tessera_shared.errors import SERVICE_UNAVAILABLE
 from tessera_shared.internal import InternalClient
 
 
@@ -33,5 +33,5 @@ class Accounts:
         answer = self.internal.call("auth", "GET", f"/internal/accounts/{user_id}",
                                     request_id=self.request_id())
         if not answer.ok:
-            raise service_unavailable("The account service could not give this user's email.")
+            raise SERVICE_UNAVAILABLE("The account service could not give this user's email.")
         return AccountFacts(**answer.data)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from tessera_shared.errors import DomainError, service_unavailable
+from tessera_shared.errors import SERVICE_UNAVAILABLE, DomainError
 from tessera_shared.internal import InternalClient, InternalResponse
 
 
@@ -52,7 +52,7 @@ class Profiles:
     def _call(self, method: str, path: str, payload: Any = None) -> InternalResponse:
         answer = self.internal.call("user", method, path, payload, request_id=self.request_id())
         if answer.status >= 500:
-            raise service_unavailable("The profile service could not answer.")
+            raise SERVICE_UNAVAILABLE("The profile service could not answer.")
         return answer
 
     def _with_image(self, query: str, image: bool) -> str:

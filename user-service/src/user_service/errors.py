@@ -1,0 +1,12 @@
+"""Every error id user-service answers with (the platform-wide ones are in
+`tessera_shared.errors`)."""
+
+from __future__ import annotations
+
+from tessera_shared.errors import ErrorId
+
+PROFILE_NOT_FOUND = ErrorId("user:not_found", 404, "No user has that handle or id.")
+HANDLE_TAKEN = ErrorId("user:handle_already_exists", 409, "That handle is taken.")
+PROFILE_EXISTS = ErrorId("user:already_exists", 409, "A profile with that id exists.")
+NO_IMAGE = ErrorId("system:not_found", 404, "No image to delete.")
+FILE_TOO_LARGE = ErrorId("file:read_error", 400, "The file is too large.")
