@@ -96,7 +96,8 @@ def test_internal_endpoints_are_unreachable_through_the_gateway(platform):
 def forged(path: str, body: bytes, secret: bytes, **overrides: str) -> dict[str, str]:
     timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
     headers = {internal.CALLER: "auth", internal.TIMESTAMP: timestamp, internal.NONCE: nonce,
-               internal.SIGNATURE: internal.sign(secret, "POST", path, timestamp, nonce, body),
+               internal.SIGNATURE: internal.sign(secret, internal.Call("POST", path, body),
+                                                 timestamp, nonce),
                "Content-Type": "application/json"}
     return {**headers, **overrides}
 

@@ -9,7 +9,7 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from tessera_shared.consumer import EventConsumer
+from tessera_shared.consumer import EventConsumer, Timing
 from tessera_shared.outbox import STREAM, emit, outbox, read_stream
 from tessera_shared.relay import OutboxRelay
 from tessera_shared.transactions import unit_of_work
@@ -74,12 +74,12 @@ def test_a_running_relay_publishes_as_soon_as_the_change_commits(engine, redis_c
         relay.stop()
 
 
-def consumer(engine, redis_client, group, name="c1", **options):
+def consumer(engine, redis_client, group, *, claim_idle_ms=30_000):
     def record(session, event):
         session.execute(APPLIED.insert().values(event_id=event.id))
 
-    return EventConsumer(engine, redis_client, group, name, {"thing.happened": record},
-                         block_ms=100, **options)
+    return EventConsumer(engine, redis_client, group, {"thing.happened": record},
+                         Timing(block_ms=100, claim_idle_ms=claim_idle_ms))
 
 
 def applied(engine):
@@ -122,7 +122,7 @@ def test_two_consumers_of_one_group_share_the_work_without_doubling_it(engine, r
     group = f"g-{secrets.token_hex(4)}"
     ids = {emit_one(engine) for _ in range(20)}
     OutboxRelay(engine, redis_client, "test").publish_pending()
-    workers = [consumer(engine, redis_client, group, name) for name in ("a", "b")]
+    workers = [consumer(engine, redis_client, group) for _ in range(2)]
     workers[0].ensure_group()
     threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
     for thread in threads:
@@ -135,13 +135,13 @@ def test_two_consumers_of_one_group_share_the_work_without_doubling_it(engine, r
 def test_what_a_crashed_consumer_left_unacknowledged_is_claimed_by_another(engine,
                                                                            redis_client):
     group = f"g-{secrets.token_hex(4)}"
-    crashed = consumer(engine, redis_client, group, "crashed")
+    crashed = consumer(engine, redis_client, group)
     crashed.ensure_group()
     drain(crashed)  # catch up with older events first
     event_id = emit_one(engine)
     OutboxRelay(engine, redis_client, "test").publish_pending()
-    assert redis_client.xreadgroup(group, "crashed", {STREAM: ">"}, count=10)  # read, no ack
-    survivor = consumer(engine, redis_client, group, "survivor", claim_idle_ms=1)
+    assert redis_client.xreadgroup(group, crashed.consumer, {STREAM: ">"}, count=10)  # read, no ack
+    survivor = consumer(engine, redis_client, group, claim_idle_ms=1)
     time.sleep(0.01)
     drain(survivor)
     assert event_id in applied(engine)

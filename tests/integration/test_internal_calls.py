@@ -13,12 +13,13 @@ def signed(method="POST", path="/internal/profiles", body=b"{}", secret=SECRET, 
     timestamp = overrides.pop("timestamp", str(int(time.time())))
     nonce = overrides.pop("nonce", secrets.token_hex(16))
     headers = {internal.CALLER: "auth", internal.TIMESTAMP: timestamp, internal.NONCE: nonce,
-               internal.SIGNATURE: internal.sign(secret, method, path, timestamp, nonce, body)}
+               internal.SIGNATURE: internal.sign(secret, internal.Call(method, path, body),
+                                                 timestamp, nonce)}
     return {**headers, **overrides}
 
 
 def check(redis_client, headers, method="POST", path="/internal/profiles", body=b"{}"):
-    return internal.verify(SECRET, redis_client, method, path, headers, body)
+    return internal.verify(SECRET, redis_client, internal.Call(method, path, body), headers)
 
 
 def test_a_correctly_signed_call_names_its_caller(redis_client):

@@ -16,6 +16,7 @@ from events_service.live import CHANNEL, publisher
 from tessera_shared.config import Settings
 from tessera_shared.migrations import upgrade
 from tessera_shared.platform import platform
+from tessera_shared.sessions import Client
 
 
 def subscribers(redis_client: redis.Redis) -> int:
@@ -40,8 +41,8 @@ def events_app(service_env: dict[str, str], redis_client: redis.Redis) -> Iterat
 
 def sign_in(app, user_id: str, role: str = "user") -> str:
     with app.app_context():
-        token, _ = platform().sessions.create(user_id, remember_me=False, ip="10.0.0.1",
-                                              user_agent="test", role=role)
+        token, _ = platform().sessions.create(user_id, Client("10.0.0.1", "test"),
+                                              remember_me=False, role=role)
     return token
 
 

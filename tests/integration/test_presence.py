@@ -7,7 +7,7 @@ import uuid
 
 import redis
 
-from registry_service.omega.presence import Presence
+from registry_service.presence import Presence
 
 
 def test_reports_count_while_their_connection_lives(redis_url):

@@ -11,7 +11,7 @@ from auth_service.extensions import authenticator
 from auth_service.models import Account
 from auth_service.models import db as auth_db
 from tessera_shared.clients.profiles import Profiles
-from tessera_shared.consumer import EventConsumer
+from tessera_shared.consumer import EventConsumer, Timing
 from tessera_shared.errors import SERVICE_UNAVAILABLE, DomainError
 from tessera_shared.outbox import STREAM
 from tessera_shared.relay import OutboxRelay
@@ -57,8 +57,7 @@ def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream
     with user_app.app_context():
         assert user_db.session.query(Profile).filter_by(handle="racer").count() == 1
         handlers = user_consumers.handlers(user_app.extensions["tessera"])
-        consumer = EventConsumer(user_db.engine, redis, group, "test", handlers,
-                                 block_ms=100)
+        consumer = EventConsumer(user_db.engine, redis, group, handlers, Timing(block_ms=100))
         while consumer.run_once():
             pass
         user_db.session.expire_all()

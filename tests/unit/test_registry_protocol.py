@@ -11,9 +11,9 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from registry_service import keyholders
+from registry_service.api.omikron import handshake
+from registry_service.api.omikron.protocol import Frame, FrameError
 from registry_service.models import Keyholder
-from registry_service.omega import handshake
-from registry_service.omega.protocol import Frame, FrameError
 from tessera_shared.errors import DomainError
 from tests.tensamin import decrypt_challenge, public_key_of
 

@@ -7,6 +7,8 @@ from flask import Flask
 
 from auth_service import cli, consumers, internal, pages
 from auth_service.accounts import Accounts
+from auth_service.api.users_api import views as users_api
+from auth_service.api.v0 import account, auth, mailbox, sessions, totp, users
 from auth_service.authentication import Authenticator
 from auth_service.email_flows import EmailFlows
 from auth_service.extensions import UseCases
@@ -15,8 +17,6 @@ from auth_service.models import db
 from auth_service.reset_codes import ResetCodes
 from auth_service.tokens import TokenStore
 from auth_service.two_factor import TwoFactor
-from auth_service.users_api import views as users_api
-from auth_service.v0 import account, auth, mailbox, sessions, totp, users
 from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.clients.profiles import Profiles
 from tessera_shared.config import Settings
@@ -34,13 +34,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         accounts=Accounts(db.session, Profiles(platform.internal, request_id), platform.redis,
                           authenticator, registration_open=settings.registration_open),
         authenticator=authenticator,
-        email_flows=EmailFlows(db.session, settings, tokens, ResetCodes(platform.redis),
-                               platform.throttle, platform.sessions, authenticator),
+        email_flows=EmailFlows(settings, tokens, ResetCodes(platform.redis), authenticator),
         two_factor=two_factor,
     ).init_app(app)
     with app.app_context():
         platform.background.append(MailSender(db.engine, Delivery(settings)))
-    add_consumer(app, db, group="auth-service", handlers=consumers.handlers(platform))
+    add_consumer(app, group="auth-service", handlers=consumers.handlers(platform))
     api.register_blueprint(users.blp)
     api.register_blueprint(auth.blp)
     api.register_blueprint(totp.blp)

@@ -14,7 +14,7 @@ from auth_service.models import Account, email_key
 from auth_service.two_factor import TwoFactor
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.outbox import emit
-from tessera_shared.sessions import SessionRecord, SessionStore
+from tessera_shared.sessions import Client, SessionRecord, SessionStore
 from tessera_shared.throttle import PASSWORD, PASSWORD_CHANGES_PER_ACCOUNT, Throttle
 from tessera_shared.transactions import record_failure, unit_of_work
 
@@ -27,6 +27,16 @@ class Login:
     ip: str
     user_agent: str
     device: str | None  # the browser's anonymous_user_id, if it sent one
+
+
+@dataclass(frozen=True)
+class OneStepLogin:
+    """A login whose second factor, if any, comes with the password."""
+
+    account: Account | None  # as the client named it; None if no account has that name
+    typed: str               # the name as typed, normalised: what throttling counts without one
+    password: str
+    code: str | None
 
 
 @dataclass(frozen=True)
@@ -57,15 +67,6 @@ def require_recent_authentication(record: SessionRecord) -> None:
             f"{PRIVILEGED_SECONDS // 60} minutes.")
 
 
-@dataclass(frozen=True)
-class Client:
-    """Who is asking, as every credential check records it."""
-
-    ip: str
-    user_agent: str = ""
-    device: str | None = None  # the browser's anonymous_user_id, if it sent one
-
-
 class Authenticator:
     """Signing in, proving it again, and signing out; bound once in `create_app`. Each public
     method is one use case and one unit of work."""
@@ -90,21 +91,23 @@ class Authenticator:
             if account.totp_enabled_at is not None:
                 return SecondFactorRequired(self.two_factor.start_login(
                     account, remember_me=login.remember_me))
+            self._end(replacing)
             return self._open_session(account, client, remember_me=login.remember_me,
-                                      method="password", replacing=replacing)
+                                      method="password")
 
-    def log_in_at_once(self, account: Account | None, password: str, code: str | None, *,
-                       typed: str, client: Client, family: str, keep_newest: int) -> SignedIn:
+    def log_in_at_once(self, attempt: OneStepLogin, client: Client, *, family: str,
+                       keep_newest: int) -> SignedIn:
         """A login in one request, for families whose clients know no second step: the
         password, and with TOTP on a code beside it (a password alone must not get around
         TOTP). The family's oldest sessions of the account end beyond `keep_newest`."""
         with unit_of_work(self.session):
-            account = self.check_password(account, password, typed=typed, client=client)
+            account = self.check_password(attempt.account, attempt.password,
+                                          typed=attempt.typed, client=client)
             method = "password"
             if account.totp_enabled_at is not None:
-                if not code:
+                if not attempt.code:
                     raise errors.CODE_REQUIRED()
-                method = self._prove_second_factor(account, code, client)
+                method = self._prove_second_factor(account, attempt.code, client)
             signed_in = self._open_session(account, client, remember_me=True, method=method,
                                            family=family)
         self.sessions.keep_newest(account.id, family, keep_newest)
@@ -119,8 +122,9 @@ class Authenticator:
             if account is None:  # deleted in the two minutes between the steps
                 raise errors.TEMP_TOKEN_INVALID()
             method = self._prove_second_factor(account, code, client)
+            self._end(replacing)
             return self._open_session(account, client, remember_me=pending.remember_me,
-                                      method=method, replacing=replacing)
+                                      method=method)
 
     def check_password(self, account: Account | None, password: str, *, typed: str,
                        client: Client) -> Account:
@@ -240,6 +244,11 @@ class Authenticator:
             emit(self.session, "auth.sessions_revoked", {
                 "user_id": current.user_id, "count": ended, "kept": current.id, "ip": ip})
 
+    def _end(self, replacing: str | None) -> None:
+        """A login always rotates the session: the one the client held (if any) ends."""
+        if replacing:
+            self.sessions.revoke(replacing)
+
     def _prove_second_factor(self, account: Account, code: str, client: Client) -> str:
         """A login's TOTP or backup code; a wrong one is recorded as a failed login."""
         try:
@@ -251,14 +260,10 @@ class Authenticator:
             raise
 
     def _open_session(self, account: Account, client: Client, *, remember_me: bool,
-                      method: str, replacing: str | None = None,
-                      family: str = "v0") -> SignedIn:
+                      method: str, family: str = "v0") -> SignedIn:
         """A new session for a proven account (`method`: how it was proven, for the log)."""
-        if replacing:
-            self.sessions.revoke(replacing)
-        token, record = self.sessions.create(account.id, remember_me=remember_me, ip=client.ip,
-                                             user_agent=client.user_agent, role=account.role,
-                                             family=family)
+        token, record = self.sessions.create(account.id, client, remember_me=remember_me,
+                                             role=account.role, family=family)
         emit(self.session, "auth.logged_in", {
             "user_id": account.id, "session_id": record.id, "ip": client.ip,
             "user_agent": client.user_agent, "method": method})

@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 
 from auth_service import errors, mail, passwords
 from auth_service.accounts import find_by_email, require_verified
@@ -34,8 +33,8 @@ from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.ids import digest
 from tessera_shared.outbox import emit
-from tessera_shared.sessions import SessionRecord, SessionStore
-from tessera_shared.throttle import MAIL_PER_ACCOUNT, RESET_CODE, TOKEN_PER_IP, Throttle
+from tessera_shared.sessions import SessionRecord
+from tessera_shared.throttle import MAIL_PER_ACCOUNT, RESET_CODE, TOKEN_PER_IP
 from tessera_shared.transactions import unit_of_work
 
 
@@ -58,16 +57,16 @@ class EmailFlows:
     """The flows that go through a mailbox, bound once in `create_app`. Each public method is
     one use case and one unit of work."""
 
-    def __init__(self, session: orm.scoped_session, settings: Settings, tokens: TokenStore,
-                 reset_codes: ResetCodes, throttle: Throttle, sessions: SessionStore,
+    def __init__(self, settings: Settings, tokens: TokenStore, reset_codes: ResetCodes,
                  authenticator: Authenticator) -> None:
-        self.session = session
         self.settings = settings
         self.tokens = tokens
         self.reset_codes = reset_codes
-        self.throttle = throttle
-        self.sessions = sessions
         self.authenticator = authenticator
+        # The authenticator's database session, sessions and throttle are these flows' too.
+        self.session = authenticator.session
+        self.sessions = authenticator.sessions
+        self.throttle = authenticator.throttle
 
     def redeem(self, kind: Kind, token: str, *, ip: str, refusal: DomainError) -> dict[str, Any]:
         """A token's claim, or `refusal` (also while this address is throttled)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask
 
 from events_service import consumers
+from events_service.api.v0 import action_logs
 from events_service.extensions import init_broadcaster
 from events_service.live import Broadcaster
 from events_service.models import db
-from events_service.v0 import action_logs
 from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.config import Settings
 
@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("events")
     app, api = create_service_app(__name__, settings, db, title="Tessera events service")
     platform = app.extensions["tessera"]
-    add_consumer(app, db, group="events-service", handlers=consumers.handlers(platform))
+    add_consumer(app, group="events-service", handlers=consumers.handlers(platform))
     broadcaster = Broadcaster(platform.redis)
     init_broadcaster(app, broadcaster)
     platform.background.append(broadcaster)

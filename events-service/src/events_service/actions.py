@@ -137,15 +137,26 @@ def _where(viewer: Viewer, filters: Filters) -> list[sa.ColumnElement[bool]]:
 
 
 @dataclass(frozen=True)
+class Window:
+    """Which page to read: `limit` entries away from the entry `cursor`, towards `direction`
+    (the newest page when there is no cursor)."""
+
+    limit: int
+    cursor: str | None = None
+    direction: Direction = Direction.OLDER
+
+
+@dataclass(frozen=True)
 class Page:
     entries: list[ActionLog]
     has_newer: bool
     has_older: bool
 
 
-def page(session: orm.Session, viewer: Viewer, filters: Filters, *, limit: int,
-         cursor: str | None, direction: Direction) -> Page:
-    """Newest first; `cursor` pages away from an entry, towards older or newer ones."""
+def page(session: orm.Session, viewer: Viewer, filters: Filters, window: Window) -> Page:
+    """Newest first; the window's cursor pages away from an entry, towards older or newer
+    ones."""
+    limit, cursor, direction = window.limit, window.cursor, window.direction
     where = _where(viewer, filters)
     query = sa.select(ActionLog).where(*where)
     if cursor is not None and direction is Direction.NEWER:

@@ -9,16 +9,25 @@ from pathlib import Path
 
 from tessera_launcher.launch import admin, serve, up
 
-ROOT = Path(__file__).resolve().parents[3]
+
+def checkout() -> Path:
+    """The checkout that `test`, `bench` and `lint` work on: the current folder, where
+    `./tessera` runs them from (an installed launcher has no tests of its own)."""
+    here = Path.cwd()
+    if not (here / "tests").is_dir() or not (here / "pyproject.toml").is_file():
+        raise SystemExit("tessera: run this from a Tessera checkout (the folder with "
+                         "`./tessera` and `tests/`).")
+    return here
 
 
 def run_tests(pytest_args: list[str]) -> int:
     """Lint, then the whole suite (unit, integration, end-to-end)."""
+    root = checkout()
     print("ruff: checking the code ...", flush=True)
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)],
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", str(root)],
                           check=False).returncode
     tests = subprocess.run([sys.executable, "-m", "pytest", *(pytest_args or ["tests"])],
-                           cwd=ROOT, check=False).returncode
+                           cwd=root, check=False).returncode
     if lint != 0:
         print("ruff found problems (above); `./tessera lint --fix` mends most of them.")
     return tests or lint
@@ -29,16 +38,17 @@ def bench(bench_args: list[str]) -> int:
     name = "run"
     if bench_args and not bench_args[0].startswith("-"):
         name, *bench_args = bench_args
-    if not (ROOT / "bench" / f"{name}.py").exists():
+    root = checkout()
+    if not (root / "bench" / f"{name}.py").exists():
         print(f"There is no benchmark {name!r}; see the files in bench/.")
         return 2
-    return subprocess.run([sys.executable, "-m", f"bench.{name}", *bench_args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", f"bench.{name}", *bench_args], cwd=root,
                           check=False).returncode
 
 
 def lint(fix: bool) -> int:
     return subprocess.run([sys.executable, "-m", "ruff", "check", *(["--fix"] if fix else []),
-                           str(ROOT)], check=False).returncode
+                           str(checkout())], check=False).returncode
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from registry_service import cli, consumers, omega, rest
+from registry_service import cli, consumers
+from registry_service.api import omikron, rest
 from registry_service.extensions import Helpers
 from registry_service.models import db
 from registry_service.pending import Registrations
@@ -19,12 +20,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("registry")
     app, api = create_service_app(__name__, settings, db, title="Tessera registry service")
     platform = app.extensions["tessera"]
-    add_consumer(app, db, group="registry-service", handlers=consumers.handlers(platform))
+    add_consumer(app, group="registry-service", handlers=consumers.handlers(platform))
     Helpers(Registrations(platform.redis),
             registry_profiles(platform.internal, request_id)).init_app(app)
     api.register_blueprint(rest.blp)
     app.register_blueprint(rest.paths)
-    omega.init_app(app)
+    omikron.init_app(app)
     app.wsgi_app = rest.any_method_reads(app.wsgi_app)  # type: ignore[method-assign]
     cli.init_app(app)
     return app

@@ -226,10 +226,16 @@ def change_iota(session: orm.Session, holder: Keyholder, iota_id: str, new_token
          {"user_id": holder.user_id, "iota_id": iota_id, "ip": ip})
 
 
-def change_keys(session: orm.Session, holder: Keyholder, public_key: str,
-                private_key_hash: str, new_token: str | None, ip: str | None = None) -> None:
-    holder.public_key = _checked_public_key(public_key)
-    holder.key_hash_digest = digest(_checked_key_hash(private_key_hash))
+@dataclass(frozen=True)
+class KeyPair:
+    public_key: str
+    private_key_hash: str  # the client's SHA-256 of its private key, in hex
+
+
+def change_keys(session: orm.Session, holder: Keyholder, keys: KeyPair,
+                new_token: str | None, ip: str | None = None) -> None:
+    holder.public_key = _checked_public_key(keys.public_key)
+    holder.key_hash_digest = digest(_checked_key_hash(keys.private_key_hash))
     if new_token is not None:
         rotate_token(session, holder, new_token)
     emit(session, "registry.keys_changed", {"user_id": holder.user_id, "ip": ip})

@@ -4,9 +4,7 @@ family's envelope, database, Redis, health, metrics and OpenAPI (flask-smorest).
 from __future__ import annotations
 
 import logging
-import os
 import re
-import socket
 import time
 import uuid
 from collections.abc import Mapping
@@ -24,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from tessera_shared import client_json, health, internal, logs, metrics
 from tessera_shared.client_json import ClientJSONProvider
 from tessera_shared.config import Settings
-from tessera_shared.consumer import EventConsumer, Handler
+from tessera_shared.consumer import EventConsumer, Handler, Timing
 from tessera_shared.db import database_url, engine_options, tune
 from tessera_shared.errors import INTERNAL_ERROR, DomainError, from_http_status
 from tessera_shared.families import Family, family_for_path, render_error
@@ -131,13 +129,13 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
     db.init_app(app)
     redis = connect(settings.redis_url)
     with app.app_context():
-        relay = OutboxRelay(tune(db.engine), redis, settings.service)
+        engine = tune(db.engine)
     app.extensions["tessera"] = Platform(
-        settings=settings, redis=redis, sessions=SessionStore(redis),
+        settings=settings, engine=engine, redis=redis, sessions=SessionStore(redis),
         internal=InternalClient(settings.service, settings.internal_secret,
                                 settings.service_urls),
         throttle=Throttle(redis),
-        background=[relay])
+        background=[OutboxRelay(engine, redis, settings.service)])
 
     _register_request_hooks(app, settings)
     _register_error_handlers(app)
@@ -146,16 +144,13 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
     return app, ServiceApi(app)
 
 
-def add_consumer(app: Flask, db: SQLAlchemy, *, group: str,
-                 handlers: Mapping[str, Handler]) -> None:
+def add_consumer(app: Flask, *, group: str, handlers: Mapping[str, Handler]) -> None:
     """Have each worker apply the stream's events of the given types, in consumer group `group`."""
     handle: Platform = app.extensions["tessera"]
-    block_ms = 2000
-    with app.app_context():
-        engine = db.engine
+    timing = Timing()
     handle.background.append(EventConsumer(
-        engine, connect(handle.settings.redis_url, blocking_ms=block_ms), group,
-        f"{group}-{socket.gethostname()}-{os.getpid()}", handlers, block_ms=block_ms))
+        handle.engine, connect(handle.settings.redis_url, blocking_ms=timing.block_ms), group,
+        handlers, timing))
 
 
 def _register_request_hooks(app: Flask, settings: Settings) -> None:
@@ -173,9 +168,10 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
         if request.path.startswith("/internal/"):
             # Services pass images to each other as base64; the signature covers the body.
             request.max_content_length = MAX_INTERNAL_BODY
-            g.caller = internal.verify(settings.internal_secret, app.extensions["tessera"].redis,
-                                       request.method, request.full_path.rstrip("?"),
-                                       request.headers, request.get_data())
+            call = internal.Call(request.method, request.full_path.rstrip("?"),
+                                 request.get_data())
+            g.caller = internal.verify(settings.internal_secret,
+                                       app.extensions["tessera"].redis, call, request.headers)
 
     @app.after_request
     def _mark_anonymous_visitor(response: Response) -> Response:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis as redis_py
@@ -19,22 +23,29 @@ log = logging.getLogger(__name__)
 Handler = Callable[[orm.Session, Event], None]
 
 
+@dataclass(frozen=True)
+class Timing:
+    block_ms: int = 2000         # how long one read waits for new entries
+    claim_idle_ms: int = 30_000  # after this, a silent member's unacknowledged entries are taken
+
+
 class EventConsumer(BackgroundWorker):
     """Applies the stream's events in a consumer group, each exactly once."""
 
     thread_name = "event-consumer"
 
-    def __init__(self, engine: sa.Engine, redis: redis_py.Redis, group: str, consumer: str,
-                 handlers: Mapping[str, Handler], *, block_ms: int = 2000,
-                 claim_idle_ms: int = 30_000) -> None:
+    def __init__(self, engine: sa.Engine, redis: redis_py.Redis, group: str,
+                 handlers: Mapping[str, Handler], timing: Timing = Timing()) -> None:
         super().__init__()
         self.engine = engine
         self.redis = redis
         self.group = group
-        self.consumer = consumer
+        # A name of its own in the group: a restarted or second worker is a new member, and
+        # takes over what a silent one left unacknowledged.
+        self.consumer = f"{group}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.handlers = dict(handlers)
-        self.block_ms = block_ms
-        self.claim_idle_ms = claim_idle_ms
+        self.block_ms = timing.block_ms
+        self.claim_idle_ms = timing.claim_idle_ms
 
     def ensure_group(self) -> None:
         """Create the group (reading from the stream's start) unless it exists."""

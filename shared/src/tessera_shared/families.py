@@ -37,7 +37,7 @@ def family_for_path(path: str) -> Family:
 
 
 # The registry and users API clients key on a message, not a code: say it the family's way.
-_REGISTRY_MESSAGES = {"system:not_found": "Route not found",
+REGISTRY_MESSAGES = {"system:not_found": "Route not found",
                       "system:method_not_allowed": "Route not found"}
 
 
@@ -53,7 +53,7 @@ def registry_body(kind: str, message: str, log_level: int,
 
 # The users API answers with message codes and statuses of its own; these platform errors have
 # an equivalent there. Any other error says the last part of its code, in capitals.
-_USERS_API_ERRORS = {
+USERS_API_ERRORS = {
     "general:bad_request": (422, "INVALID_INPUT"),
     "general:validation_error": (422, "INVALID_INPUT"),
     "system:method_not_allowed": (422, "INVALID_METHOD"),
@@ -78,9 +78,9 @@ def users_api_body(success: bool | str, message: Any, details: str | None = None
 
 def in_family(family: Family, error: DomainError, path: str) -> DomainError:
     """The error as its family states it (its own status and code, where it has one)."""
-    if family is not Family.USERS_API or error.code not in _USERS_API_ERRORS:
+    if family is not Family.USERS_API or error.code not in USERS_API_ERRORS:
         return error
-    status, message = _USERS_API_ERRORS[error.code]
+    status, message = USERS_API_ERRORS[error.code]
     if error.code == "system:method_not_allowed" and path.startswith(_USERS_API_LOGIN):
         status, message = 403, "INVALID_METHOD."
     return DomainError(f"users:{message}", status, error.message)
@@ -88,7 +88,7 @@ def in_family(family: Family, error: DomainError, path: str) -> DomainError:
 
 def error_body(family: Family, error: DomainError) -> dict[str, Any]:
     if family is Family.REGISTRY:
-        return registry_body("error", _REGISTRY_MESSAGES.get(error.code, error.message), 1)
+        return registry_body("error", REGISTRY_MESSAGES.get(error.code, error.message), 1)
     if family is Family.USER_API:
         return {"statusCode": str(error.status), "message": error.message, "data": "null"}
     if family is Family.USERS_API:

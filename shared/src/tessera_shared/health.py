@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from tessera_shared.platform import platform
 
@@ -20,9 +20,8 @@ def alive() -> tuple[str, int]:
 @blueprint.get("/health/ready")
 def ready() -> tuple[dict[str, Any], int]:
     checks: dict[str, str] = {}
-    db = current_app.extensions["sqlalchemy"]
     try:
-        with db.engine.connect() as connection:
+        with platform().engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
         checks["database"] = "ok"
     except sa.exc.SQLAlchemyError as error:

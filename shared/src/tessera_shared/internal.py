@@ -28,18 +28,25 @@ CALLER, TIMESTAMP, NONCE, SIGNATURE = (HEADER_PREFIX + name for name in
 MAX_SKEW = 30
 
 
-def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    return "\n".join((method.upper(), path, timestamp, nonce,
-                      hashlib.sha256(body).hexdigest())).encode()
+@dataclass(frozen=True)
+class Call:
+    """What a signature covers of a request, besides its timestamp and nonce."""
+
+    method: str
+    path: str  # with the query
+    body: bytes
 
 
-def sign(secret: bytes, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    return hmac.new(secret, canonical(method, path, timestamp, nonce, body),
-                    hashlib.sha256).hexdigest()
+def canonical(call: Call, timestamp: str, nonce: str) -> bytes:
+    return "\n".join((call.method.upper(), call.path, timestamp, nonce,
+                      hashlib.sha256(call.body).hexdigest())).encode()
 
 
-def verify(secret: bytes, redis: redis_py.Redis, method: str, path: str,
-           headers: Any, body: bytes) -> str:
+def sign(secret: bytes, call: Call, timestamp: str, nonce: str) -> str:
+    return hmac.new(secret, canonical(call, timestamp, nonce), hashlib.sha256).hexdigest()
+
+
+def verify(secret: bytes, redis: redis_py.Redis, call: Call, headers: Any) -> str:
     """Check a signed internal request; returns the calling service's name."""
     caller, timestamp = headers.get(CALLER, ""), headers.get(TIMESTAMP, "")
     nonce, signature = headers.get(NONCE, ""), headers.get(SIGNATURE, "")
@@ -47,7 +54,7 @@ def verify(secret: bytes, redis: redis_py.Redis, method: str, path: str,
         raise UNAUTHORIZED_INTERNAL_CALL()
     if abs(time.time() - int(timestamp)) > MAX_SKEW:
         raise UNAUTHORIZED_INTERNAL_CALL()
-    expected = sign(secret, method, path, timestamp, nonce, body)
+    expected = sign(secret, call, timestamp, nonce)
     if not hmac.compare_digest(expected, signature):
         raise UNAUTHORIZED_INTERNAL_CALL()
     if not redis.set(f"internal_nonce:{nonce}", 1, nx=True, ex=2 * MAX_SKEW):
@@ -83,7 +90,7 @@ class InternalClient:
         timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
         headers = {
             CALLER: self.caller, TIMESTAMP: timestamp, NONCE: nonce,
-            SIGNATURE: sign(self.secret, method, path, timestamp, nonce, body),
+            SIGNATURE: sign(self.secret, Call(method, path, body), timestamp, nonce),
             "Content-Type": "application/json",
         }
         if request_id:

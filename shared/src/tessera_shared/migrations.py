@@ -1,10 +1,11 @@
-"""Alembic, driven from code: each service keeps its revisions in `<service>/migrations/versions`
-and its `env.py` is one call to `run_migrations`."""
+"""Alembic, driven from code: each service package keeps its revisions in
+`<package>/migrations/versions` (package data, found through importlib.resources) and its
+`env.py` is one call to `run_migrations`."""
 
 from __future__ import annotations
 
-import importlib
 import sys
+from importlib import resources
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,9 +21,7 @@ SERVICE_PACKAGES = {"user": "user_service", "auth": "auth_service",
 
 
 def migrations_dir(service: str) -> Path:
-    package = importlib.import_module(SERVICE_PACKAGES[service])
-    # <service>-service/src/<package>/__init__.py -> <service>-service/migrations
-    return Path(package.__file__).resolve().parents[2] / "migrations"
+    return Path(str(resources.files(SERVICE_PACKAGES[service]) / "migrations"))
 
 
 def alembic_config(service: str, url: str) -> Config:

@@ -1,11 +1,13 @@
-"""What every service app carries: settings, Redis, sessions, the internal client, and the
-background workers (outbox relay, event consumers) that gunicorn starts in each worker."""
+"""What every service app carries: settings, its database engine, Redis, sessions, the
+internal client, and the background workers (outbox relay, event consumers) that gunicorn
+starts in each worker."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import redis as redis_py
+import sqlalchemy as sa
 from flask import current_app
 
 from tessera_shared.background import BackgroundWorker
@@ -18,6 +20,7 @@ from tessera_shared.throttle import Throttle
 @dataclass
 class Platform:
     settings: Settings
+    engine: sa.Engine
     redis: redis_py.Redis
     sessions: SessionStore
     internal: InternalClient

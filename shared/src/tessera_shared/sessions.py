@@ -80,14 +80,24 @@ def _index_key(user_id: str) -> str:
     return f"user_sessions:{user_id}"
 
 
+@dataclass(frozen=True)
+class Client:
+    """Who is asking, as sessions and every credential check record it."""
+
+    ip: str
+    user_agent: str = ""
+    device: str | None = None  # the browser's anonymous_user_id, if it sent one
+
+
 class SessionStore:
     def __init__(self, redis: redis_py.Redis, policy: SessionPolicy | None = None) -> None:
         self.redis = redis
         self.policy = policy or SessionPolicy()
 
-    def create(self, user_id: str, *, remember_me: bool, ip: str, user_agent: str,
-               role: str = "user", family: str = "v0") -> tuple[str, SessionRecord]:
+    def create(self, user_id: str, client: Client, *, remember_me: bool, role: str = "user",
+               family: str = "v0") -> tuple[str, SessionRecord]:
         """A new session; returns the token for the cookie and the stored record."""
+        ip, user_agent = client.ip, client.user_agent
         now = int(time.time())
         token, policy = new_secret(), self.policy
         max_expires_at = now + policy.max_lifetime_seconds

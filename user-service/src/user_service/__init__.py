@@ -9,9 +9,9 @@ from tessera_shared.clients.accounts import Accounts
 from tessera_shared.config import Settings
 from tessera_shared.context import request_id
 from user_service import consumers, internal, media
+from user_service.api.v0 import profile_images, user_search, users
 from user_service.extensions import init_accounts
 from user_service.models import db
-from user_service.v0 import profile_images, user_search, users
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app, api = create_service_app(__name__, settings, db, title="Tessera user service")
     platform = app.extensions["tessera"]
     init_accounts(app, Accounts(platform.internal, request_id))
-    add_consumer(app, db, group="user-service", handlers=consumers.handlers(platform))
+    add_consumer(app, group="user-service", handlers=consumers.handlers(platform))
     api.register_blueprint(users.blp)
     api.register_blueprint(profile_images.blp)
     api.register_blueprint(user_search.blp)

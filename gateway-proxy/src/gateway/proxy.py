@@ -122,8 +122,7 @@ class Gateway:
 
         if route is None:
             return self._own(environ, start_response, request_id, edge_headers)
-        return self._forward(route, environ, start_response, path, method, request_id,
-                             edge_headers)
+        return self._forward(route, environ, start_response, request_id, edge_headers)
 
     def _own(self, environ: dict, start_response: Callable, request_id: str,
              edge_headers: Headers) -> Iterable[bytes]:
@@ -164,8 +163,9 @@ class Gateway:
                     ("X-Request-ID", request_id)]
         return headers
 
-    def _forward(self, route: Route, environ: dict, start_response: Callable, path: str,
-                 method: str, request_id: str, edge_headers: Headers) -> Iterable[bytes]:
+    def _forward(self, route: Route, environ: dict, start_response: Callable, request_id: str,
+                 edge_headers: Headers) -> Iterable[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
         upgrade = route.websocket and _asks_for_websocket(environ, method)
         try:
             body = _read_body(environ, route.max_body)

@@ -85,9 +85,10 @@ class ActionLogs(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Recent action-log entries, newest first, by keyset pages."""
         who = viewer()
-        found = actions.page(db.session, who, filters(args), limit=args["limit"],
-                             cursor=str(args["cursor_id"]) if args.get("cursor_id") else None,
-                             direction=args.get("cursor_direction", actions.Direction.OLDER))
+        found = actions.page(db.session, who, filters(args), actions.Window(
+            limit=args["limit"],
+            cursor=str(args["cursor_id"]) if args.get("cursor_id") else None,
+            direction=args.get("cursor_direction", actions.Direction.OLDER)))
         return {"data": [actions.shown(actions.as_record(e), who) for e in found.entries],
                 "has_newer": found.has_newer, "has_older": found.has_older}
 

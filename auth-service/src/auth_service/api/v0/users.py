@@ -8,9 +8,9 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from auth_service.accounts import SignUp
+from auth_service.api.v0.rules import EMAIL
 from auth_service.extensions import accounts, email_flows
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
-from auth_service.v0.rules import EMAIL
 from tessera_shared.app import Blueprint, ErrorEnvelope
 from tessera_shared.context import client_ip, user_agent
 from tessera_shared.validation import Schema, Text, not_blank

@@ -17,8 +17,8 @@ from sqlalchemy import orm
 from registry_service import errors, keyholders, omikrons
 from registry_service.keyholders import Guard, SignUp
 from registry_service.models import Iota, Keyholder
-from registry_service.omega.presence import Presence
 from registry_service.pending import Registrations
+from registry_service.presence import Presence
 from tessera_shared.clients.profiles import Profiles
 from tessera_shared.clock import utcnow
 from tessera_shared.errors import SERVICE_UNAVAILABLE, DomainError
@@ -107,8 +107,8 @@ def change_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
     if "public_key" in data:
         if "private_key_hash" not in data:
             raise errors.INVALID_VALUE("private_key_hash is required when changing public_key")
-        keyholders.change_keys(ctx.session, holder, _text(data, "public_key"),
-                               _text(data, "private_key_hash"), None)
+        keyholders.change_keys(ctx.session, holder, keyholders.KeyPair(
+            _text(data, "public_key"), _text(data, "private_key_hash")), None)
     keyholders.change_profile(ctx.profiles, holder, data, ctx.today)
     return SUCCESS
 
@@ -205,7 +205,7 @@ HANDLERS: dict[str, Callable[[Context, dict[str, Any]], Reply]] = {
 }
 
 # Domain errors as the protocol's typed errors; the rest are `error` with `error_type`.
-_TYPED = {
+TYPED = {
     errors.INVALID_DATA.code: "error_invalid_data",
     errors.USER_NOT_FOUND.code: "error_not_found",
     errors.BAD_TOKEN.code: "error_invalid_challenge",
@@ -216,5 +216,5 @@ _TYPED = {
 
 
 def error_reply(error: DomainError) -> tuple[str, dict[str, Any]]:
-    typed = _TYPED.get(error.code)
+    typed = TYPED.get(error.code)
     return (typed, {}) if typed else ("error", {"error_type": error.message})

@@ -20,10 +20,10 @@ from typing import NoReturn, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.x448 import X448PrivateKey
 
+from registry_service.api.omikron import handshake
+from registry_service.api.omikron.handlers import HANDLERS, Context, error_reply
+from registry_service.api.omikron.protocol import Frame, FrameError, encode, new_id
 from registry_service.models import Omikron, db
-from registry_service.omega import handshake
-from registry_service.omega.handlers import HANDLERS, Context, error_reply
-from registry_service.omega.protocol import Frame, FrameError, encode, new_id
 from tessera_shared.errors import DomainError
 from tessera_shared.transactions import unit_of_work
 

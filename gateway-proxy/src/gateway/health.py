@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import urllib3
-from flask import Blueprint, current_app
+from flask import Blueprint
 
+from gateway import extensions
 from gateway.config import GatewaySettings
 
 blueprint = Blueprint("health", __name__)
@@ -47,13 +48,13 @@ class HealthProbe:
 
 @blueprint.get("/health-check")
 def health_check() -> tuple[str, int]:
-    services = current_app.extensions["tessera.health"].status()
+    services = extensions.health_probe().status()
     return "", 204 if all(state == "ok" for state in services.values()) else 503
 
 
 @blueprint.get("/health/ready")
 def ready() -> tuple[dict[str, Any], int]:
-    services = current_app.extensions["tessera.health"].status()
+    services = extensions.health_probe().status()
     healthy = all(state == "ok" for state in services.values())
     return {"status": "ready" if healthy else "unavailable", "services": services}, (
         200 if healthy else 503)

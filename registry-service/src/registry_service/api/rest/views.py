@@ -16,11 +16,11 @@ from flask import Response, request
 from flask.views import MethodView
 
 from registry_service import errors, keyholders, omikrons
+from registry_service.api.rest import schemas
+from registry_service.api.rest.envelope import PRIVILEGED, body, failing_as, strings, success
 from registry_service.extensions import profiles, registrations
 from registry_service.keyholders import SignUp
 from registry_service.models import Keyholder, db
-from registry_service.rest import schemas
-from registry_service.rest.envelope import PRIVILEGED, body, failing_as, strings, success
 from tessera_shared.app import Blueprint
 from tessera_shared.clock import utcnow
 from tessera_shared.context import client_ip
@@ -176,8 +176,8 @@ class ChangeKeys(MethodView):
             errors.MISSING_VALUES())
         holder = _owner(user_id, reset_token, keyholders.Guard.token)
         with unit_of_work(db.session):
-            keyholders.change_keys(db.session, holder, public_key, key_hash, new_token,
-                                   client_ip())
+            keyholders.change_keys(db.session, holder, keyholders.KeyPair(public_key, key_hash),
+                                   new_token, client_ip())
         return success("Changed keys")
 
 

@@ -18,17 +18,18 @@ from marshmallow import ValidationError, fields, validate
 
 from auth_service import errors
 from auth_service.accounts import SignUp
-from auth_service.authentication import Client
+from auth_service.api.v0.rules import CODE, EMAIL, PASSWORD
+from auth_service.authentication import OneStepLogin
 from auth_service.extensions import accounts, authenticator, email_flows
 from auth_service.models import Account, db
 from auth_service.passwords import MAX_LENGTH
-from auth_service.v0.rules import CODE, EMAIL, PASSWORD
 from tessera_shared.app import Blueprint
 from tessera_shared.clock import as_utc
 from tessera_shared.context import client_ip, user_agent
 from tessera_shared.errors import bad_request
 from tessera_shared.families import Family, users_api_body
 from tessera_shared.platform import platform
+from tessera_shared.sessions import Client
 from tessera_shared.validation import Schema, Text, classify, not_blank
 
 blp = Blueprint("users-api", __name__, url_prefix="/api",
@@ -123,10 +124,9 @@ class Login(MethodView):
             raise errors.PASSWORD_REQUIRED()
         name, account = _account_named(form["username"])
         signed_in = authenticator().log_in_at_once(
-            account, form["password"], form.get("code"),
-            typed=f"handle:{form['username'].casefold()}",
-            client=Client(client_ip(), user_agent()), family=FAMILY,
-            keep_newest=MAX_CONCURRENT_LOGINS)
+            OneStepLogin(account, typed=f"handle:{form['username'].casefold()}",
+                         password=form["password"], code=form.get("code")),
+            Client(client_ip(), user_agent()), family=FAMILY, keep_newest=MAX_CONCURRENT_LOGINS)
         # "true" as a string: the original's login says so, and its clients compare with it.
         return users_api_body("true", {"userhash": userhash(name), "ssid": signed_in.token})
 

@@ -10,9 +10,9 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from auth_service import authentication
+from auth_service.api.v0.cookies import clear_session_cookie, signed_in_response
+from auth_service.api.v0.rules import CODE, EMAIL, PASSWORD
 from auth_service.extensions import authenticator
-from auth_service.v0.cookies import clear_session_cookie, signed_in_response
-from auth_service.v0.rules import CODE, EMAIL, PASSWORD
 from tessera_shared.app import ANONYMOUS_COOKIE, Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
 from tessera_shared.sessions import COOKIE_NAME

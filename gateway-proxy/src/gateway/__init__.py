@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from gateway import docs, health
 from gateway.config import GatewaySettings
+from gateway.extensions import Helpers
 from gateway.proxy import Gateway
 from tessera_shared import logs
 from tessera_shared.errors import from_http_status
@@ -19,8 +20,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     settings = settings or GatewaySettings.from_env()
     app = Flask(__name__)
     logs.configure("gateway")
-    app.extensions["tessera.spec"] = docs.SpecCache(settings)
-    app.extensions["tessera.health"] = health.HealthProbe(settings)
+    Helpers(docs.SpecCache(settings), health.HealthProbe(settings)).init_app(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

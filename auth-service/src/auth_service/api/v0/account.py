@@ -6,9 +6,9 @@ from typing import Any
 
 from flask.views import MethodView
 
+from auth_service.api.v0.cookies import clear_session_cookie
+from auth_service.api.v0.rules import CODE, PASSWORD
 from auth_service.extensions import accounts
-from auth_service.v0.cookies import clear_session_cookie
-from auth_service.v0.rules import CODE, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
 from tessera_shared.validation import Schema, Text

@@ -1,5 +1,5 @@
 """The registry REST family (document 000)."""
 
-from registry_service.rest.views import any_method_reads, blp, paths
+from registry_service.api.rest.views import any_method_reads, blp, paths
 
 __all__ = ["any_method_reads", "blp", "paths"]

@@ -11,6 +11,7 @@ import flask_swagger_ui
 import urllib3
 from flask import Blueprint, Response, current_app, send_from_directory
 
+from gateway import extensions
 from gateway.config import GatewaySettings
 from gateway.routes import match
 
@@ -98,7 +99,7 @@ class SpecCache:
 
 @blueprint.get("/swagger.json")
 def swagger_json() -> Response:
-    spec, complete = current_app.extensions["tessera.spec"].get()
+    spec, complete = extensions.spec_cache().get()
     response = current_app.json.response(spec)
     if not complete:
         response.headers["Warning"] = '199 - "some services did not answer; the spec is partial"'

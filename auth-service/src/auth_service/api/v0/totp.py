@@ -12,15 +12,15 @@ from marshmallow import fields, validate
 
 from auth_service import authentication
 from auth_service.accounts import account_of
-from auth_service.authentication import REAUTHENTICATE, Client
+from auth_service.api.v0.cookies import signed_in_response
+from auth_service.api.v0.rules import CODE
+from auth_service.authentication import REAUTHENTICATE
 from auth_service.extensions import authenticator, two_factor
 from auth_service.models import Account, db
 from auth_service.two_factor import BACKUP_CODE_LENGTH, TOTP_DIGITS
-from auth_service.v0.cookies import signed_in_response
-from auth_service.v0.rules import CODE
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session, user_agent
-from tessera_shared.sessions import COOKIE_NAME, SessionRecord
+from tessera_shared.sessions import COOKIE_NAME, Client, SessionRecord
 from tessera_shared.validation import OmitNone, Schema, Text, Timestamp
 
 blp = Blueprint("v0-totp", __name__, url_prefix="/v0/auth/totp",

@@ -8,8 +8,8 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import validate
 
+from auth_service.api.v0.rules import EMAIL, PASSWORD
 from auth_service.extensions import authenticator, email_flows
-from auth_service.v0.rules import EMAIL, PASSWORD
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
 from tessera_shared.validation import Schema, Text

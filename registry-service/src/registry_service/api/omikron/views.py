@@ -1,4 +1,5 @@
-"""The registry WebSocket family (document 001): the Omikron protocol at `/ws/omikron`."""
+"""The Omikron endpoint `/ws/omikron`: the handshake's HTTP side, then one connection per
+socket (`connection.OmikronConnection`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import os
 from flask import Flask, request
 from flask_sock import Sock
 
+from registry_service.api.omikron import handshake
+from registry_service.api.omikron.connection import OmikronConnection, Socket, Timing
+from registry_service.api.omikron.handlers import Context
 from registry_service.extensions import profiles, registrations
 from registry_service.keyholders import Guard
 from registry_service.models import db
-from registry_service.omega import handshake
-from registry_service.omega.connection import OmikronConnection, Socket, Timing
-from registry_service.omega.handlers import Context
-from registry_service.omega.presence import Presence
+from registry_service.presence import Presence
 from tessera_shared.context import client_ip
 from tessera_shared.errors import bad_request
 from tessera_shared.platform import platform

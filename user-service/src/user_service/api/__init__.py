@@ -1,0 +1,1 @@
+"""The API family user-service serves: v0's profiles, images and search."""
