@@ -27,10 +27,8 @@ import os
 import platform as host
 import re
 import shutil
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -40,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auth_service.passwords import hash_password, verify_password
-from tessera_launcher.processes import free_port
+from tessera_launcher import detached
+from tessera_launcher.processes import LaunchError
 
 OUT = Path(__file__).with_name("out")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -192,36 +191,20 @@ def median_load(url: str, connections: int, seconds: float, runs: int,
                 statistics.median(x.p99_ms for x in loads), sum(x.requests for x in loads))
 
 
-def wait_healthy(url: str, launcher: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and launcher.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/health-check", timeout=2) as response:
-                if response.status == 204:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the platform did not start; run `./tessera up` to see why")
-
-
 @contextlib.contextmanager
 def running_platform(name: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     """The whole platform on the launcher's defaults in a fresh folder (its URL, folder and
     launcher); stopped by PID at the end."""
     var_dir = Path(tempfile.mkdtemp(prefix=f"tessera-{name}-")) / "var"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    port = free_port()
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "tessera_launcher", "up"], stdout=subprocess.DEVNULL,
-        env={**env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)})
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, launcher)
-        yield url, var_dir, launcher
+        running = detached.start(var_dir, env)
+    except LaunchError as error:
+        raise SystemExit(f"the platform did not start: {error}") from None
+    try:
+        yield running.url, var_dir, running.process
     finally:
-        launcher.send_signal(signal.SIGTERM)
-        launcher.wait(60)
+        running.stop()
 
 
 def save(name: str, results: dict) -> str:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +16,9 @@ import pytest
 import redis
 import requests
 
-from tessera_launcher.processes import free_port
+from tessera_launcher import detached
+from tessera_launcher.detached import DetachedPlatform
+from tessera_launcher.processes import LaunchError
 from tests.conftest import drop_databases, unique_database_server
 from tests.mailbox import Mailbox, link_in
 
@@ -32,58 +32,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @dataclass
-class RunningPlatform:
-    url: str
-    var_dir: Path
-    process: subprocess.Popen[bytes]
-    log: Path
+class RunningPlatform(DetachedPlatform):
     mailbox: Mailbox | None = None  # the SMTP server its mail goes to, if the suite runs one
-
-    @property
-    def facts(self) -> dict:
-        return json.loads((self.var_dir / "run" / "platform.json").read_text())
 
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.facts["redis_url"])
 
-    def stop(self) -> dict[str, int]:
-        """SIGTERM the launcher, as Ctrl-C would; returns the PIDs it had started."""
-        pids = self.facts["pids"]
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(60)
-        return pids
-
 
 def launch(var_dir: Path, env: dict[str, str]) -> RunningPlatform:
-    port = free_port()
-    log = var_dir.parent / f"launcher-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tessera_launcher", "up"],
-        env={**os.environ, **env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)},
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    """The platform as `./tessera up` runs it, with `env` on top of this process's."""
+    log = var_dir.parent / f"launcher-{secrets.token_hex(4)}.log"
     try:
-        wait_healthy(url, process, log)
-    except BaseException:
-        process.send_signal(signal.SIGTERM)  # the launcher stops what it had started, by PID
-        process.wait(60)
-        raise
-    return RunningPlatform(url, var_dir, process, log)
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"the launcher exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            if requests.get(f"{url}/health-check", timeout=2).status_code == 204:
-                return
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or listening and still starting (the launcher's socket)
-        if time.monotonic() > deadline:
-            pytest.fail(f"the platform did not become healthy:\n{log.read_text()}")
-        time.sleep(0.2)
+        started = detached.start(var_dir, {**os.environ, **env}, log=log)
+    except LaunchError as error:
+        pytest.fail(str(error))
+    return RunningPlatform(started.url, started.var_dir, started.process, started.log)
 
 
 @pytest.fixture(scope="session")

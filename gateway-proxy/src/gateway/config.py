@@ -11,6 +11,7 @@ from tessera_shared.config import (
     ConfigError,
     Network,
     parse_networks,
+    public_url_of,
     service_url_variable,
 )
 
@@ -55,8 +56,7 @@ class GatewaySettings:
                 raise ConfigError(f"{variable} must look like http://host:port, "
                                   f"not {env[variable]!r}.")
             upstreams[name] = Upstream(name, url.hostname, url.port)
-        public_url = (env.get("PUBLIC_URL", "").strip().rstrip("/")
-                      or f"http://127.0.0.1:{env.get('PORT', '8080')}")
+        public_url = public_url_of(env)
         origins = {o.strip().rstrip("/") for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
                    if o.strip()}
         public = urlsplit(public_url)

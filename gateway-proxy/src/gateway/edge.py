@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import uuid
 from collections.abc import Iterable
 
 from gateway.config import GatewaySettings
+from tessera_shared import ids
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Cookies that carry a session in some API family: an unsafe cross-site request with one is
 # refused, whatever the family (later families add their cookie names here).
@@ -61,8 +60,7 @@ class Edge:
 
     @staticmethod
     def request_id(environ: dict) -> str:
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        return incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        return ids.request_id(environ.get("HTTP_X_REQUEST_ID", ""))
 
     def allowed_origin(self, environ: dict) -> str | None:
         origin = environ.get("HTTP_ORIGIN")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MiB = 1 << 20
+from tessera_shared import limits
+
 ANY = frozenset()
 
 
@@ -18,7 +19,7 @@ class Route:
     pattern: str
     service: str
     methods: frozenset[str] = ANY
-    max_body: int = 1 * MiB
+    max_body: int = limits.REQUEST_BODY
     websocket: bool = False
     refuses_foreign_origins: bool = False  # a browser Origin not on the allow-list gets 403
 
@@ -31,22 +32,20 @@ class Route:
         return path == self.pattern
 
 
-def _route(pattern: str, service: str, *methods: str, max_body: int = 1 * MiB,
+def _route(pattern: str, service: str, *methods: str, max_body: int = limits.REQUEST_BODY,
            websocket: bool = False, refuses_foreign_origins: bool = False) -> Route:
     return Route(pattern, service, frozenset(methods), max_body, websocket,
                  refuses_foreign_origins)
 
-
-# Multipart slack on top of the v0 image limits (4 MiB profile, 8 MiB banner).
-_FORM_SLACK = 64 * 1024
 
 ROUTES: tuple[Route, ...] = (
     # v0 — the AxumKit-compatible primary API (002-v0-api.txt)
     _route("/v0/users", "auth", "POST"),                  # sign-up: the saga lives in auth
     _route("/v0/users/**", "user"),
     _route("/v0/user/me", "auth", "DELETE"),              # deleting an account starts in auth
-    _route("/v0/user/me/profile-image", "user", max_body=4 * MiB + _FORM_SLACK),
-    _route("/v0/user/me/banner-image", "user", max_body=8 * MiB + _FORM_SLACK),
+    _route("/v0/user/me/profile-image", "user",
+           max_body=limits.PROFILE_IMAGE + limits.FORM_SLACK),
+    _route("/v0/user/me/banner-image", "user", max_body=limits.BANNER_IMAGE + limits.FORM_SLACK),
     _route("/v0/user/**", "user"),
     _route("/v0/search/**", "user"),
     _route("/v0/auth/**", "auth"),
@@ -54,7 +53,8 @@ ROUTES: tuple[Route, ...] = (
     _route("/v0/eventstream/**", "events"),
     # registry REST and WebSocket — Tensamin AuthServer and Omega (000, 001)
     _route("/api/get/**", "registry", refuses_foreign_origins=True),
-    _route("/api/change/**", "registry", max_body=4 * MiB, refuses_foreign_origins=True),
+    _route("/api/change/**", "registry", max_body=limits.REGISTRY_CHANGE,
+           refuses_foreign_origins=True),
     _route("/api/register/**", "registry", refuses_foreign_origins=True),
     _route("/api/delete/**", "registry", refuses_foreign_origins=True),
     _route("/ws/omikron/**", "registry", websocket=True, refuses_foreign_origins=True),

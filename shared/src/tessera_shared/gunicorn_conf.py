@@ -27,13 +27,13 @@ def _platform(worker: Any) -> Any:
 
 
 def post_worker_init(worker: Any) -> None:
-    if (handle := _platform(worker)) is not None:
-        handle.start_background()
+    if (platform := _platform(worker)) is not None:
+        platform.start_background()
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    if (handle := _platform(worker)) is not None:
-        handle.stop_background()
+    if (platform := _platform(worker)) is not None:
+        platform.stop_background()
 
 
 def child_exit(server: Any, worker: Any) -> None:

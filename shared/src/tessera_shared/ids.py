@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import threading
 import time
 import uuid
+
+# A request id a client or the gateway sent is kept if it looks like one; else a new one.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -41,3 +45,8 @@ def digest(secret: str) -> str:
     """How a secret is stored: its SHA-256, hex. Tokens are random, so no salt is needed.
     Any string has one (a lone surrogate from a JSON escape, too: it just matches nothing)."""
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def request_id(incoming: str) -> str:
+    """The id a request is logged and answered under: the one it came with, if acceptable."""
+    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex

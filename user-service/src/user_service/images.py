@@ -30,10 +30,11 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from tessera_shared import limits
 from tessera_shared.errors import DomainError, bad_request
 from user_service import errors
 
-MiB = 1 << 20
+MiB = limits.MiB
 MAX_SIDE = 2000
 MAX_SIDE_DECODED = 4096
 MAX_PIXELS = MAX_SIDE_DECODED**2  # a 16-megapixel photo fits; decoded as RGBA, 64 MiB
@@ -72,8 +73,8 @@ class Slot:
     keep_gif: bool = True
 
 
-PROFILE = Slot("profile_image", 4 * MiB, "profile image")
-BANNER = Slot("banner_image", 8 * MiB, "banner image")
+PROFILE = Slot("profile_image", limits.PROFILE_IMAGE, "profile image")
+BANNER = Slot("banner_image", limits.BANNER_IMAGE, "banner image")
 
 
 def sniff(data: bytes) -> str | None:

@@ -21,6 +21,7 @@ from registry_service.api.rest.envelope import PRIVILEGED, body, failing_as, str
 from registry_service.extensions import profiles, registrations
 from registry_service.keyholders import SignUp
 from registry_service.models import Keyholder, db
+from tessera_shared import limits
 from tessera_shared.app import Blueprint
 from tessera_shared.clock import utcnow
 from tessera_shared.context import client_ip
@@ -137,7 +138,7 @@ class ChangeUser(MethodView):
     def post(self, user_id: str) -> Response:
         """Change username, display, avatar, about or status (needs `private_key_hash`);
         answers the updated profile, without secrets."""
-        request.max_content_length = keyholders.AVATAR_MAX_BYTES * 2  # base64 and the rest
+        request.max_content_length = limits.REGISTRY_CHANGE
         values = body()
         [key_hash] = strings(values, ("private_key_hash",), errors.MISSING_VALUES())
         holder = _owner(user_id, key_hash, keyholders.Guard.key_hash)

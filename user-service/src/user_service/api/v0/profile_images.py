@@ -10,6 +10,7 @@ from flask_smorest.fields import Upload
 from marshmallow import fields
 from werkzeug.datastructures import FileStorage
 
+from tessera_shared import limits
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import require_session
 from tessera_shared.platform import platform
@@ -22,7 +23,6 @@ from user_service.models import db
 blp = Blueprint("v0-images", __name__, url_prefix="/v0/user/me", description="Profile images")
 
 SLOTS = {"profile-image": images.PROFILE, "banner-image": images.BANNER}
-FORM_SLACK = 64 * 1024
 
 
 class ImageForm(Schema):
@@ -37,7 +37,7 @@ class ImageUrl(Schema):
 def _allow_the_slots_size() -> None:
     slot = SLOTS.get(request.path.rsplit("/", 1)[-1])
     if slot is not None:
-        request.max_content_length = slot.max_bytes + FORM_SLACK
+        request.max_content_length = slot.max_bytes + limits.FORM_SLACK
 
 
 def upload(slot: images.Slot, file: FileStorage) -> dict[str, str]:
