@@ -360,8 +360,6 @@ def test_guessing_omikron_ids_is_throttled_per_address(platform: RunningPlatform
 # -- the envelope, paths and origins ------------------------------------------------------
 
 @pytest.mark.parametrize(("path", "status", "message"), [
-    ("/api/get", 400, "Invalid user path"),
-    ("/api/get/a/b", 400, "Invalid user path"),
     ("/api/nothing", 404, "Route not found"),
     ("/api", 404, "Route not found"),
 ])
@@ -393,16 +391,6 @@ def test_browser_origins_are_checked_against_the_allow_list(platform: RunningPla
     own = visitor().get(url, headers={"Origin": platform.url}, timeout=10)
     assert own.status_code == 200
     assert own.headers["Access-Control-Allow-Origin"] == platform.url
-
-
-@pytest.mark.parametrize("raw", [b"{not json", b"[]", b"", b'"text"'])
-def test_unreadable_bodies_count_as_missing_values(platform: RunningPlatform,
-                                                   raw: bytes) -> None:
-    answer = visitor().post(f"{platform.url}/api/register/complete", data=raw,
-                            headers={"Content-Type": "application/json"}, timeout=10)
-    assert answer.status_code == 400
-    assert answer.json()["log"]["message"] == (
-        "User registration failed: User creation failed due to missing values")
 
 
 def test_values_of_the_wrong_type_are_named(iota: Iota) -> None:

@@ -168,21 +168,6 @@ def test_profiles_are_public_by_handle_in_any_case_and_by_id(platform, client):
     assert by_id.json() == profile
 
 
-@pytest.mark.parametrize(("path", "params", "status", "code"), [
-    ("/v0/users/profile", {"handle": "nobody-at-all"}, 404, "user:not_found"),
-    ("/v0/users/profile", {"handle": "ab"}, 400, "general:validation_error"),
-    ("/v0/users/profile", {}, 400, "general:bad_request"),
-    ("/v0/users/profile/id", {"user_id": "not-a-uuid"}, 400, "general:bad_request"),
-    ("/v0/users/profile/id", {"user_id": "00000000-0000-7000-8000-000000000000"}, 404,
-     "user:not_found"),
-    ("/v0/users/handle/ab/available", {}, 400, "general:validation_error"),
-])
-def test_profile_lookups_refuse_bad_questions_clearly(platform, path, params, status, code):
-    response = requests.get(f"{platform.url}{path}", params=params)
-    assert response.status_code == status
-    assert response.json()["code"] == code
-
-
 def test_handle_availability_follows_sign_up(platform):
     handle = unique()
     url = f"{platform.url}/v0/users/handle/{handle}/available"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
 from tests.e2e.conftest import new_user, unique
@@ -33,18 +32,3 @@ def test_without_a_query_everyone_is_listed_page_by_page(platform):
     assert answer["total_hits"] >= 1
     assert answer["total_pages"] == answer["total_hits"]
     assert len(answer["users"]) == 1
-
-
-@pytest.mark.parametrize(("params", "code"), [
-    ({"page_size": 5}, "general:bad_request"),                       # page is required
-    ({"page": 1}, "general:bad_request"),                            # so is page_size
-    ({"page": "one", "page_size": 5}, "general:bad_request"),
-    ({"page": 0, "page_size": 5}, "general:validation_error"),
-    ({"page": 1, "page_size": 21}, "general:validation_error"),
-    ({"query": "", "page": 1, "page_size": 5}, "general:validation_error"),
-    ({"query": "q" * 101, "page": 1, "page_size": 5}, "general:validation_error"),
-])
-def test_bad_search_parameters_get_the_originals_errors(platform, params, code):
-    answer = requests.get(f"{platform.url}/v0/search/users", params=params)
-    assert answer.status_code == 400
-    assert answer.json()["code"] == code

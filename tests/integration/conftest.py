@@ -1,18 +1,28 @@
+import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
 
 import auth_service
+import events_service
+import registry_service
 import user_service
+from auth_service.models import Account
+from auth_service.models import db as auth_db
 from tessera_shared.config import Settings
 from tessera_shared.db import ensure_database
 from tessera_shared.internal import InternalClient
 from tessera_shared.migrations import upgrade
 from tessera_shared.outbox import declare_tables
 from tests.conftest import drop_databases, unique_database_server
+from user_service.models import Profile
+from user_service.models import db as user_db
 
 
 class ToUserApp(InternalClient):
@@ -56,5 +66,61 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     metadata.create_all(engine)
     yield engine
     engine.dispose()
+    if server:
+        drop_databases(server)
+
+
+@dataclass
+class Services:
+    """Every service app in this process, on migrated databases and the suite's Redis, as
+    `create_app` makes them; their signed internal calls reach each other's apps directly,
+    instead of over the network (background workers do not run: events wait in the outboxes).
+    """
+
+    apps: dict[str, Flask]
+
+    def client(self, service: str) -> FlaskClient:
+        """A test client of `service` coming from an address of its own, as the gateway
+        would forward it (so throttling of one test never meets another's)."""
+        client = self.apps[service].test_client()
+        octets = (secrets.randbelow(256) for _ in range(3))
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "10.{}.{}.{}".format(*octets)
+        return client
+
+    def stored(self) -> tuple[int, int]:
+        """How many accounts (auth) and profiles (user) there are."""
+        with self.apps["auth"].app_context():
+            accounts = auth_db.session.scalar(sa.select(sa.func.count()).select_from(Account))
+        with self.apps["user"].app_context():
+            profiles = user_db.session.scalar(sa.select(sa.func.count()).select_from(Profile))
+        return accounts, profiles
+
+    def deliver(self, service: str, method: str, path: str, body: bytes,
+                headers: dict[str, str]) -> tuple[int, bytes]:
+        answer = self.apps[service].test_client().open(path, method=method, data=body,
+                                                       headers=headers)
+        return answer.status_code, answer.data
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Services]:
+    """The four service apps for a module's tests (made once: migrating takes a while)."""
+    env = {"REDIS_URL": redis_url, "INTERNAL_SECRET": secrets.token_urlsafe(32),
+           "SECRET_KEY": secrets.token_urlsafe(32), "PUBLIC_URL": "http://127.0.0.1:8080",
+           "TESSERA_VAR_DIR": str(tmp_path_factory.mktemp("services") / "var")}
+    server = unique_database_server()
+    if server:
+        env["DATABASE_URL"] = server
+    factories = {"user": user_service.create_app, "auth": auth_service.create_app,
+                 "registry": registry_service.create_app, "events": events_service.create_app}
+    apps = {}
+    for name, create_app in factories.items():
+        settings = Settings.from_env(name, env)
+        upgrade(settings)
+        apps[name] = create_app(settings)
+    running = Services(apps)
+    for app in apps.values():
+        app.extensions["tessera"].internal.send = running.deliver
+    yield running
     if server:
         drop_databases(server)

@@ -24,10 +24,10 @@ from tessera_shared import limits
 from tessera_shared.clients.profiles import Profile, Profiles
 from tessera_shared.clock import as_utc
 from tessera_shared.errors import DomainError
-from tessera_shared.ids import digest
+from tessera_shared.ids import digest, uuid7
 from tessera_shared.outbox import emit
 from tessera_shared.signup import reserve_profile
-from tessera_shared.throttle import REGISTRY_SECRET, Throttle
+from tessera_shared.throttle import REGISTRATIONS_PER_IP, REGISTRY_SECRET, Throttle
 from tessera_shared.transactions import after_commit, after_rollback
 
 USERNAME_MAX = 15
@@ -140,6 +140,16 @@ class SignUp:
     iota_id: str
     reset_token: str
     ip: str | None = None
+
+
+def start_registration(registrations: Registrations, throttle: Throttle, ip: str) -> str:
+    """A user id to register within one hour, once (the REST family's way to begin); a few
+    per address and hour."""
+    if not throttle.take(REGISTRATIONS_PER_IP, ip):
+        raise errors.TOO_MANY_REGISTRATIONS()
+    user_id = str(uuid7())
+    registrations.open(user_id)
+    return user_id
 
 
 def register(session: orm.Session, registrations: Registrations, profiles: Profiles,

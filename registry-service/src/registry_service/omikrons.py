@@ -14,6 +14,7 @@ from sqlalchemy import orm
 from registry_service import errors
 from registry_service.models import Iota, Omikron
 from tessera_shared.ids import digest
+from tessera_shared.throttle import OMIKRON_ID_PER_IP, Throttle
 
 X448_KEY_BYTES = 56
 
@@ -32,6 +33,21 @@ def x448_public_key(value: str) -> bytes:
 
 def by_rest_id(session: orm.Session, rest_id: str) -> Omikron | None:
     return session.scalar(sa.select(Omikron).where(Omikron.rest_id_digest == digest(rest_id)))
+
+
+def authenticate(session: orm.Session | orm.scoped_session, throttle: Throttle,
+                 rest_id: str | None, ip: str) -> Omikron:
+    """The Omikron whose REST id a call carries (the raw `Authorization` value); guesses at
+    ids are throttled per address, and a throttled guess reads as an unknown id."""
+    if not rest_id:
+        raise errors.PERMISSION_DENIED()
+    if not throttle.attempt((OMIKRON_ID_PER_IP, ip)):
+        raise errors.OMIKRON_UNKNOWN()
+    omikron = by_rest_id(session, rest_id)
+    if omikron is None:
+        raise errors.OMIKRON_UNKNOWN()
+    throttle.succeeded((OMIKRON_ID_PER_IP, ip))
+    return omikron
 
 
 def add_omikron(session: orm.Session, number: int, public_key: str,

@@ -8,8 +8,6 @@ message codes (tessera_shared.families maps the platform's errors onto them).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
 from flask import request
@@ -21,8 +19,8 @@ from auth_service.accounts import SignUp
 from auth_service.api.v0.rules import CODE, EMAIL, PASSWORD
 from auth_service.authentication import OneStepLogin
 from auth_service.extensions import accounts, authenticator, email_flows
-from auth_service.models import Account, db
 from auth_service.passwords import MAX_LENGTH
+from auth_service.userhash import named, signed_in, userhash
 from tessera_shared.app import Blueprint
 from tessera_shared.clock import as_utc
 from tessera_shared.context import client_ip, user_agent
@@ -37,10 +35,6 @@ blp = Blueprint("users-api", __name__, url_prefix="/api",
 
 FAMILY = Family.USERS_API.value
 MAX_CONCURRENT_LOGINS = 3  # the original's sample MAX_CONCURRENT_LOGINS_ALLOWED
-
-
-def userhash(username: str) -> str:
-    return hashlib.sha512(username.encode()).hexdigest()
 
 
 def _raw_body() -> dict[str, Any]:
@@ -67,14 +61,6 @@ def _takes(schema: type[Schema]) -> dict[str, Any]:
     content = {mime: {"schema": schema} for mime in ("application/json",
                                                      "application/x-www-form-urlencoded")}
     return {"requestBody": {"required": True, "content": content}}
-
-
-def _account_named(username: str) -> tuple[str, Account | None]:
-    """The user's handle as stored (the username as given if there is none) and account."""
-    profile = accounts().profiles.find(username)
-    if profile is None:
-        return username, None
-    return profile.handle, db.session.get(Account, profile.id)
 
 
 
@@ -122,13 +108,13 @@ class Login(MethodView):
             raise bad_request("Missing required field: username")
         if not form.get("password"):
             raise errors.PASSWORD_REQUIRED()
-        name, account = _account_named(form["username"])
-        signed_in = authenticator().log_in_at_once(
-            OneStepLogin(account, typed=f"handle:{form['username'].casefold()}",
+        user = named(accounts(), form["username"])
+        opened = authenticator().log_in_at_once(
+            OneStepLogin(user.account, typed=f"handle:{form['username'].casefold()}",
                          password=form["password"], code=form.get("code")),
             Client(client_ip(), user_agent()), family=FAMILY, keep_newest=MAX_CONCURRENT_LOGINS)
         # "true" as a string: the original's login says so, and its clients compare with it.
-        return users_api_body("true", {"userhash": userhash(name), "ssid": signed_in.token})
+        return users_api_body("true", {"userhash": userhash(user.handle), "ssid": opened.token})
 
 
 @blp.route("/users/login", strict_slashes=False)
@@ -169,9 +155,9 @@ class RequestCode(MethodView):
 
     @staticmethod
     def _request(username: str) -> dict[str, Any]:
-        name, account = _account_named(username)
-        name_hash = userhash(name)
-        reqid = email_flows().request_reset_code(account, name_hash, ip=client_ip())
+        user = named(accounts(), username)
+        name_hash = userhash(user.handle)
+        reqid = email_flows().request_reset_code(user.account, name_hash, ip=client_ip())
         return users_api_body(True, {"userhash": name_hash, "reqid": reqid})
 
 
@@ -201,18 +187,13 @@ class Info(MethodView):
         credentials = request.authorization
         if credentials is None or credentials.type != "basic":
             raise errors.BASIC_CREDENTIALS_REQUIRED()
-        record = platform().sessions.read(credentials.password)
-        profile = accounts().profiles.get(record.user_id) if record else None
-        account = db.session.get(Account, record.user_id) if record else None
-        name_hash = userhash(profile.handle) if profile else ""
-        if (account is None or profile is None
-                or not hmac.compare_digest(name_hash, credentials.username or "")):
-            raise errors.BASIC_CREDENTIALS_REQUIRED()
+        user = signed_in(accounts(), credentials.username or "", credentials.password or "")
+        account, profile = user.account, user.profile
         return users_api_body(True, {
             "users_id": account.id, "username": profile.handle, "email": account.email,
             "created": str(int(as_utc(account.created_at).timestamp())),
             "level": "1" if account.role == "admin" else "0",
-            "userhash": name_hash, "mobile": None})
+            "userhash": userhash(profile.handle), "mobile": None})
 
 
 @blp.route("/users/settings/registrationstatus")

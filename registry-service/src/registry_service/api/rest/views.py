@@ -26,9 +26,7 @@ from tessera_shared.app import Blueprint
 from tessera_shared.clock import utcnow
 from tessera_shared.context import client_ip
 from tessera_shared.errors import DomainError
-from tessera_shared.ids import uuid7
 from tessera_shared.platform import platform
-from tessera_shared.throttle import OMIKRON_ID_PER_IP, REGISTRATIONS_PER_IP
 from tessera_shared.transactions import unit_of_work
 
 blp = Blueprint("registry", __name__, url_prefix="/api", description="Registry (REST)")
@@ -58,16 +56,8 @@ def _owner(user_id: str, secret: str,
 
 
 def _require_omikron() -> None:
-    """Omikron calls carry the Omikron's REST id as the raw `Authorization` value."""
-    given = request.headers.get("Authorization")
-    if not given:
-        raise errors.PERMISSION_DENIED()
-    address = client_ip()
-    throttle = platform().throttle
-    if not throttle.attempt((OMIKRON_ID_PER_IP, address)) or omikrons.by_rest_id(
-            db.session, given) is None:
-        raise errors.OMIKRON_UNKNOWN()
-    throttle.succeeded((OMIKRON_ID_PER_IP, address))
+    omikrons.authenticate(db.session, platform().throttle, request.headers.get("Authorization"),
+                          client_ip())
 
 
 @blp.route("/get/uuid/<username>", strict_slashes=False)
@@ -189,10 +179,8 @@ class RegisterInit(MethodView):
     @failing_as("Failed to start user registration")
     def get(self) -> Response:
         """Issue a user id to register within one hour, once."""
-        if not platform().throttle.take(REGISTRATIONS_PER_IP, client_ip()):
-            raise errors.TOO_MANY_REGISTRATIONS()
-        user_id = str(uuid7())
-        registrations().open(user_id)
+        user_id = keyholders.start_registration(registrations(), platform().throttle,
+                                                client_ip())
         return success("Started user registration progress", {"user_id": user_id})
 
 
