@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -8,13 +10,15 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 import auth_service
 import events_service
 import registry_service
 import user_service
-from auth_service.models import Account
+from auth_service.models import Account, QueuedMail
 from auth_service.models import db as auth_db
+from gateway.routes import match
 from tessera_shared.config import Settings
 from tessera_shared.db import ensure_database
 from tessera_shared.internal import InternalClient
@@ -87,6 +91,15 @@ class Services:
         client.environ_base["HTTP_X_FORWARDED_FOR"] = "10.{}.{}.{}".format(*octets)
         return client
 
+    def browser(self) -> Browser:
+        return Browser(self)
+
+    def mail_to(self, address: str) -> list[QueuedMail]:
+        """The mails queued for `address`, oldest first (no sender runs in process)."""
+        with self.apps["auth"].app_context():
+            return list(auth_db.session.scalars(sa.select(QueuedMail).where(
+                QueuedMail.recipient == address).order_by(QueuedMail.next_attempt_at)))
+
     def stored(self) -> tuple[int, int]:
         """How many accounts (auth) and profiles (user) there are."""
         with self.apps["auth"].app_context():
@@ -100,6 +113,42 @@ class Services:
         answer = self.apps[service].test_client().open(path, method=method, data=body,
                                                        headers=headers)
         return answer.status_code, answer.data
+
+
+class Browser:
+    """One client of the whole platform in process: each request goes to the app the
+    gateway's route table names for it, with one cookie jar and one address."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.cookies: dict[str, str] = {}
+        octets = (secrets.randbelow(256) for _ in range(3))
+        self.address = "10.{}.{}.{}".format(*octets)
+
+    def request(self, method: str, path: str, **options: Any) -> TestResponse:
+        route = match(method, path)
+        assert route is not None, f"the gateway routes no {method} {path}"
+        client = self.services.apps[route.service].test_client(use_cookies=False)
+        headers = {"X-Forwarded-For": self.address, **options.pop("headers", {})}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        answer = client.open(path, method=method, headers=headers, **options)
+        for header in answer.headers.getlist("Set-Cookie"):
+            name, value = header.split(";", 1)[0].split("=", 1)
+            if "Max-Age=0" in header or "expires=Thu, 01 Jan 1970" in header:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return answer
+
+    def get(self, path: str, **options: Any) -> TestResponse:
+        return self.request("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> TestResponse:
+        return self.request("POST", path, **options)
+
+    def delete(self, path: str, **options: Any) -> TestResponse:
+        return self.request("DELETE", path, **options)
 
 
 @pytest.fixture(scope="module")

@@ -23,3 +23,10 @@ def test_paths_the_registry_serves_answer_as_the_original(services, path, status
     answer = services.client("registry").get(path)
     assert answer.status_code == status
     assert answer.get_json() == {"type": "error", "log": {"message": message, "log_level": 1}}
+
+
+def test_a_registration_id_is_open_for_one_hour(services):
+    started = services.client("registry").get("/api/register/init")
+    user_id = started.get_json()["data"]["user_id"]
+    redis = services.apps["registry"].extensions["tessera"].redis
+    assert 3_590_000 < redis.pttl(f"registry:pending:{user_id}") <= 3_600_000

@@ -10,7 +10,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from tessera_shared.ids import digest
 from tessera_shared.sessions import Client
+from tests.mailbox import LINK
 from user_service.models import Profile
 from user_service.models import db as user_db
 
@@ -143,3 +145,23 @@ def test_bad_search_parameters_get_the_originals_errors(services, params, code):
 def test_bad_listing_parameters_get_the_originals_errors(services, params, code):
     answer = services.client("events").get("/v0/action-logs", query_string=params)
     assert error_of(answer) == (400, code)
+
+
+def test_an_expired_reset_link_looks_like_an_unknown_one(services):
+    user = new_user()
+    browser = services.browser()
+    assert browser.post("/v0/users", json=user).status_code == 201
+    assert browser.post("/v0/auth/forgot-password",
+                        json={"email": user["email"]}).status_code == 204
+    reset = next(mail for mail in services.mail_to(user["email"]) if "Reset" in mail.subject)
+    token = LINK.search(reset.body).group(2)
+    redis = services.apps["auth"].extensions["tessera"].redis
+    key = f"password_reset:{digest(token)}"
+    assert 0 < redis.ttl(key) <= 15 * 60
+    redis.delete(key)  # what its 15 minutes running out does
+    expired = browser.post("/v0/auth/reset-password",
+                           json={"token": token, "new_password": "new pass 1!"})
+    unknown = browser.post("/v0/auth/reset-password",
+                           json={"token": "x" * 43, "new_password": "new pass 1!"})
+    assert expired.status_code == unknown.status_code == 400
+    assert expired.get_json() == unknown.get_json()

@@ -10,12 +10,14 @@ from flask import Flask
 
 from auth_service.accounts import find_by_email
 from auth_service.models import Account, db
+from tessera_shared.commands import ServiceGroup
 from tessera_shared.outbox import emit
 from tessera_shared.platform import platform
 from tessera_shared.transactions import unit_of_work
 
-admin = click.Group("admin", help="Grant, revoke and list the admin role (admins read the "
-                                  "whole action log).")
+admin = ServiceGroup("admin", service_package="auth_service",
+                     help="Grant, revoke and list the admin role (admins read the whole "
+                          "action log).")
 
 
 def init_app(app: Flask) -> None:

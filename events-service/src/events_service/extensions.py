@@ -7,7 +7,7 @@ from flask import Flask, current_app
 
 from events_service.live import Broadcaster
 
-KEY = "events.broadcaster"
+KEY = "events"
 
 
 def init_broadcaster(app: Flask, broadcaster: Broadcaster) -> None:

@@ -62,10 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_command.add_argument("service", choices=["gateway", "user", "auth", "registry",
                                                    "events"])
     serve_command.add_argument("--port", type=int, default=8000)
-    commands.add_parser("admin", help="admin grant <email> | admin revoke <email> | "
-                                      "admin list: who may read the whole action log")
-    commands.add_parser("registry", help="registry omikron|iota add|list|remove, registry "
-                                         "subscription <user> <level> <days>")
+    # Their --help is the service command's own (`tessera admin --help`).
+    commands.add_parser("admin", add_help=False,
+                        help="admin grant <email> | admin revoke <email> | admin list: who "
+                             "may read the whole action log")
+    commands.add_parser("registry", add_help=False,
+                        help="registry omikron|iota add|list|remove, registry subscription "
+                             "<user> <level> <days>")
     commands.add_parser("bench", help="run the benchmarks (bench/run.py); other arguments "
                                       "go to it")
     lint_command = commands.add_parser("lint", help="ruff over the whole tree")
@@ -79,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(args.service, args.port)
     if args.command == "admin":
-        return admin("auth", ["admin", *passed_on])
+        return admin("admin", passed_on)
     if args.command == "registry":
-        return admin("registry", ["registry", *passed_on])
+        return admin("registry", passed_on)
     if args.command == "bench":
         return bench(passed_on)
     if args.command == "test":

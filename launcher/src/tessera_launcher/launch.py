@@ -22,7 +22,7 @@ import redis
 
 from tessera_launcher.processes import Child, LaunchError, free_port, spawn, wait_until_ready
 from tessera_shared.config import SERVICES, Settings, public_url_of, service_url_variable
-from tessera_shared.migrations import SERVICE_PACKAGES, upgrade
+from tessera_shared.migrations import upgrade
 
 
 @dataclass(frozen=True)
@@ -291,13 +291,16 @@ def serve(name: str, port: int) -> NoReturn:
     os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
 
 
-def admin(service: str, arguments: list[str]) -> int:
+def admin(name: str, arguments: list[str]) -> int:
     """Run an operator's command (`tessera admin ...`, `tessera registry ...`) against the
     platform this folder runs: its Redis, databases and services, as
     `var/run/platform.json` records them."""
     env = dict(os.environ)
     var_dir = Path(env.get("TESSERA_VAR_DIR", "var")).resolve()
     running = var_dir / "run" / "platform.json"
+    asks_for_help = not arguments or "--help" in arguments
+    if asks_for_help:
+        return operate(name, arguments, env)
     if not running.exists():
         say("Tessera is not running here: start it with `./tessera up`, then run this again.")
         return 1
@@ -306,7 +309,10 @@ def admin(service: str, arguments: list[str]) -> int:
                TESSERA_VAR_DIR=str(var_dir))
     env.update({service_url_variable(name): facts[f"{name}_url"] for name in SERVICES})
     env.update(load_secrets(var_dir, env))
-    # The service's own app.cli, so the command runs with the service's settings and stores.
-    factory = f"{SERVICE_PACKAGES[service]}:create_app"
-    return subprocess.run([sys.executable, "-m", "flask", "--app", factory, *arguments],
+    return operate(name, arguments, env)
+
+
+def operate(name: str, arguments: list[str], env: dict[str, str]) -> int:
+    """The service's own commands (its cli.py), in a process with the platform's settings."""
+    return subprocess.run([sys.executable, "-m", "tessera_launcher.operate", name, *arguments],
                           env=env, check=False).returncode

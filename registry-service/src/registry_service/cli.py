@@ -13,11 +13,12 @@ from registry_service import keyholders, omikrons
 from registry_service.extensions import profiles, registrations
 from registry_service.models import Iota, Keyholder, Omikron, db
 from tessera_shared.clock import utcnow
+from tessera_shared.commands import ServiceGroup
 from tessera_shared.errors import DomainError
 from tessera_shared.transactions import unit_of_work
 
-registry = click.Group("registry", help="Register, list and remove Omikrons and Iotas; set "
-                                        "subscriptions.")
+registry = ServiceGroup("registry", service_package="registry_service",
+                        help="Register, list and remove Omikrons and Iotas; set subscriptions.")
 KINDS: dict[str, type[Omikron] | type[Iota]] = {"omikron": Omikron, "iota": Iota}
 
 
@@ -32,7 +33,7 @@ def fail(message: str) -> NoReturn:
 
 
 def _kind_group(kind: str) -> click.Group:
-    group = click.Group(kind, help=f"register, list or remove {kind}s")
+    group = ServiceGroup(kind, help=f"Register, list or remove {kind.capitalize()}s.")
 
     def add(public_key: str, location: str | None = None) -> None:
         """Register one by its X448 public key (base64 of its 56 bytes)."""

@@ -6,7 +6,7 @@ from flask import Flask, current_app
 
 from tessera_shared.clients.accounts import Accounts
 
-KEY = "user.accounts"
+KEY = "user"
 
 
 def init_accounts(app: Flask, client: Accounts) -> None:
