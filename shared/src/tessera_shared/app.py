@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import flask_smorest
 from flask import Flask, Request, Response, g, request
@@ -53,8 +53,10 @@ def error_response(error: DomainError, headers: dict[str, str] | None = None) ->
 
 
 def _raw_arguments(location: str) -> Any:
-    if location == "json":
+    if location == "json" or (location == "json_or_form" and is_json_request(request)):
         return request.get_json(silent=True)
+    if location in {"form", "json_or_form"}:
+        return request.form.to_dict()
     if location == "query":
         return request.args.to_dict()
     if location in {"path", "view_args"}:
@@ -80,10 +82,18 @@ class _Parser(FlaskParser):
         return client_json.loads(req.get_data(cache=True))
 
 
+PARSER = _Parser()  # smorest's views and the services' plain ones (internal.py) alike
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint, documenting and answering bad arguments as 400."""
 
-    ARGUMENTS_PARSER = _Parser()
+    ARGUMENTS_PARSER = PARSER
+    # A body that may come as JSON or as a form (the users API) is documented as JSON here;
+    # its view adds the form.
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING: ClassVar[dict[str, str]] = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "json_or_form": "application/json"}
 
 
 class ServiceApi(Api):

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, request
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from tessera_shared.app import PARSER
 from tessera_shared.errors import bad_request
 from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema, Text
@@ -54,14 +55,6 @@ class ProfileChanges(Schema):
     image = fields.Nested(NewImage, allow_none=True)
 
 
-def _load(schema: Schema, given: Any = None) -> dict[str, Any]:
-    """The request's JSON body (or `given`) as `schema` reads it, or a 400."""
-    try:
-        return schema.load(request.get_json(silent=True) or {} if given is None else given)
-    except ValidationError as error:
-        raise bad_request(str(error.messages)) from None
-
-
 def _shown(profile: Profile) -> dict[str, Any]:
     """A profile, with its image's bytes when `?image_side=&image_quality=` ask for them
     (scaled to fit that side if larger: the registry's avatars)."""
@@ -69,7 +62,7 @@ def _shown(profile: Profile) -> dict[str, Any]:
         "id": profile.id, "handle": profile.handle, "display_name": profile.display_name,
         "bio": profile.bio, "status": profile.status, "profile_image": profile.profile_image,
         "created_at": profile.created_at.isoformat()}
-    fit = _load(ImageFit(), request.args)
+    fit = PARSER.parse(ImageFit(), location="query")
     if fit:
         data = profile.profile_image and images.fitted(
             media_dir(), profile.profile_image, fit["image_side"], fit["image_quality"])
@@ -90,8 +83,8 @@ def _stored_image(new: dict[str, Any]) -> str:
 
 
 @blueprint.post("/profiles")
-def create_profile() -> tuple[dict[str, str], int]:
-    new = _load(NewProfile())
+@PARSER.use_args(NewProfile(), location="json")
+def create_profile(new: dict[str, Any]) -> tuple[dict[str, str], int]:
     with unit_of_work(db.session):
         profile = profiles.create(db.session, user_id=str(new["id"]), handle=new["handle"],
                                   display_name=new["display_name"],
@@ -118,9 +111,9 @@ def get_profile(user_id: str) -> dict[str, Any]:
 
 
 @blueprint.patch("/profiles/<user_id>")
-def edit_profile(user_id: str) -> dict[str, Any]:
+@PARSER.use_args(ProfileChanges(), location="json")
+def edit_profile(changes: dict[str, Any], user_id: str) -> dict[str, Any]:
     """Change fields of a profile (and its image) in one transaction."""
-    changes = _load(ProfileChanges())
     if "image" in changes:
         image = changes.pop("image")
         changes["profile_image"] = None if image is None else _stored_image(image)

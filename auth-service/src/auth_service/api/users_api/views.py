@@ -8,11 +8,12 @@ message codes (tessera_shared.families maps the platform's errors onto them).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, pre_load, validate
 
 from auth_service import errors
 from auth_service.accounts import SignUp
@@ -28,7 +29,7 @@ from tessera_shared.errors import bad_request
 from tessera_shared.families import Family, users_api_body
 from tessera_shared.platform import platform
 from tessera_shared.sessions import Client
-from tessera_shared.validation import Schema, Text, classify, not_blank
+from tessera_shared.validation import Schema, Text, not_blank
 
 blp = Blueprint("users-api", __name__, url_prefix="/api",
                 description="Users API (manage-my-damn-life-compatible)")
@@ -37,30 +38,13 @@ FAMILY = Family.USERS_API.value
 MAX_CONCURRENT_LOGINS = 3  # the original's sample MAX_CONCURRENT_LOGINS_ALLOWED
 
 
-def _raw_body() -> dict[str, Any]:
-    """The request's JSON object or form."""
-    raw = request.get_json(silent=True) if request.is_json else request.form.to_dict()
-    if not isinstance(raw, dict):
-        raise bad_request("The body must be a JSON object or a form.")
-    return raw
-
-
-def _load(schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return schema.load(raw)
-    except ValidationError as error:
-        raise classify(schema, raw, error.messages) from None
-
-
-def _body(schema: Schema) -> dict[str, Any]:
-    return _load(schema, _raw_body())
-
-
-def _takes(schema: type[Schema]) -> dict[str, Any]:
-    """OpenAPI for a body taken as JSON or as a form."""
-    content = {mime: {"schema": schema} for mime in ("application/json",
-                                                     "application/x-www-form-urlencoded")}
-    return {"requestBody": {"required": True, "content": content}}
+def body(schema: type[Schema]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A body read as JSON or as a form, as the original takes it (webargs' `json_or_form`),
+    and documented as both."""
+    also_a_form = blp.doc(requestBody={"content": {
+        "application/x-www-form-urlencoded": {"schema": schema}}})
+    read = blp.arguments(schema, location="json_or_form")
+    return lambda view: also_a_form(read(view))
 
 
 
@@ -88,6 +72,15 @@ class NewPassword(Schema):
     reqid = Text(required=True, validate=validate.Length(min=1, max=64))
     password = Text(required=True, validate=validate.Length(max=MAX_LENGTH))
 
+    @pre_load
+    def _code_as_documented(self, data: Any, **_kwargs: Any) -> Any:
+        """The document writes the code `OTP`; the original reads `otp`: both are taken
+        (a body that is no object is left for the schema to refuse)."""
+        if not isinstance(data, Mapping) or "otp" in data or "OTP" not in data:
+            return data
+        return {**{key: value for key, value in data.items() if key != "OTP"},
+                "otp": data["OTP"]}
+
 
 class Envelope(Schema):
     success = fields.Raw(required=True, metadata={"description": 'true, or "true" on login'})
@@ -96,14 +89,13 @@ class Envelope(Schema):
 
 @blp.route("/login", strict_slashes=False)
 class Login(MethodView):
-    @blp.doc(**_takes(Credentials))
+    @body(Credentials)
     @blp.response(200, Envelope)
     @blp.alt_response(401, schema=Envelope, description="INVALID_PASSWORD, TOTP_REQUIRED")
     @blp.alt_response(422, schema=Envelope,
                       description="REGISTER_FOR_A_PASSWORD, INVALID_INPUT")
-    def post(self) -> dict[str, Any]:
+    def post(self, form: dict[str, Any]) -> dict[str, Any]:
         """Sign in with username and password; answers the userhash and a session id (ssid)."""
-        form = _body(Credentials())
         if not form.get("username"):
             raise bad_request("Missing required field: username")
         if not form.get("password"):
@@ -124,14 +116,13 @@ class LoginAlias(Login):
 
 @blp.route("/users/register")
 class Register(MethodView):
-    @blp.doc(**_takes(Registration))
+    @body(Registration)
     @blp.response(200, Envelope, description="USER_INSERT_OK, or success false with "
                   "ERROR_LOGIN_WITH_PASSWORD when the username is taken")
     @blp.alt_response(401, schema=Envelope, description="CANT_CREATE_USER")
     @blp.alt_response(422, schema=Envelope, description="INVALID_INPUT")
-    def post(self) -> dict[str, Any]:
+    def post(self, form: dict[str, Any]) -> dict[str, Any]:
         """Register a user; the platform's first is always made, and is an admin."""
-        form = _body(Registration())
         accounts().sign_up_first_or_open(SignUp(
             email=form["email"], handle=form["username"], display_name=form["username"],
             password=form["password"], ip=client_ip(), user_agent=user_agent()))
@@ -147,11 +138,11 @@ class RequestCode(MethodView):
         (the same for unknown usernames: nothing is mailed then)."""
         return self._request(query["username"])
 
-    @blp.doc(**_takes(CodeRequest))
+    @body(CodeRequest)
     @blp.response(200, Envelope)
-    def post(self) -> dict[str, Any]:
+    def post(self, form: dict[str, str]) -> dict[str, Any]:
         """As GET, with the username in the body (as the document has it)."""
-        return self._request(_body(CodeRequest())["username"])
+        return self._request(form["username"])
 
     @staticmethod
     def _request(username: str) -> dict[str, Any]:
@@ -163,16 +154,12 @@ class RequestCode(MethodView):
 
 @blp.route("/users/modifypassword")
 class ModifyPassword(MethodView):
-    @blp.doc(**_takes(NewPassword))
+    @body(NewPassword)
     @blp.response(200, Envelope, description="PASSWORD_RESET_OK")
     @blp.alt_response(401, schema=Envelope, description="ERROR_INVALID_OTP")
     @blp.alt_response(422, schema=Envelope, description="INVALID_INPUT")
-    def post(self) -> dict[str, Any]:
+    def post(self, form: dict[str, str]) -> dict[str, Any]:
         """Set a new password with the mailed code; ends every session of the account."""
-        raw = _raw_body()
-        if "otp" not in raw and "OTP" in raw:
-            raw["otp"] = raw.pop("OTP")
-        form = _load(NewPassword(), raw)
         email_flows().reset_password_with_code(form["reqid"], form["userhash"], form["otp"],
                                                form["password"], ip=client_ip())
         return users_api_body(True, "PASSWORD_RESET_OK")
