@@ -38,3 +38,9 @@ def test_registering_and_removing_an_iota(services):
     assert runner.invoke(args=["registry", "iota", "remove", str(number)]).exit_code == 0
     missing = runner.invoke(args=["registry", "iota", "remove", str(number)])
     assert (missing.exit_code, missing.output) == (1, f"No iota has the number {number}.\n")
+
+
+def test_a_subscription_can_be_ended_with_a_negative_number_of_days(services):
+    runner = services.apps["registry"].test_cli_runner()
+    ended = runner.invoke(args=["registry", "subscription", "nobody", "1", "-5"])
+    assert (ended.exit_code, ended.output) == (1, "No registry user is called 'nobody'.\n")

@@ -12,6 +12,7 @@ from tessera_launcher import operate
     (["registry", "--help"], ["Usage: tessera registry", "omikron", "iota", "subscription"]),
     (["registry", "omikron", "add", "--help"], ["PUBLIC_KEY", "--location"]),
     (["registry", "subscription", "--help"], ["USER", "LEVEL", "DAYS"]),
+    (["admin", "grant", "-h"], ["Usage: tessera admin grant", "EMAIL"]),
 ])
 def test_every_command_explains_itself_without_any_configuration(argv, expected, capsys,
                                                                  monkeypatch):

@@ -298,7 +298,7 @@ def admin(name: str, arguments: list[str]) -> int:
     env = dict(os.environ)
     var_dir = Path(env.get("TESSERA_VAR_DIR", "var")).resolve()
     running = var_dir / "run" / "platform.json"
-    asks_for_help = not arguments or "--help" in arguments
+    asks_for_help = not arguments or bool({"-h", "--help"} & set(arguments))
     if asks_for_help:
         return operate(name, arguments, env)
     if not running.exists():

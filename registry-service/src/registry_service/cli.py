@@ -84,19 +84,19 @@ for _kind in KINDS:
     registry.add_command(_kind_group(_kind))
 
 
-@registry.command("subscription")
+@registry.command("subscription", context_settings={"ignore_unknown_options": True})
 @click.argument("user")
 @click.argument("level", type=click.Choice(["0", "1"]))
 @click.argument("days", type=int)
 def subscription(user: str, level: str, days: int) -> None:
     """Set USER's (username or user id) subscription LEVEL (0 free, 1 premium) for DAYS from
-    today (0 ends it)."""
-    profile = profiles().get(user) if _looks_like_id(user) else None
-    profile = profile or profiles().find(user)
-    holder = profile and db.session.get(Keyholder, profile.id)
-    if holder is None:
-        fail(f"No registry user is called {user!r}.")
+    today (0 or less ends it)."""
     try:
+        profile = profiles().get(user) if _looks_like_id(user) else None
+        profile = profile or profiles().find(user)
+        holder = profile and db.session.get(Keyholder, profile.id)
+        if holder is None:
+            fail(f"No registry user is called {user!r}.")
         with unit_of_work(db.session):
             keyholders.set_subscription(db.session, holder, int(level), days, utcnow().date())
     except DomainError as error:

@@ -165,13 +165,16 @@ def register(session: orm.Session, registrations: Registrations, profiles: Profi
     remaining = registrations.claim(form.registration)
     if remaining is None:
         raise errors.INVALID_VALUE("User creation failed due to invalid UUID")
-    after_rollback(session, lambda: registrations.reopen(form.registration, remaining))
     try:
         reserve_profile(session, profiles, form.user_id, username, display_name="")
     except DomainError as error:
+        registrations.reopen(form.registration, remaining)  # no profile was made
         if error.status == 409:
             raise errors.USERNAME_TAKEN() from None
         raise
+    # Registered after the profile's own undo, so it runs after it: the id is open again
+    # only once the profile made with it is gone.
+    after_rollback(session, lambda: registrations.reopen(form.registration, remaining))
     holder = Keyholder(user_id=form.user_id, number=form.number, public_key=public_key,
                        key_hash_digest=key_hash and digest(key_hash),
                        token_digest=digest(token), iota_id=form.iota_id, sub_level=0)

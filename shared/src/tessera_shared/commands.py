@@ -39,5 +39,6 @@ class ServiceGroup(click.Group):
     group_class = type  # nested groups are ServiceGroups as well (the root names the service)
 
     def __init__(self, *args: Any, service_package: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
         super().__init__(*args, **kwargs)
         self.service_package = service_package
