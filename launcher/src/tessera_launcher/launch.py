@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -80,9 +81,10 @@ def load_secrets(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
 
 
 def claim_port(port: int) -> socket.socket:
-    """The public port, bound before anything starts. A port another program holds stops the
-    launch at once; and since the gateway inherits this very socket, whatever answers on the
-    port afterwards is our gateway, never that other program."""
+    """A listening socket on `port` (0: any free one), bound before the process that serves
+    on it starts, which inherits it. For the public port, one another program holds stops the
+    launch at once, and whatever answers on it afterwards is our gateway; for the services,
+    no two can be handed the same port (choosing a free port and binding it later races)."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -95,6 +97,10 @@ def claim_port(port: int) -> socket.socket:
             f"that program, or start Tessera on another port: PORT={port + 1} ./tessera up"
         ) from None
     return listener
+
+
+def _port(listener: socket.socket) -> int:
+    return listener.getsockname()[1]
 
 
 def redis_binary() -> str:
@@ -182,7 +188,7 @@ class Supervisor:
         if soft < hard:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         port = int(self.env.get("PORT", "8080"))
-        with claim_port(port) as listener:
+        with claim_port(port) as public, contextlib.ExitStack() as claimed:
             public_url = public_url_of({**self.env, "PORT": str(port)})
             say(f"Starting Tessera (data in {self.var_dir})")
             env = {**self.env, **load_secrets(self.var_dir, self.env),
@@ -193,27 +199,25 @@ class Supervisor:
             self.migrate(env)
 
             specs = service_specs(self.env)
-            ports = {spec.name: port if spec.name == "gateway" else free_port()
-                     for spec in specs}
-            env.update({service_url_variable(name): f"http://127.0.0.1:{ports[name]}"
+            listeners = {spec.name: public if spec.name == "gateway"
+                         else claimed.enter_context(claim_port(0)) for spec in specs}
+            env.update({service_url_variable(name): f"http://127.0.0.1:{_port(listeners[name])}"
                         for name in SERVICES})
             self._record(**{f"{name}_url": env[service_url_variable(name)]
                             for name in SERVICES})
             for spec in specs:
-                self._start(spec, env, ports[spec.name], listener)
+                self._start(spec, env, listeners[spec.name])
         return public_url
 
-    def _start(self, spec: ServiceSpec, env: dict[str, str], port: int,
-               listener: socket.socket) -> None:
+    def _start(self, spec: ServiceSpec, env: dict[str, str], listener: socket.socket) -> None:
         metrics_dir = self.var_dir / "run" / "metrics" / spec.name
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-        if spec.name == "gateway":  # it serves on the socket claimed at the start
-            child = spawn(spec.name, spec.argv(f"fd://{listener.fileno()}"), env, self.log_dir,
-                          pass_fds=(listener.fileno(),))
-        else:
-            child = spawn(spec.name, spec.argv(f"127.0.0.1:{port}"), env, self.log_dir)
+        # It serves on the socket claimed for it; the launcher's copy closes once all started.
+        child = spawn(spec.name, spec.argv(f"fd://{listener.fileno()}"), env, self.log_dir,
+                      pass_fds=(listener.fileno(),))
+        port = _port(listener)
         self.children.append(child)
         self._record()
         if spec.name == "gateway":
