@@ -28,7 +28,7 @@ def events_app(service_env: dict[str, str], redis_client: redis.Redis) -> Iterat
     settings = Settings.from_env("events", service_env)
     upgrade(settings)
     app = events_service.create_app(settings)
-    broadcaster = app.extensions["events"]
+    broadcaster = app.extensions["events"].broadcaster
     before = subscribers(redis_client)
     broadcaster.start()
     deadline = time.monotonic() + 10
@@ -80,14 +80,14 @@ def ends_without(chunks, entry: dict) -> bool:
 def test_head_on_the_stream_subscribes_nothing(events_app):
     for _ in range(5):
         assert events_app.test_client().head("/v0/eventstream/actions").status_code == 200
-    assert events_app.extensions["events"].subscriptions == set()
+    assert events_app.extensions["events"].broadcaster.subscriptions == set()
 
 
 def test_a_closed_stream_gives_its_subscription_back(events_app):
     response, _ = open_stream(events_app)
-    assert len(events_app.extensions["events"].subscriptions) == 1
+    assert len(events_app.extensions["events"].broadcaster.subscriptions) == 1
     response.close()
-    assert events_app.extensions["events"].subscriptions == set()
+    assert events_app.extensions["events"].broadcaster.subscriptions == set()
 
 
 def test_a_stream_shows_its_viewer_their_own_private_entries(events_app, redis_client):
@@ -115,7 +115,7 @@ def test_a_stream_whose_session_ended_or_changed_rights_ends_before_showing_more
     publisher(redis_client)(entry)
     assert ends_without(chunks, entry)
     response.close()
-    assert events_app.extensions["events"].subscriptions == set()
+    assert events_app.extensions["events"].broadcaster.subscriptions == set()
 
 
 def test_public_entries_need_no_session_check_and_keep_flowing(events_app, redis_client):

@@ -21,12 +21,13 @@ from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.clients.profiles import Profiles
 from tessera_shared.config import Settings
 from tessera_shared.context import request_id
+from tessera_shared.platform import Platform
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("auth")
     app, api = create_service_app(__name__, settings, db, title="Tessera auth service")
-    platform = app.extensions["tessera"]
+    platform = Platform.of(app)
     tokens = TokenStore(platform.redis)
     two_factor = TwoFactor(settings.secret_key, platform.throttle, tokens, platform.sessions)
     authenticator = Authenticator(db.session, platform.sessions, platform.throttle, two_factor)

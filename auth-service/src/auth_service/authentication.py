@@ -24,9 +24,6 @@ class Login:
     email: str
     password: str
     remember_me: bool
-    ip: str
-    user_agent: str
-    device: str | None  # the browser's anonymous_user_id, if it sent one
 
 
 @dataclass(frozen=True)
@@ -78,12 +75,11 @@ class Authenticator:
         self.throttle = throttle
         self.two_factor = two_factor
 
-    def log_in(self, login: Login, *, replacing: str | None = None
+    def log_in(self, login: Login, client: Client, *, replacing: str | None = None
                ) -> SignedIn | SecondFactorRequired:
         """Check the password; open a session, or, with TOTP on, hand out the temp token that
         `log_in_second_step` takes with a code. `replacing` is the token of a session the
         client already holds: it is ended, so a login always rotates the session."""
-        client = Client(login.ip, login.user_agent, login.device)
         with unit_of_work(self.session):
             account = self.check_password(find_by_email(self.session, login.email),
                                           login.password, typed=email_key(login.email),
@@ -142,9 +138,8 @@ class Authenticator:
         password_hash = account.password_hash if account else None
         if (throttled or not passwords.verify_password(password_hash, password)
                 or account is None):
-            failure = {"user_id": account.id if account else None, "ip": client.ip,
-                       "user_agent": client.user_agent, "throttled": throttled}
-            record_failure(self.session, lambda own: emit(own, "auth.login_failed", failure))
+            self._record_failed_login(account.id if account else None, client,
+                                      throttled=throttled)
             raise errors.INVALID_CREDENTIALS()
         self.throttle.proved(PASSWORD, subject, checks, device=client.device, ip=client.ip)
         if password_hash and passwords.needs_rehash(password_hash):
@@ -254,10 +249,15 @@ class Authenticator:
         try:
             return self.two_factor.prove(self.session, account, code, ip=client.ip)
         except DomainError:
-            failure = {"user_id": account.id, "ip": client.ip,
-                       "user_agent": client.user_agent, "step": "second_factor"}
-            record_failure(self.session, lambda own: emit(own, "auth.login_failed", failure))
+            self._record_failed_login(account.id, client, step="second_factor")
             raise
+
+    def _record_failed_login(self, user_id: str | None, client: Client,
+                             **details: object) -> None:
+        """`auth.login_failed`, kept though the login's own unit of work rolls back."""
+        failure = {"user_id": user_id, "ip": client.ip, "user_agent": client.user_agent,
+                   **details}
+        record_failure(self.session, lambda own: emit(own, "auth.login_failed", failure))
 
     def _open_session(self, account: Account, client: Client, *, remember_me: bool,
                       method: str, family: str = "v0") -> SignedIn:

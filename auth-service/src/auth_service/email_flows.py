@@ -51,8 +51,6 @@ def _still_current(account: Account, stamp: str | None, refusal: DomainError) ->
         raise refusal
 
 
-
-
 class EmailFlows:
     """The flows that go through a mailbox, bound once in `create_app`. Each public method is
     one use case and one unit of work."""
@@ -84,7 +82,8 @@ class EmailFlows:
 
     def verify_email(self, token: str, *, ip: str) -> Account:
         with unit_of_work(self.session):
-            claim = self.redeem(VERIFICATION, token, ip=ip, refusal=errors.INVALID_VERIFICATION())
+            claim = self.redeem(VERIFICATION, token, ip=ip,
+                                refusal=errors.INVALID_VERIFICATION())
             account = account_of(self.session, claim["user_id"])
             if account.verified_at is not None:
                 raise errors.ALREADY_VERIFIED()
@@ -106,7 +105,8 @@ class EmailFlows:
                 emit(self.session, "auth.verification_sent", {"user_id": account.id})
 
     def forgot_password(self, email: str, *, ip: str) -> None:
-        """Mail a reset link if such an account exists; the caller answers the same either way."""
+        """Mail a reset link if such an account exists; the caller answers the same either
+        way."""
         with unit_of_work(self.session):
             account = find_by_email(self.session, email)
             if account is None or account.password_hash is None:
@@ -116,10 +116,10 @@ class EmailFlows:
             token = self.tokens.issue(PASSWORD_RESET, {"user_id": account.id,
                                                        "stamp": credential_stamp(account)})
             mail.queue(self.session, account.email, *mail.reset_mail(self.settings, token))
-            emit(self.session, "auth.password_reset_requested", {"user_id": account.id, "ip": ip})
+            emit(self.session, "auth.password_reset_requested",
+                 {"user_id": account.id, "ip": ip})
 
-    def reset_password(self, token: str,
-                       new_password: str, *, ip: str) -> None:
+    def reset_password(self, token: str, new_password: str, *, ip: str) -> None:
         """Set a new password from a reset link, and end every session of the account."""
         with unit_of_work(self.session):
             passwords.check_new_password(new_password)
@@ -127,15 +127,11 @@ class EmailFlows:
             claim = self.redeem(PASSWORD_RESET, token, ip=ip, refusal=refusal)
             account = account_of(self.session, claim["user_id"])
             _still_current(account, claim.get("stamp"), refusal)
-            account.password_hash = passwords.hash_password(new_password)
-            ended = self.sessions.revoke_all(account.id)
-            emit(self.session, "auth.password_reset", {"user_id": account.id, "ip": ip,
-                                                  "sessions_ended": ended})
+            self._reset(account, new_password, ip=ip)
 
-    def request_reset_code(self, account: Account | None,
-                           userhash: str, *, ip: str) -> str:
-        """Mail a reset code if there is such an account with a password; a request id comes back
-        either way, so the answer tells nothing about the account."""
+    def request_reset_code(self, account: Account | None, userhash: str, *, ip: str) -> str:
+        """Mail a reset code if there is such an account with a password; a request id comes
+        back either way, so the answer tells nothing about the account."""
         with unit_of_work(self.session):
             if (account is None or account.password_hash is None
                     or not self.throttle.take(MAIL_PER_ACCOUNT, account.id)):
@@ -143,12 +139,12 @@ class EmailFlows:
             request_id, code = self.reset_codes.issue(account.id, userhash,
                                                       credential_stamp(account))
             mail.queue(self.session, account.email, *mail.reset_code_mail(code))
-            emit(self.session, "auth.password_reset_requested", {"user_id": account.id, "ip": ip,
-                                                            "by": "code"})
+            emit(self.session, "auth.password_reset_requested",
+                 {"user_id": account.id, "ip": ip, "by": "code"})
             return request_id
 
-    def reset_password_with_code(self, request_id: str, userhash: str, code: str, new_password: str,
-                                 *, ip: str) -> None:
+    def reset_password_with_code(self, request_id: str, userhash: str, code: str,
+                                 new_password: str, *, ip: str) -> None:
         """Set a new password with a mailed code, and end every session of the account."""
         with unit_of_work(self.session):
             passwords.check_new_password(new_password)
@@ -164,16 +160,13 @@ class EmailFlows:
             self.throttle.proved(RESET_CODE, request.user_id, checks, device=None, ip=ip)
             account = account_of(self.session, request.user_id)
             _still_current(account, request.stamp, errors.INVALID_RESET_CODE())
-            account.password_hash = passwords.hash_password(new_password)
-            ended = self.sessions.revoke_all(account.id)
-            emit(self.session, "auth.password_reset", {"user_id": account.id, "ip": ip,
-                                                  "sessions_ended": ended})
+            self._reset(account, new_password, ip=ip)
 
     def change_email(self, record: SessionRecord, password: str, new_email: str, *,
                      ip: str) -> None:
-        """Send a confirmation link to the new address; nothing changes until it is opened (then
-        every session but `record`'s, the one that asked, ends). With TOTP on, only from a
-        recently re-authenticated session: a stolen session and password are not enough."""
+        """Send a confirmation link to the new address; nothing changes until it is opened
+        (then every session but `record`'s, the one that asked, ends). With TOTP on, only from
+        a recently re-authenticated session: a stolen session and password are not enough."""
         with unit_of_work(self.session):
             account = account_of(self.session, record.user_id)
             require_verified(account)
@@ -186,15 +179,15 @@ class EmailFlows:
                 raise errors.EMAIL_TAKEN()
             if not self.throttle.take(MAIL_PER_ACCOUNT, account.id):
                 return  # enough mails for this hour; the previous link still works
-            token = self.tokens.issue(EMAIL_CHANGE, {"user_id": account.id, "new_email": new_email,
-                                                     "stamp": credential_stamp(account),
-                                                     "session_id": record.id})
+            token = self.tokens.issue(EMAIL_CHANGE, {
+                "user_id": account.id, "new_email": new_email,
+                "stamp": credential_stamp(account), "session_id": record.id})
             mail.queue(self.session, new_email, *mail.email_change_mail(self.settings, token))
             emit(self.session, "auth.email_change_requested", {"user_id": account.id, "ip": ip})
 
     def confirm_email_change(self, token: str, *, ip: str) -> None:
-        """Move the account to the confirmed address. Every session but the one that asked for the
-        change ends, and the old address is told, with a link to undo it."""
+        """Move the account to the confirmed address. Every session but the one that asked for
+        the change ends, and the old address is told, with a link to undo it."""
         with unit_of_work(self.session):
             refusal = errors.INVALID_EMAIL_CHANGE()
             claim = self.redeem(EMAIL_CHANGE, token, ip=ip, refusal=refusal)
@@ -203,21 +196,15 @@ class EmailFlows:
             if find_by_email(self.session, claim["new_email"]) is not None:
                 raise errors.EMAIL_TAKEN()
             old_email = account.email
-            account.email, account.email_key = claim["new_email"], email_key(claim["new_email"])
-            account.verified_at = utcnow()  # the link reached the new address: it is verified
-            try:
-                # Two accounts confirming one address at once: the second loses here.
-                self.session.flush()
-            except sa.exc.IntegrityError:
-                raise errors.EMAIL_TAKEN() from None
+            self._move(account, claim["new_email"])  # the link reached it: it is verified
             report = self.tokens.issue(EMAIL_CHANGE_REPORT, {
                 "user_id": account.id, "old_email": old_email, "new_email": account.email,
                 "changed_at": time.time()})
             mail.queue(self.session, old_email,
                        *mail.email_changed_mail(self.settings, account.email, report))
             ended = self.sessions.revoke_all(account.id, keep=claim.get("session_id"))
-            emit(self.session, "user.email_changed", {"user_id": account.id, "ip": ip,
-                                                 "sessions_ended": ended})
+            emit(self.session, "user.email_changed",
+                 {"user_id": account.id, "ip": ip, "sessions_ended": ended})
 
     def report_email_change(self, token: str, *, ip: str) -> None:
         """The old address says the change was not its owner's: the account goes back to it,
@@ -232,15 +219,27 @@ class EmailFlows:
             holder = find_by_email(self.session, claim["old_email"])
             if holder is not None and holder.id != account.id:
                 raise errors.EMAIL_TAKEN()
-            account.email, account.email_key = claim["old_email"], email_key(claim["old_email"])
-            account.verified_at = utcnow()  # the report came through the old address's mailbox
-            try:
-                self.session.flush()  # someone took the old address a moment ago
-            except sa.exc.IntegrityError:
-                raise errors.EMAIL_TAKEN() from None
+            self._move(account, claim["old_email"])  # the report came through its mailbox
             if (account.totp_enabled_at is not None
                     and as_utc(account.totp_enabled_at).timestamp() >= claim["changed_at"]):
                 self.authenticator.two_factor.forget(self.session, account, ip=ip)
             ended = self.sessions.revoke_all(account.id)
-            emit(self.session, "auth.email_change_reported", {"user_id": account.id, "ip": ip,
-                                                         "sessions_ended": ended})
+            emit(self.session, "auth.email_change_reported",
+                 {"user_id": account.id, "ip": ip, "sessions_ended": ended})
+
+    def _reset(self, account: Account, new_password: str, *, ip: str) -> None:
+        """A forgotten password replaced, by link or by code: every session of it ends."""
+        account.password_hash = passwords.hash_password(new_password)
+        ended = self.sessions.revoke_all(account.id)
+        emit(self.session, "auth.password_reset",
+             {"user_id": account.id, "ip": ip, "sessions_ended": ended})
+
+    def _move(self, account: Account, address: str) -> None:
+        """Put the account at `address`, proven by a mailed link; two accounts taking one
+        address at once: the second loses here."""
+        account.email, account.email_key = address, email_key(address)
+        account.verified_at = utcnow()
+        try:
+            self.session.flush()
+        except sa.exc.IntegrityError:
+            raise errors.EMAIL_TAKEN() from None

@@ -4,43 +4,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from flask import Flask, current_app
+from typing import ClassVar
 
 from auth_service.accounts import Accounts
 from auth_service.authentication import Authenticator
 from auth_service.email_flows import EmailFlows
 from auth_service.two_factor import TwoFactor
-
-KEY = "auth"
+from tessera_shared.extensions import Extension
 
 
 @dataclass(frozen=True)
-class UseCases:
+class UseCases(Extension):
+    key: ClassVar[str] = "auth"
     accounts: Accounts
     authenticator: Authenticator
     email_flows: EmailFlows
     two_factor: TwoFactor
 
-    def init_app(self, app: Flask) -> None:
-        app.extensions[KEY] = self
-
-
-def _bound() -> UseCases:
-    return current_app.extensions[KEY]
-
 
 def accounts() -> Accounts:
-    return _bound().accounts
+    return UseCases.current().accounts
 
 
 def authenticator() -> Authenticator:
-    return _bound().authenticator
+    return UseCases.current().authenticator
 
 
 def email_flows() -> EmailFlows:
-    return _bound().email_flows
+    return UseCases.current().email_flows
 
 
 def two_factor() -> TwoFactor:
-    return _bound().two_factor
+    return UseCases.current().two_factor

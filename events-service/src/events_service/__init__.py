@@ -6,20 +6,21 @@ from flask import Flask
 
 from events_service import consumers
 from events_service.api.v0 import action_logs
-from events_service.extensions import init_broadcaster
+from events_service.extensions import Helpers
 from events_service.live import Broadcaster
 from events_service.models import db
 from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.config import Settings
+from tessera_shared.platform import Platform
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("events")
     app, api = create_service_app(__name__, settings, db, title="Tessera events service")
-    platform = app.extensions["tessera"]
+    platform = Platform.of(app)
     add_consumer(app, group="events-service", handlers=consumers.handlers(platform))
     broadcaster = Broadcaster(platform.redis)
-    init_broadcaster(app, broadcaster)
+    Helpers(broadcaster).init_app(app)
     platform.background.append(broadcaster)
     api.register_blueprint(action_logs.blp)
     return app

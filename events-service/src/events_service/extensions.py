@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from dataclasses import dataclass
+from typing import ClassVar
 
 from events_service.live import Broadcaster
+from tessera_shared.extensions import Extension
 
-KEY = "events"
 
-
-def init_broadcaster(app: Flask, broadcaster: Broadcaster) -> None:
-    app.extensions[KEY] = broadcaster
+@dataclass(frozen=True)
+class Helpers(Extension):
+    key: ClassVar[str] = "events"
+    broadcaster: Broadcaster
 
 
 def broadcaster() -> Broadcaster:
-    return current_app.extensions[KEY]
+    return Helpers.current().broadcaster

@@ -4,29 +4,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from flask import Flask, current_app
+from tessera_shared.extensions import Extension
 
 if TYPE_CHECKING:  # the views that reach them import this module
     from gateway.docs import SpecCache
     from gateway.health import HealthProbe
 
-KEY = "gateway"
-
 
 @dataclass(frozen=True)
-class Helpers:
+class Helpers(Extension):
+    key: ClassVar[str] = "gateway"
     spec: SpecCache
     health: HealthProbe
 
-    def init_app(self, app: Flask) -> None:
-        app.extensions[KEY] = self
-
 
 def spec_cache() -> SpecCache:
-    return current_app.extensions[KEY].spec
+    return Helpers.current().spec
 
 
 def health_probe() -> HealthProbe:
-    return current_app.extensions[KEY].health
+    return Helpers.current().health

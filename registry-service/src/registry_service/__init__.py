@@ -14,12 +14,13 @@ from registry_service.profiles import registry_profiles
 from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.config import Settings
 from tessera_shared.context import request_id
+from tessera_shared.platform import Platform
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("registry")
     app, api = create_service_app(__name__, settings, db, title="Tessera registry service")
-    platform = app.extensions["tessera"]
+    platform = Platform.of(app)
     add_consumer(app, group="registry-service", handlers=consumers.handlers(platform))
     Helpers(Registrations(platform.redis),
             registry_profiles(platform.internal, request_id)).init_app(app)

@@ -4,27 +4,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from flask import Flask, current_app
+from typing import ClassVar
 
 from registry_service.pending import Registrations
 from tessera_shared.clients.profiles import Profiles
-
-KEY = "registry"
+from tessera_shared.extensions import Extension
 
 
 @dataclass(frozen=True)
-class Helpers:
+class Helpers(Extension):
+    key: ClassVar[str] = "registry"
     registrations: Registrations
     profiles: Profiles
 
-    def init_app(self, app: Flask) -> None:
-        app.extensions[KEY] = self
-
 
 def registrations() -> Registrations:
-    return current_app.extensions[KEY].registrations
+    return Helpers.current().registrations
 
 
 def profiles() -> Profiles:
-    return current_app.extensions[KEY].profiles
+    return Helpers.current().profiles

@@ -136,12 +136,12 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
     redis = connect(settings.redis_url)
     with app.app_context():
         engine = tune(db.engine)
-    app.extensions["tessera"] = Platform(
+    Platform(
         settings=settings, engine=engine, redis=redis, sessions=SessionStore(redis),
         internal=InternalClient(settings.service, settings.internal_secret,
                                 settings.service_urls),
         throttle=Throttle(redis),
-        background=[OutboxRelay(engine, redis, settings.service)])
+        background=[OutboxRelay(engine, redis, settings.service)]).init_app(app)
 
     _register_request_hooks(app, settings)
     _register_error_handlers(app)
@@ -152,7 +152,7 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
 
 def add_consumer(app: Flask, *, group: str, handlers: Mapping[str, Handler]) -> None:
     """Have each worker apply the stream's events of the given types, in consumer group `group`."""
-    platform: Platform = app.extensions["tessera"]
+    platform = Platform.of(app)
     timing = Timing()
     platform.background.append(EventConsumer(
         platform.engine, connect(platform.settings.redis_url, blocking_ms=timing.block_ms),
@@ -175,8 +175,8 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
             request.max_content_length = MAX_INTERNAL_BODY
             call = internal.Call(request.method, request.full_path.rstrip("?"),
                                  request.get_data())
-            g.caller = internal.verify(settings.internal_secret,
-                                       app.extensions["tessera"].redis, call, request.headers)
+            g.caller = internal.verify(settings.internal_secret, Platform.of(app).redis, call,
+                                       request.headers)
 
     @app.after_request
     def _mark_anonymous_visitor(response: Response) -> Response:

@@ -5,20 +5,22 @@ starts in each worker."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import redis as redis_py
 import sqlalchemy as sa
-from flask import current_app
 
 from tessera_shared.background import BackgroundWorker
 from tessera_shared.config import Settings
+from tessera_shared.extensions import Extension
 from tessera_shared.internal import InternalClient
 from tessera_shared.sessions import SessionStore
 from tessera_shared.throttle import Throttle
 
 
 @dataclass
-class Platform:
+class Platform(Extension):
+    key: ClassVar[str] = "tessera"
     settings: Settings
     engine: sa.Engine
     redis: redis_py.Redis
@@ -38,4 +40,4 @@ class Platform:
 
 def platform() -> Platform:
     """The current app's platform handle."""
-    return current_app.extensions["tessera"]
+    return Platform.current()

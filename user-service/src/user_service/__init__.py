@@ -8,17 +8,18 @@ from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.clients.accounts import Accounts
 from tessera_shared.config import Settings
 from tessera_shared.context import request_id
+from tessera_shared.platform import Platform
 from user_service import consumers, internal, media
 from user_service.api.v0 import profile_images, user_search, users
-from user_service.extensions import init_accounts
+from user_service.extensions import Helpers
 from user_service.models import db
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("user")
     app, api = create_service_app(__name__, settings, db, title="Tessera user service")
-    platform = app.extensions["tessera"]
-    init_accounts(app, Accounts(platform.internal, request_id))
+    platform = Platform.of(app)
+    Helpers(Accounts(platform.internal, request_id)).init_app(app)
     add_consumer(app, group="user-service", handlers=consumers.handlers(platform))
     api.register_blueprint(users.blp)
     api.register_blueprint(profile_images.blp)

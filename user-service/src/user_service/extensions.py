@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from dataclasses import dataclass
+from typing import ClassVar
 
 from tessera_shared.clients.accounts import Accounts
+from tessera_shared.extensions import Extension
 
-KEY = "user"
 
-
-def init_accounts(app: Flask, client: Accounts) -> None:
-    app.extensions[KEY] = client
+@dataclass(frozen=True)
+class Helpers(Extension):
+    key: ClassVar[str] = "user"
+    accounts: Accounts
 
 
 def accounts() -> Accounts:
-    return current_app.extensions[KEY]
+    return Helpers.current().accounts

@@ -17,7 +17,7 @@ from registry_service.models import db
 from registry_service.presence import Presence
 from tessera_shared.context import client_ip
 from tessera_shared.errors import bad_request
-from tessera_shared.platform import platform
+from tessera_shared.platform import Platform, platform
 
 MAX_FRAME = 4 << 20  # an avatar (2 MiB) as base64, and the rest of the frame
 
@@ -25,12 +25,12 @@ MAX_FRAME = 4 << 20  # an avatar (2 MiB) as base64, and the rest of the frame
 def init_app(app: Flask) -> None:
     app.config["SOCK_SERVER_OPTIONS"] = {"max_message_size": MAX_FRAME}
     sock = Sock(app)
-    settings = app.extensions["tessera"].settings
+    settings = Platform.of(app).settings
     server_key = handshake.server_key(settings.secret_key)
     # The original's 5 s / 30 s; tests shorten them.
     timing = Timing(ping_every=float(os.environ.get("OMIKRON_PING_SECONDS", "5")),
                     idle_limit=float(os.environ.get("OMIKRON_IDLE_SECONDS", "30")))
-    presence = Presence(app.extensions["tessera"].redis, stale_after=2 * timing.idle_limit)
+    presence = Presence(Platform.of(app).redis, stale_after=2 * timing.idle_limit)
 
     @app.before_request
     def _refuse_incomplete_handshakes() -> None:
