@@ -12,7 +12,10 @@ from auth_service.models import db
 from tessera_shared.clients.profiles import Profiles
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
+from tessera_shared.sessions import Client
 from tests.integration.conftest import ToUserApp
+
+CLIENT = Client("192.0.2.1", "test")
 
 
 def signing_up(profiles: Profiles, redis, *, is_open: bool) -> accounts.Accounts:
@@ -30,13 +33,12 @@ def test_of_several_first_sign_ups_at_once_exactly_one_becomes_admin(apps, servi
 
     def sign_up(n: int) -> None:
         form = accounts.SignUp(email=f"first{n}@example.com", handle=f"first{n}",
-                               display_name=f"First {n}", password="correct horse battery",
-                               ip="192.0.2.1", user_agent="test")
+                               display_name=f"First {n}", password="correct horse battery")
         with auth_app.app_context():
             start.wait()
             try:
                 account = signing_up(profiles, redis, is_open=False).sign_up_first_or_open(
-                    form)
+                    form, CLIENT)
                 outcomes.append(account.role)
             except DomainError as refused:
                 outcomes.append(refused.code)
@@ -57,10 +59,10 @@ def test_a_platform_used_only_as_a_registry_already_has_its_first_user(apps, ser
     profiles = Profiles(ToUserApp(user_app, service_env["INTERNAL_SECRET"].encode()))
     profiles.create(str(uuid7()), "keyholder", "Registry User")
     form = accounts.SignUp(email="late@example.com", handle="latecomer", display_name="Late",
-                           password="correct horse battery", ip="192.0.2.1", user_agent="test")
+                           password="correct horse battery")
     with auth_app.app_context():
         with pytest.raises(DomainError) as refused:
-            signing_up(profiles, redis, is_open=False).sign_up_first_or_open(form)
+            signing_up(profiles, redis, is_open=False).sign_up_first_or_open(form, CLIENT)
         assert refused.value.code == "user:registration_closed"
-        made = signing_up(profiles, redis, is_open=True).sign_up_first_or_open(form)
+        made = signing_up(profiles, redis, is_open=True).sign_up_first_or_open(form, CLIENT)
         assert made.role == "user"

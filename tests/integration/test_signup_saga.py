@@ -15,6 +15,7 @@ from tessera_shared.consumer import EventConsumer, Timing
 from tessera_shared.errors import SERVICE_UNAVAILABLE, DomainError
 from tessera_shared.outbox import STREAM
 from tessera_shared.relay import OutboxRelay
+from tessera_shared.sessions import Client
 from tests.integration.conftest import ToUserApp
 from user_service import consumers as user_consumers
 from user_service.models import Profile
@@ -40,7 +41,7 @@ def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream
     group = f"user-service-test-{uuid.uuid4().hex[:8]}"
     redis.xgroup_create(STREAM, group, id="$", mkstream=True)
     form = accounts.SignUp(email="race@example.com", handle="racer", display_name="Racer",
-                           password="correct horse battery staple", ip="", user_agent="")
+                           password="correct horse battery staple")
     with auth_app.app_context():
         auth_db.session.add(Account(id="someone-else", email=form.email,
                                     email_key=form.email))
@@ -50,7 +51,7 @@ def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream
         with pytest.raises(DomainError) as caught:
             accounts.Accounts(auth_db.session, Profiles(CutAfterCreate(
                 user_app, service_env["INTERNAL_SECRET"].encode())), redis,
-                authenticator(), registration_open=True).sign_up(form)
+                authenticator(), registration_open=True).sign_up(form, Client(""))
         assert caught.value.code == "user:email_already_exists"
         OutboxRelay(auth_db.engine, redis, "auth").publish_pending()
 

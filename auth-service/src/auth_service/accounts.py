@@ -15,7 +15,7 @@ from auth_service.models import Account, email_key
 from tessera_shared.clients.profiles import Profiles
 from tessera_shared.ids import uuid7
 from tessera_shared.outbox import emit
-from tessera_shared.sessions import SessionRecord, SessionStore
+from tessera_shared.sessions import Client, SessionRecord, SessionStore
 from tessera_shared.signup import reserve_profile
 from tessera_shared.transactions import unit_of_work
 
@@ -32,8 +32,6 @@ class SignUp:
     handle: str
     display_name: str
     password: str
-    ip: str
-    user_agent: str
 
 
 def find_by_email(session: orm.Session | orm.scoped_session, email: str) -> Account | None:
@@ -72,14 +70,14 @@ class Accounts:
         self.sessions = authenticator.sessions
         self.registration_open = registration_open
 
-    def sign_up(self, form: SignUp, *, welcome: Callable[[Account], None] = _no_welcome
-                ) -> Account:
+    def sign_up(self, form: SignUp, client: Client, *,
+                welcome: Callable[[Account], None] = _no_welcome) -> Account:
         """Create an account and its profile, or neither. `welcome` runs in the account's own
         transaction (the v0 API queues the verification mail there)."""
         with unit_of_work(self.session):
-            return self._sign_up(form, role="user", welcome=welcome)
+            return self._sign_up(form, client, role="user", welcome=welcome)
 
-    def sign_up_first_or_open(self, form: SignUp) -> Account:
+    def sign_up_first_or_open(self, form: SignUp, client: Client) -> Account:
         """The users API's sign-up: the platform's first user is always made, as an admin
         (the whole action log, addresses included, is theirs to read); later ones only while
         registration is open.
@@ -89,13 +87,15 @@ class Accounts:
         unit of work commits inside it; after it, no lock is taken.
         """
         if self._has_users():
-            return self.sign_up(self._open_for(form))
+            self._require_open()
+            return self.sign_up(form, client)
         self.session.rollback()  # read again, under the lock, from a fresh snapshot
         with (self.redis.lock(FIRST_ACCOUNT_LOCK, timeout=60, blocking_timeout=30),
               unit_of_work(self.session)):
             if self._has_users():
-                return self._sign_up(self._open_for(form), role="user", welcome=_no_welcome)
-            return self._sign_up(form, role="admin", welcome=lambda account: emit(
+                self._require_open()
+                return self._sign_up(form, client, role="user", welcome=_no_welcome)
+            return self._sign_up(form, client, role="admin", welcome=lambda account: emit(
                 self.session, "auth.role_changed", {
                     "user_id": account.id, "role": "admin", "reason": "first account"}))
 
@@ -110,10 +110,9 @@ class Accounts:
             emit(self.session, "user.deleted", {"user_id": account.id, "ip": ip})
             erase(self.session, self.sessions, account.id)
 
-    def _open_for(self, form: SignUp) -> SignUp:
+    def _require_open(self) -> None:
         if not self.registration_open:
             raise errors.REGISTRATION_CLOSED()
-        return form
 
     def _has_users(self) -> bool:
         """Whether anyone at all uses the platform: an account here, or a profile in
@@ -122,8 +121,8 @@ class Accounts:
         return (self.session.scalar(sa.select(Account.id).limit(1)) is not None
                 or self.profiles.any_exist())
 
-    def _sign_up(self, form: SignUp, *, role: str, welcome: Callable[[Account], None]
-                 ) -> Account:
+    def _sign_up(self, form: SignUp, client: Client, *, role: str,
+                 welcome: Callable[[Account], None]) -> Account:
         """Email is checked before handle, as the original API does. The profile is made in
         user-service first (it owns handles, so it settles a race for one); if the sign-up's
         unit of work then rolls back, the profile is removed again."""
@@ -142,7 +141,7 @@ class Accounts:
             raise errors.EMAIL_TAKEN() from None
         emit(self.session, "user.registered", {
             "user_id": user_id, "handle": form.handle, "display_name": form.display_name,
-            "ip": form.ip, "user_agent": form.user_agent, "via": "password"})
+            "ip": client.ip, "user_agent": client.user_agent, "via": "password"})
         welcome(account)
         return account
 

@@ -302,8 +302,7 @@ def admin(name: str, arguments: list[str]) -> int:
     env = dict(os.environ)
     var_dir = Path(env.get("TESSERA_VAR_DIR", "var")).resolve()
     running = var_dir / "run" / "platform.json"
-    asks_for_help = not arguments or bool({"-h", "--help"} & set(arguments))
-    if asks_for_help:
+    if not arguments or {"-h", "--help"} & set(arguments):  # help needs no platform
         return operate(name, arguments, env)
     if not running.exists():
         say("Tessera is not running here: start it with `./tessera up`, then run this again.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tessera_shared.clients.profiles import Profiles
+from tessera_shared.clients.profiles import Profiles, no_request
 from tessera_shared.internal import InternalClient
 
 AVATAR_SIDE = 450
@@ -17,6 +17,6 @@ FREE_QUALITY, PREMIUM_QUALITY = 30, 100
 
 
 def registry_profiles(internal: InternalClient,
-                      request_id: Callable[[], str | None] = lambda: None) -> Profiles:
+                      request_id: Callable[[], str | None] = no_request) -> Profiles:
     """user-service's profiles, with avatars fitted as the registry's answers embed them."""
     return Profiles(internal, request_id, image_fit=(AVATAR_SIDE, FREE_QUALITY))

@@ -38,7 +38,7 @@ def family_for_path(path: str) -> Family:
 
 # The registry and users API clients key on a message, not a code: say it the family's way.
 REGISTRY_MESSAGES = {"system:not_found": "Route not found",
-                      "system:method_not_allowed": "Route not found"}
+                     "system:method_not_allowed": "Route not found"}
 
 
 def registry_body(kind: str, message: str, log_level: int,

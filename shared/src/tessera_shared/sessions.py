@@ -97,7 +97,6 @@ class SessionStore:
     def create(self, user_id: str, client: Client, *, remember_me: bool, role: str = "user",
                family: str = "v0") -> tuple[str, SessionRecord]:
         """A new session; returns the token for the cookie and the stored record."""
-        ip, user_agent = client.ip, client.user_agent
         now = int(time.time())
         token, policy = new_secret(), self.policy
         max_expires_at = now + policy.max_lifetime_seconds
@@ -105,8 +104,8 @@ class SessionStore:
             id=str(uuid7()), user_id=user_id, created_at=now, last_seen_at=now,
             authenticated_at=now,
             expires_at=min(now + policy.sliding_seconds, max_expires_at),
-            max_expires_at=max_expires_at, remember_me=remember_me, ip=ip,
-            user_agent=user_agent[:256], role=role, family=family)
+            max_expires_at=max_expires_at, remember_me=remember_me, ip=client.ip,
+            user_agent=client.user_agent[:256], role=role, family=family)
         token_hash = digest(token)
         pipe = self.redis.pipeline()
         pipe.set(_record_key(token_hash), json.dumps(asdict(record)), exat=record.expires_at)
@@ -179,25 +178,21 @@ class SessionStore:
     def mark_authenticated(self, token: str) -> bool:
         """The session's owner has just proven their credentials again; False if the
         session is gone."""
-        key = _record_key(digest(token))
-        raw = self.redis.get(key)
-        if raw is None:
-            return False
-        record = replace(SessionRecord.from_json(raw), authenticated_at=int(time.time()))
-        return bool(self.redis.set(key, json.dumps(asdict(record)), keepttl=True, xx=True))
+        return self._amend(digest(token), authenticated_at=int(time.time()))
 
     def set_role(self, user_id: str, role: str) -> int:
         """Give every live session of a user a new role at once; returns how many."""
         index = self.redis.hgetall(_index_key(user_id))
-        changed = 0
-        for token_hash in index.values():
-            key = _record_key(token_hash.decode())
-            raw = self.redis.get(key)
-            if raw is not None:
-                record = replace(SessionRecord.from_json(raw), role=role)
-                changed += bool(self.redis.set(key, json.dumps(asdict(record)), keepttl=True,
-                                               xx=True))
-        return changed
+        return sum(self._amend(token_hash.decode(), role=role) for token_hash in index.values())
+
+    def _amend(self, token_hash: str, **changes: object) -> bool:
+        """Change fields of a live record, keeping its expiry; False if it is gone."""
+        key = _record_key(token_hash)
+        raw = self.redis.get(key)
+        if raw is None:
+            return False
+        record = replace(SessionRecord.from_json(raw), **changes)
+        return bool(self.redis.set(key, json.dumps(asdict(record)), keepttl=True, xx=True))
 
     def revoke_all(self, user_id: str, *, keep: str | None = None) -> int:
         """End every session of a user, except the one with public id `keep`."""

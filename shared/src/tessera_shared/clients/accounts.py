@@ -34,4 +34,6 @@ class Accounts:
                                     request_id=self.request_id())
         if not answer.ok:
             raise SERVICE_UNAVAILABLE("The account service could not give this user's email.")
-        return AccountFacts(**answer.data)
+        data = answer.data
+        return AccountFacts(id=data["id"], email=data["email"], role=data["role"],
+                            verified_at=data["verified_at"])

@@ -47,7 +47,6 @@ def body(schema: type[Schema]) -> Callable[[Callable[..., Any]], Callable[..., A
     return lambda view: also_a_form(read(view))
 
 
-
 class Credentials(Schema):
     username = Text(validate=validate.Length(max=254))
     password = Text(validate=PASSWORD)
@@ -123,9 +122,10 @@ class Register(MethodView):
     @blp.alt_response(422, schema=Envelope, description="INVALID_INPUT")
     def post(self, form: dict[str, Any]) -> dict[str, Any]:
         """Register a user; the platform's first is always made, and is an admin."""
-        accounts().sign_up_first_or_open(SignUp(
-            email=form["email"], handle=form["username"], display_name=form["username"],
-            password=form["password"], ip=client_ip(), user_agent=user_agent()))
+        accounts().sign_up_first_or_open(
+            SignUp(email=form["email"], handle=form["username"], display_name=form["username"],
+                   password=form["password"]),
+            Client(client_ip(), user_agent()))
         return users_api_body(True, "USER_INSERT_OK")
 
 

@@ -49,8 +49,8 @@ def _owner(user_id: str, secret: str,
            proves: Callable[[keyholders.Guard, Keyholder, str], bool]) -> Keyholder:
     """The user's keyholder, once `secret` proves the caller holds it; an unknown user is
     refused just like a wrong secret."""
-    holder = keyholders.by_user_id(db.session, user_id)
-    if holder is None or not proves(_guard(), holder, secret):
+    holder = _holder(user_id, errors.PERMISSION_DENIED())
+    if not proves(_guard(), holder, secret):
         raise errors.PERMISSION_DENIED()
     return holder
 
