@@ -35,9 +35,9 @@ def enrolled(app):
                           verified_at=utcnow())
         db.session.add(account)
         db.session.commit()
-        enrollment = two_factor.set_up(db.session, account)
+        enrollment = two_factor.set_up(account)
         secret = parse_qs(urlsplit(enrollment.uri).query)["secret"][0]
-        codes = two_factor.enable(db.session, account, pyotp.TOTP(secret).now(), ip="192.0.2.1",
+        codes = two_factor.enable(account, pyotp.TOTP(secret).now(), ip="192.0.2.1",
                                   keep_session="")
         return account.id, secret, codes
 
@@ -53,7 +53,7 @@ def race(app, account_id: str, code: str, contenders: int = 6) -> int:
             account = db.session.get(Account, account_id)
             start.wait()
             try:
-                two_factor.prove(db.session, account, code, ip=f"192.0.2.{n + 10}")
+                two_factor.prove(account, code, ip=f"192.0.2.{n + 10}")
                 db.session.commit()
                 wins.append(n)
             except DomainError:
@@ -87,3 +87,37 @@ def test_one_totp_code_raced_from_several_requests_lets_one_in(app, enrolled):
 def test_one_backup_code_raced_from_several_requests_lets_one_in(app, enrolled):
     account_id, _secret, codes = enrolled
     assert race(app, account_id, codes[0]) == 1
+
+
+def test_of_several_enables_raced_with_one_code_one_turns_totp_on(app):
+    two_factor = app.extensions["auth"].two_factor
+    with app.app_context():
+        account = Account(id=str(uuid7()), email="race@example.com", email_key="race@example.com",
+                          verified_at=utcnow())
+        db.session.add(account)
+        db.session.commit()
+        enrollment = two_factor.set_up(account)
+        account_id = account.id
+    code = pyotp.TOTP(parse_qs(urlsplit(enrollment.uri).query)["secret"][0]).now()
+    contenders = 4
+    start, outcomes = threading.Barrier(contenders), []
+
+    def contend(n: int) -> None:
+        with app.app_context():
+            racer = db.session.get(Account, account_id)
+            start.wait()
+            try:
+                two_factor.enable(racer, code, ip=f"192.0.2.{n + 50}", keep_session="")
+                outcomes.append("enabled")
+            except DomainError as refused:
+                outcomes.append(refused.code)
+
+    threads = [threading.Thread(target=contend, args=(n,)) for n in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("enabled") == 1
+    assert set(outcomes) - {"enabled"} <= {"totp:already_enabled", "totp:invalid_code"}
+    with app.app_context():
+        assert db.session.get(Account, account_id).totp_enabled_at is not None

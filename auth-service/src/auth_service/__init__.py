@@ -29,7 +29,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app, api = create_service_app(__name__, settings, db, title="Tessera auth service")
     platform = Platform.of(app)
     tokens = TokenStore(platform.redis)
-    two_factor = TwoFactor(settings.secret_key, platform.throttle, tokens, platform.sessions)
+    two_factor = TwoFactor(db.session, settings.secret_key, platform.throttle, tokens,
+                           platform.sessions)
     authenticator = Authenticator(db.session, platform.sessions, platform.throttle, two_factor)
     UseCases(
         accounts=Accounts(db.session, Profiles(platform.internal, request_id), platform.redis,

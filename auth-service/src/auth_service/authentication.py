@@ -168,7 +168,7 @@ class Authenticator:
             if account.totp_enabled_at is not None:
                 if not code:
                     raise errors.CODE_REQUIRED()
-                self.two_factor.prove(self.session, account, code, ip=ip)
+                self.two_factor.prove(account, code, ip=ip)
             if not self.sessions.mark_authenticated(token):
                 raise errors.SESSION_ENDED()
 
@@ -183,7 +183,7 @@ class Authenticator:
                 raise bad_request("Missing required field: code (two-factor authentication "
                                   "is on)")
             require_recent_authentication(record)
-            self.two_factor.prove(self.session, account, code, ip=ip)
+            self.two_factor.prove(account, code, ip=ip)
             return
         if not password:
             raise bad_request("Missing required field: password")
@@ -247,7 +247,7 @@ class Authenticator:
     def _prove_second_factor(self, account: Account, code: str, client: Client) -> str:
         """A login's TOTP or backup code; a wrong one is recorded as a failed login."""
         try:
-            return self.two_factor.prove(self.session, account, code, ip=client.ip)
+            return self.two_factor.prove(account, code, ip=client.ip)
         except DomainError:
             self._record_failed_login(account.id, client, step="second_factor")
             raise

@@ -222,7 +222,7 @@ class EmailFlows:
             self._move(account, claim["old_email"])  # the report came through its mailbox
             if (account.totp_enabled_at is not None
                     and as_utc(account.totp_enabled_at).timestamp() >= claim["changed_at"]):
-                self.authenticator.two_factor.forget(self.session, account, ip=ip)
+                self.authenticator.two_factor.forget(account, ip=ip)
             ended = self.sessions.revoke_all(account.id)
             emit(self.session, "auth.email_change_reported",
                  {"user_id": account.id, "ip": ip, "sessions_ended": ended})

@@ -78,8 +78,11 @@ class PendingLogin:
 
 
 class TwoFactor:
-    def __init__(self, secret_key: bytes, throttle: Throttle, tokens: TokenStore,
-                 sessions: SessionStore) -> None:
+    """The second factor's use cases and steps, bound once in `create_app`."""
+
+    def __init__(self, session: orm.scoped_session, secret_key: bytes, throttle: Throttle,
+                 tokens: TokenStore, sessions: SessionStore) -> None:
+        self.session = session
         self.vault = Vault(secret_key, "tessera totp secret")
         self.backup_key = derive(secret_key, "tessera backup codes")
         self.throttle = throttle
@@ -88,11 +91,11 @@ class TwoFactor:
 
     # --- the user's own settings ------------------------------------------------------------
 
-    def set_up(self, session: orm.Session, account: Account) -> Enrollment:
+    def set_up(self, account: Account) -> Enrollment:
         """Give the account a new secret, not yet in force (enable asks a code from it).
         Only for a verified address: a second factor must not guard an address squatted by
         someone who signed up with it."""
-        with unit_of_work(session):
+        with unit_of_work(self.session):
             require_verified(account)
             if account.totp_enabled_at is not None:
                 raise errors.TOTP_ALREADY_ENABLED()
@@ -102,77 +105,77 @@ class TwoFactor:
         uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
         return Enrollment(uri, _qr_png(uri))
 
-    def enable(self, session: orm.Session, account: Account, code: str, *, ip: str,
-               keep_session: str) -> list[str]:
+    def enable(self, account: Account, code: str, *, ip: str, keep_session: str) -> list[str]:
         """Put TOTP in force with a first code from the app; returns fresh backup codes. The
         account's other sessions end (if one was a thief's, it is out now), and the owner is
         told by mail."""
-        with unit_of_work(session):
+        with unit_of_work(self.session):
             if account.totp_enabled_at is not None:
                 raise errors.TOTP_ALREADY_ENABLED()
             if account.totp_secret is None:
                 raise errors.TOTP_NOT_SET_UP()
             step, checks = self._check_totp(account, code, ip=ip)
-            if not _advance(session, account, step, Account.totp_enabled_at.is_(None),
+            if not _advance(self.session, account, step, Account.totp_enabled_at.is_(None),
                             totp_enabled_at=utcnow()):
-                session.rollback()
-                session.refresh(account)
+                # The refused UPDATE waited for any enable racing it: a re-read, in this very
+                # transaction, sees whether one won.
+                self.session.refresh(account)
                 if account.totp_enabled_at is not None:
                     raise errors.TOTP_ALREADY_ENABLED()  # a concurrent enable won
                 raise errors.INVALID_CODE()  # the code was used already
             self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
-            codes = self._replace_backup_codes(session, account)
-            emit(session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
-            mail.queue(session, account.email, *mail.second_factor_mail("turned on", ip))
-            after_commit(session, lambda: self.sessions.revoke_all(account.id, keep=keep_session))
+            codes = self._replace_backup_codes(account)
+            emit(self.session, "auth.totp_enabled", {"user_id": account.id, "ip": ip})
+            mail.queue(self.session, account.email, *mail.second_factor_mail("turned on", ip))
+            after_commit(self.session,
+                         lambda: self.sessions.revoke_all(account.id, keep=keep_session))
             return codes
 
-    def regenerate_backup_codes(self, session: orm.Session, account: Account, code: str,
-                                *, ip: str) -> list[str]:
+    def regenerate_backup_codes(self, account: Account, code: str, *, ip: str) -> list[str]:
         """New backup codes for a TOTP code (a backup code cannot mint more of itself)."""
-        with unit_of_work(session):
+        with unit_of_work(self.session):
             self._require_enabled(account)
-            self._take_totp(session, account, code, ip=ip)
-            codes = self._replace_backup_codes(session, account)
-            emit(session, "auth.backup_codes_regenerated", {"user_id": account.id, "ip": ip})
-            mail.queue(session, account.email,
+            self._take_totp(account, code, ip=ip)
+            codes = self._replace_backup_codes(account)
+            emit(self.session, "auth.backup_codes_regenerated",
+                 {"user_id": account.id, "ip": ip})
+            mail.queue(self.session, account.email,
                        *mail.second_factor_mail("given new backup codes", ip))
             return codes
 
-    def disable(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
+    def disable(self, account: Account, code: str, *, ip: str) -> None:
         """Turn TOTP off with a TOTP or backup code; forgets the secret and backup codes."""
-        with unit_of_work(session):
-            self.prove(session, account, code, ip=ip)
-            self.forget(session, account, ip=ip)
-            mail.queue(session, account.email, *mail.second_factor_mail("turned off", ip))
+        with unit_of_work(self.session):
+            self.prove(account, code, ip=ip)
+            self.forget(account, ip=ip)
+            mail.queue(self.session, account.email, *mail.second_factor_mail("turned off", ip))
 
-    @staticmethod
-    def forget(session: orm.Session, account: Account, *, ip: str) -> None:
+    def forget(self, account: Account, *, ip: str) -> None:
         """TOTP off, secret and backup codes gone, without a code (the caller has its reason:
         a disable proven by a code, or the owner taking the account back); unmailed."""
         account.totp_secret = account.totp_enabled_at = account.totp_last_step = None
-        session.execute(sa.delete(BackupCode).where(BackupCode.account_id == account.id))
-        emit(session, "auth.totp_disabled", {"user_id": account.id, "ip": ip})
+        self.session.execute(sa.delete(BackupCode).where(BackupCode.account_id == account.id))
+        emit(self.session, "auth.totp_disabled", {"user_id": account.id, "ip": ip})
 
-    def status(self, session: orm.Session, account: Account) -> Status:
+    def status(self, account: Account) -> Status:
         if account.totp_enabled_at is None:
             return Status(False, None, None)
-        remaining = session.scalar(sa.select(sa.func.count()).select_from(BackupCode)
-                                   .where(BackupCode.account_id == account.id))
+        remaining = self.session.scalar(sa.select(sa.func.count()).select_from(BackupCode)
+                                        .where(BackupCode.account_id == account.id))
         return Status(True, account.totp_enabled_at, remaining or 0)
 
     # --- proving the second factor ------------------------------------------------------------
 
-    def prove(self, session: orm.Session, account: Account, code: str, *, ip: str) -> Method:
+    def prove(self, account: Account, code: str, *, ip: str) -> Method:
         """Accept a 6-digit TOTP code or an 8-character backup code, once (a step of the
         caller's unit of work); anything else raises `totp:invalid_code`."""
         self._require_enabled(account)
         code = code.strip()
         if len(code) == TOTP_DIGITS:
-            self._take_totp(session, account, code, ip=ip)
+            self._take_totp(account, code, ip=ip)
             return "totp"
         if len(code) == BACKUP_CODE_LENGTH:
-            self._take_backup_code(session, account, code, ip=ip)
+            self._take_backup_code(account, code, ip=ip)
             return "backup_code"
         raise errors.INVALID_CODE()
 
@@ -211,31 +214,32 @@ class TwoFactor:
             raise errors.INVALID_CODE()
         return step, checks
 
-    def _take_totp(self, session: orm.Session, account: Account, code: str, *, ip: str) -> None:
+    def _take_totp(self, account: Account, code: str, *, ip: str) -> None:
         step, checks = self._check_totp(account, code, ip=ip)
-        if not _advance(session, account, step):
+        if not _advance(self.session, account, step):
             raise errors.INVALID_CODE()  # taken already: counted as a wrong one
         self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
 
-    def _take_backup_code(self, session: orm.Session, account: Account, code: str,
+    def _take_backup_code(self, account: Account, code: str,
                           *, ip: str) -> None:
         mine = BackupCode.account_id == account.id
-        if not session.scalar(sa.select(sa.exists().where(mine))):
+        if not self.session.scalar(sa.select(sa.exists().where(mine))):
             raise errors.BACKUP_CODES_EXHAUSTED()
         checks = self._checks(account, ip)
         if not self.throttle.attempt(*checks):
             raise errors.INVALID_CODE()
-        used = session.execute(sa.delete(BackupCode).where(
+        used = self.session.execute(sa.delete(BackupCode).where(
             mine, BackupCode.code_digest == self._digest(account, code.upper()))).rowcount
         if not used:
             raise errors.INVALID_CODE()
         self.throttle.proved(TOTP_CODE, account.id, checks, device=None, ip=ip)
 
-    def _replace_backup_codes(self, session: orm.Session, account: Account) -> list[str]:
+    def _replace_backup_codes(self, account: Account) -> list[str]:
         codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
-        session.execute(sa.delete(BackupCode).where(BackupCode.account_id == account.id))
-        session.add_all(BackupCode(account_id=account.id, code_digest=self._digest(account, code))
-                        for code in codes)
+        self.session.execute(sa.delete(BackupCode).where(BackupCode.account_id == account.id))
+        self.session.add_all(BackupCode(account_id=account.id,
+                                        code_digest=self._digest(account, code))
+                             for code in codes)
         return codes
 
     def _digest(self, account: Account, code: str) -> str:
@@ -256,7 +260,7 @@ def matching_step(secret: str, code: str, now: float) -> int | None:
     return matched
 
 
-def _advance(session: orm.Session, account: Account, step: int,
+def _advance(session: orm.Session | orm.scoped_session, account: Account, step: int,
              *conditions: sa.ColumnElement[bool], **values: object) -> bool:
     """Make `step` the account's newest accepted one (setting `values` too), unless that step
     or a later one was accepted already, or `conditions` do not hold: one UPDATE decides."""

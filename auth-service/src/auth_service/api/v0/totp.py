@@ -79,7 +79,7 @@ class Setup(MethodView):
     def post(self) -> dict[str, str]:
         """Make a new TOTP secret for the signed-in user; enable it with a first code."""
         account, _ = _my_recently_authenticated_account()
-        enrollment = two_factor().set_up(db.session, account)
+        enrollment = two_factor().set_up(account)
         return {"qr_code_base64": base64.b64encode(enrollment.qr_png).decode(),
                 "qr_code_uri": enrollment.uri}
 
@@ -96,7 +96,7 @@ class Enable(MethodView):
         """Turn TOTP on with a code from the app; answers the backup codes. Every other
         session of the account ends."""
         account, record = _my_recently_authenticated_account()
-        codes = two_factor().enable(db.session, account, body["code"], ip=client_ip(),
+        codes = two_factor().enable(account, body["code"], ip=client_ip(),
                                     keep_session=record.id)
         return {"backup_codes": codes}
 
@@ -121,7 +121,7 @@ class Status(MethodView):
     @blp.response(200, TotpStatus)
     def get(self) -> dict[str, Any]:
         """Whether TOTP is on, since when, and how many backup codes are left."""
-        status = two_factor().status(db.session, _my_account())
+        status = two_factor().status(_my_account())
         return {"enabled": status.enabled, "enabled_at": status.enabled_at,
                 "backup_codes_remaining": status.backup_codes_remaining}
 
@@ -136,7 +136,7 @@ class Disable(MethodView):
     def post(self, body: dict[str, str]) -> Response:
         """Turn TOTP off with a TOTP or backup code."""
         account, _ = _my_recently_authenticated_account()
-        two_factor().disable(db.session, account, body["code"], ip=client_ip())
+        two_factor().disable(account, body["code"], ip=client_ip())
         return no_content()
 
 
@@ -150,6 +150,6 @@ class RegenerateBackupCodes(MethodView):
     def post(self, body: dict[str, str]) -> dict[str, list[str]]:
         """Replace the backup codes (the old ones stop working) with a TOTP code."""
         account, _ = _my_recently_authenticated_account()
-        codes = two_factor().regenerate_backup_codes(db.session, account, body["code"],
+        codes = two_factor().regenerate_backup_codes(account, body["code"],
                                                      ip=client_ip())
         return {"backup_codes": codes}
