@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +135,11 @@ class Browser:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         answer = client.open(path, method=method, headers=headers, **options)
         for header in answer.headers.getlist("Set-Cookie"):
-            name, value = header.split(";", 1)[0].split("=", 1)
-            if "Max-Age=0" in header or "expires=Thu, 01 Jan 1970" in header:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
+            for name, morsel in SimpleCookie(header).items():
+                if morsel["max-age"] == "0":  # how Flask deletes a cookie
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
         return answer
 
     def get(self, path: str, **options: Any) -> TestResponse:
