@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from tessera_launcher.launch import redis_binary
 from tessera_launcher.processes import free_port
+from tests.oauth_provider import Provider
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +97,19 @@ def service_env(tmp_path: Path, redis_url: str) -> Iterator[dict[str, str]]:
     yield env
     if server:
         drop_databases(server)
+
+
+@pytest.fixture(scope="session")
+def google() -> Iterator[Provider]:
+    """A Google-like OpenID Connect provider on loopback (tests/oauth_provider.py)."""
+    provider = Provider("google").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def github() -> Iterator[Provider]:
+    """A GitHub-like OAuth 2.0 provider with its REST API on loopback."""
+    provider = Provider("github").start()
+    yield provider
+    provider.stop()

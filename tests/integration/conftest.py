@@ -153,11 +153,18 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Services]:
+def services_env() -> dict[str, str]:
+    """Variables a test module adds to its services' environment (it overrides this)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory, redis_url: str,
+             services_env: dict[str, str]) -> Iterator[Services]:
     """The four service apps for a module's tests (made once: migrating takes a while)."""
     env = {"REDIS_URL": redis_url, "INTERNAL_SECRET": secrets.token_urlsafe(32),
            "SECRET_KEY": secrets.token_urlsafe(32), "PUBLIC_URL": "http://127.0.0.1:8080",
-           "TESSERA_VAR_DIR": str(tmp_path_factory.mktemp("services") / "var")}
+           "TESSERA_VAR_DIR": str(tmp_path_factory.mktemp("services") / "var"), **services_env}
     server = unique_database_server()
     if server:
         env["DATABASE_URL"] = server

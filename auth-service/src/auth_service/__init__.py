@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from auth_service import cli, consumers, internal, pages
+from auth_service import cli, consumers, internal, pages, providers
 from auth_service.accounts import Accounts
 from auth_service.api.users_api import views as users_api
-from auth_service.api.v0 import account, auth, mailbox, sessions, totp, users
+from auth_service.api.v0 import account, auth, mailbox, oauth, sessions, totp, users
 from auth_service.authentication import Authenticator
 from auth_service.email_flows import EmailFlows
 from auth_service.extensions import UseCases
 from auth_service.mail import Delivery, MailSender
 from auth_service.models import db
 from auth_service.reset_codes import ResetCodes
+from auth_service.social import SocialSignIn
 from auth_service.tokens import TokenStore
 from auth_service.two_factor import TwoFactor
 from tessera_shared.app import add_consumer, create_service_app
@@ -32,11 +33,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     two_factor = TwoFactor(db.session, settings.secret_key, platform.throttle, tokens,
                            platform.sessions)
     authenticator = Authenticator(db.session, platform.sessions, platform.throttle, two_factor)
+    accounts = Accounts(db.session, Profiles(platform.internal, request_id), platform.redis,
+                        authenticator, registration_open=settings.registration_open)
     UseCases(
-        accounts=Accounts(db.session, Profiles(platform.internal, request_id), platform.redis,
-                          authenticator, registration_open=settings.registration_open),
+        accounts=accounts,
         authenticator=authenticator,
         email_flows=EmailFlows(settings, tokens, ResetCodes(platform.redis), authenticator),
+        social=SocialSignIn(providers.configured(app, settings), tokens, accounts,
+                            authenticator, providers.fetch_avatar),
         two_factor=two_factor,
     ).init_app(app)
     with app.app_context():
@@ -45,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(users.blp)
     api.register_blueprint(auth.blp)
     api.register_blueprint(totp.blp)
+    api.register_blueprint(oauth.blp)
     api.register_blueprint(sessions.blp)
     api.register_blueprint(mailbox.blp)
     api.register_blueprint(account.blp)

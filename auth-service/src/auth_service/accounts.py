@@ -13,6 +13,7 @@ from sqlalchemy import orm
 from auth_service import errors, passwords
 from auth_service.models import Account, email_key
 from tessera_shared.clients.profiles import Profiles
+from tessera_shared.clock import utcnow
 from tessera_shared.ids import uuid7
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import Client, SessionRecord, SessionStore
@@ -31,7 +32,9 @@ class SignUp:
     email: str
     handle: str
     display_name: str
-    password: str
+    password: str | None  # None: the account signs in through a provider only
+    verified: bool = False  # the address is proven already (a provider verified it)
+    via: str = "password"
 
 
 def find_by_email(session: orm.Session | orm.scoped_session, email: str) -> Account | None:
@@ -128,12 +131,15 @@ class Accounts:
         unit of work then rolls back, the profile is removed again."""
         if find_by_email(self.session, form.email) is not None:
             raise errors.EMAIL_TAKEN()
-        passwords.check_new_password(form.password)
-        password_hash = passwords.hash_password(form.password)
+        password_hash = None
+        if form.password is not None:
+            passwords.check_new_password(form.password)
+            password_hash = passwords.hash_password(form.password)
         user_id = str(uuid7())
         reserve_profile(self.session, self.profiles, user_id, form.handle, form.display_name)
         account = Account(id=user_id, email=form.email, email_key=email_key(form.email),
-                          password_hash=password_hash, role=role)
+                          password_hash=password_hash, role=role,
+                          verified_at=utcnow() if form.verified else None)
         self.session.add(account)
         try:
             self.session.flush()  # two sign-ups for one address at once: the second loses here
@@ -141,7 +147,7 @@ class Accounts:
             raise errors.EMAIL_TAKEN() from None
         emit(self.session, "user.registered", {
             "user_id": user_id, "handle": form.handle, "display_name": form.display_name,
-            "ip": client.ip, "user_agent": client.user_agent, "via": "password"})
+            "ip": client.ip, "user_agent": client.user_agent, "via": form.via})
         welcome(account)
         return account
 

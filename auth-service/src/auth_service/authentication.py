@@ -60,7 +60,8 @@ def require_recent_authentication(record: SessionRecord) -> None:
     if time.time() - record.authenticated_at > PRIVILEGED_SECONDS:
         raise errors.REAUTHENTICATION_REQUIRED(
             "Confirm it is you first: POST /v0/auth/reauthenticate with your password (and a "
-            "code when two-factor authentication is on), then try again within "
+            "code when two-factor authentication is on), or, for an account without a "
+            "password, sign in again through its provider; then try again within "
             f"{PRIVILEGED_SECONDS // 60} minutes.")
 
 
@@ -84,12 +85,21 @@ class Authenticator:
             account = self.check_password(find_by_email(self.session, login.email),
                                           login.password, typed=email_key(login.email),
                                           client=client)
-            if account.totp_enabled_at is not None:
-                return SecondFactorRequired(self.two_factor.start_login(
-                    account, remember_me=login.remember_me))
-            self._end(replacing)
-            return self._open_session(account, client, remember_me=login.remember_me,
-                                      method="password")
+            return self.after_first_factor(account, client, method="password",
+                                           remember_me=login.remember_me, replacing=replacing)
+
+    def after_first_factor(self, account: Account, client: Client, *, method: str,
+                           remember_me: bool, replacing: str | None = None
+                           ) -> SignedIn | SecondFactorRequired:
+        """Go on with a login whose first factor (`method`: a password, a provider) is proven:
+        a session, or, with TOTP on, the temp token `log_in_second_step` takes with a code (a
+        second factor that another way in skipped would be none). Part of the caller's unit
+        of work."""
+        if account.totp_enabled_at is not None:
+            return SecondFactorRequired(self.two_factor.start_login(
+                account, remember_me=remember_me))
+        self._end(replacing)
+        return self.open_session(account, client, remember_me=remember_me, method=method)
 
     def log_in_at_once(self, attempt: OneStepLogin, client: Client, *, family: str,
                        keep_newest: int) -> SignedIn:
@@ -104,7 +114,7 @@ class Authenticator:
                 if not attempt.code:
                     raise errors.CODE_REQUIRED()
                 method = self._prove_second_factor(account, attempt.code, client)
-            signed_in = self._open_session(account, client, remember_me=True, method=method,
+            signed_in = self.open_session(account, client, remember_me=True, method=method,
                                            family=family)
         self.sessions.keep_newest(account.id, family, keep_newest)
         return signed_in
@@ -119,7 +129,7 @@ class Authenticator:
                 raise errors.TEMP_TOKEN_INVALID()
             method = self._prove_second_factor(account, code, client)
             self._end(replacing)
-            return self._open_session(account, client, remember_me=pending.remember_me,
+            return self.open_session(account, client, remember_me=pending.remember_me,
                                       method=method)
 
     def check_password(self, account: Account | None, password: str, *, typed: str,
@@ -177,13 +187,18 @@ class Authenticator:
         """Prove it is still the account's owner before an irreversible step: with the
         password; when TOTP is on, with a TOTP or backup code from a session that has
         re-authenticated recently (a stolen session and password are not enough then, nor a
-        stolen session and code). Part of the caller's unit of work."""
+        stolen session and code); without a password or TOTP, by a sign-in through the
+        account's provider in the last minutes (a fresh round trip proves what a password
+        would). Part of the caller's unit of work."""
         if account.totp_enabled_at is not None:
             if not code:
                 raise bad_request("Missing required field: code (two-factor authentication "
                                   "is on)")
             require_recent_authentication(record)
             self.two_factor.prove(account, code, ip=ip)
+            return
+        if account.password_hash is None:
+            require_recent_authentication(record)
             return
         if not password:
             raise bad_request("Missing required field: password")
@@ -259,7 +274,7 @@ class Authenticator:
                    **details}
         record_failure(self.session, lambda own: emit(own, "auth.login_failed", failure))
 
-    def _open_session(self, account: Account, client: Client, *, remember_me: bool,
+    def open_session(self, account: Account, client: Client, *, remember_me: bool,
                       method: str, family: str = "v0") -> SignedIn:
         """A new session for a proven account (`method`: how it was proven, for the log)."""
         token, record = self.sessions.create(account.id, client, remember_me=remember_me,

@@ -106,10 +106,11 @@ class EmailFlows:
 
     def forgot_password(self, email: str, *, ip: str) -> None:
         """Mail a reset link if such an account exists; the caller answers the same either
-        way."""
+        way. An account that signs in through a provider only gets one too: the link sets
+        its first password (the original API ignored such accounts)."""
         with unit_of_work(self.session):
             account = find_by_email(self.session, email)
-            if account is None or account.password_hash is None:
+            if account is None:
                 return
             if not self.throttle.take(MAIL_PER_ACCOUNT, account.id):
                 return  # enough reset mails for this hour; the answer stays the same

@@ -58,6 +58,38 @@ INVALID_EMAIL_CHANGE = ErrorId("token:invalid_email_change", 400,
 INVALID_EMAIL_CHANGE_REPORT = ErrorId("token:invalid_email_change_report", 400,
                                       "This link is invalid, used or expired.")
 
+# --- social sign-in (Google, GitHub) --------------------------------------------------------
+PROVIDER_DISABLED = ErrorId("system:not_found", 404, "Sign-in with this provider is not "
+                            "enabled here; its operator sets OAUTH_<PROVIDER>_CLIENT_ID to "
+                            "enable it.")
+INVALID_STATE = ErrorId("oauth:invalid_state", 400, "This sign-in attempt is unknown, used or "
+                        "expired, or was started for another provider, purpose or browser; "
+                        "start again.")
+TOKEN_EXCHANGE_FAILED = ErrorId("oauth:token_exchange_failed", 400, "The provider refused the "
+                                "authorization code; start again.")
+USER_INFO_FETCH_FAILED = ErrorId("oauth:user_info_fetch_failed", 400, "The provider's answer "
+                                 "about the account could not be used; start again.")
+PROVIDER_UNAVAILABLE = ErrorId("oauth:provider_unavailable", 502, "The provider could not be "
+                               "reached or answered with an error; try again in a moment.")
+PROVIDER_EMAIL_NOT_VERIFIED = ErrorId("oauth:email_not_verified", 400, "The provider has no "
+                                      "verified email address for this account; verify one "
+                                      "there, then try again.")
+OAUTH_EMAIL_TAKEN = ErrorId("oauth:email_already_exists", 409, "An account with this email "
+                            "exists already: sign in to it with its password, then link the "
+                            "provider from the account's settings.")
+ALREADY_LINKED = ErrorId("oauth:account_already_linked", 409, "This provider account is linked "
+                         "to an account already, or this account has one of that provider.")
+CONNECTION_NOT_FOUND = ErrorId("oauth:connection_not_found", 404,
+                               "No account of that provider is linked.")
+LAST_CONNECTION = ErrorId("oauth:cannot_unlink_last_connection", 400, "This is the last way to "
+                          "sign in to the account: set a password first (\"Forgot password\" "
+                          "mails a link), then unlink.")
+PENDING_SIGNUP_EXPIRED = ErrorId("user:token_expired", 401, "This sign-up is unknown or "
+                                 "expired (it lasts 10 minutes); sign in with the provider "
+                                 "again.")
+PENDING_SIGNUP_INVALID = ErrorId("user:invalid_token", 401, "This sign-up was started in "
+                                 "another browser; finish it where it began.")
+
 # --- the users API ---------------------------------------------------------------------------
 BASIC_CREDENTIALS_REQUIRED = ErrorId(
     "user:unauthorized", 401, "Send Authorization: Basic base64(userhash:ssid) from /api/login.")

@@ -9,6 +9,7 @@ from typing import ClassVar
 from auth_service.accounts import Accounts
 from auth_service.authentication import Authenticator
 from auth_service.email_flows import EmailFlows
+from auth_service.social import SocialSignIn
 from auth_service.two_factor import TwoFactor
 from tessera_shared.extensions import Extension
 
@@ -19,6 +20,7 @@ class UseCases(Extension):
     accounts: Accounts
     authenticator: Authenticator
     email_flows: EmailFlows
+    social: SocialSignIn
     two_factor: TwoFactor
 
 
@@ -32,6 +34,10 @@ def authenticator() -> Authenticator:
 
 def email_flows() -> EmailFlows:
     return UseCases.current().email_flows
+
+
+def social() -> SocialSignIn:
+    return UseCases.current().social
 
 
 def two_factor() -> TwoFactor:

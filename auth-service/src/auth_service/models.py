@@ -1,4 +1,5 @@
-"""What auth-service owns: accounts (email, password hash, role, second factor)."""
+"""What auth-service owns: accounts (email, password hash, role, second factor), the
+identity-provider accounts linked to them, and the mail queue."""
 
 from __future__ import annotations
 
@@ -45,6 +46,21 @@ class BackupCode(db.Model):  # type: ignore[name-defined,misc]
     account_id: Mapped[str] = mapped_column(
         sa.String(36), sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
     code_digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+
+
+class Connection(db.Model):  # type: ignore[name-defined,misc]
+    """An identity-provider account (Google, GitHub) that signs an account in; one per
+    provider per account, and each provider account belongs to one account at most."""
+
+    __tablename__ = "oauth_connections"
+    __table_args__ = (sa.UniqueConstraint("account_id", "provider",
+                                          name="uq_oauth_connections_account_id_provider"),)
+
+    provider: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(255), primary_key=True)  # the provider's id
+    account_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
 class QueuedMail(db.Model):  # type: ignore[name-defined,misc]

@@ -1,4 +1,5 @@
-"""Single-use tokens (the emailed ones, and the TOTP login step), kept in Redis.
+"""Single-use tokens (the emailed ones, the TOTP login step, the OAuth state and pending
+sign-up), kept in Redis.
 
 A token is 256 random bits; Redis keeps only its SHA-256, with the token's lifetime as TTL,
 and redeeming it deletes it (GETDEL). So a used, expired or unknown token all look the same.
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis as redis_py
+from redis.lock import Lock
 
 from tessera_shared.ids import digest, new_secret
 
@@ -26,6 +28,8 @@ PASSWORD_RESET = Kind("password_reset", 15 * 60)
 EMAIL_CHANGE = Kind("email_change", 15 * 60)
 EMAIL_CHANGE_REPORT = Kind("email_change_report", 7 * 24 * 3600)  # mailed to the old address
 TOTP_LOGIN = Kind("totp_login", 120)
+OAUTH_STATE = Kind("oauth_state", 300)
+OAUTH_PENDING = Kind("oauth_pending", 10 * 60)  # consumed only by a sign-up that succeeds
 
 
 class TokenStore:
@@ -34,12 +38,34 @@ class TokenStore:
 
     def issue(self, kind: Kind, payload: dict[str, Any]) -> str:
         token = new_secret()
-        self.redis.set(f"{kind.prefix}:{digest(token)}", json.dumps(payload), ex=kind.lifetime)
+        self.redis.set(_key(kind, token), json.dumps(payload), ex=kind.lifetime)
         return token
 
     def redeem(self, kind: Kind, token: str) -> dict[str, Any] | None:
         """The token's payload, once; None for a used, expired or unknown token."""
-        if not token or len(token) > 128:
+        if not _plausible(token):
             return None
-        raw = self.redis.getdel(f"{kind.prefix}:{digest(token)}")
+        raw = self.redis.getdel(_key(kind, token))
         return None if raw is None else json.loads(raw)
+
+    def read(self, kind: Kind, token: str) -> dict[str, Any] | None:
+        """The token's payload, leaving it in place (`discard` spends it)."""
+        if not _plausible(token):
+            return None
+        raw = self.redis.get(_key(kind, token))
+        return None if raw is None else json.loads(raw)
+
+    def discard(self, kind: Kind, token: str) -> None:
+        self.redis.delete(_key(kind, token))
+
+    def lock(self, kind: Kind, token: str) -> Lock:
+        """A lock on one token for a minute at most, for work that may spend it once."""
+        return self.redis.lock(f"{_key(kind, token)}:lock", timeout=60)
+
+
+def _plausible(token: str) -> bool:
+    return bool(token) and len(token) <= 128
+
+
+def _key(kind: Kind, token: str) -> str:
+    return f"{kind.prefix}:{digest(token)}"

@@ -21,10 +21,10 @@ from tessera_shared import client_json, health, ids, internal, limits, logs, met
 from tessera_shared.client_json import ClientJSONProvider
 from tessera_shared.config import Settings
 from tessera_shared.consumer import EventConsumer, Handler, Timing
+from tessera_shared.context import ANONYMOUS_COOKIE, browser_id
 from tessera_shared.db import database_url, engine_options, tune
 from tessera_shared.errors import INTERNAL_ERROR, DomainError, from_http_status
 from tessera_shared.families import Family, family_for_path, render_error
-from tessera_shared.ids import uuid7
 from tessera_shared.internal import InternalClient
 from tessera_shared.platform import Platform
 from tessera_shared.redis import connect
@@ -36,7 +36,6 @@ from tessera_shared.validation import Schema, classify
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("tessera.access")
 
-ANONYMOUS_COOKIE = "anonymous_user_id"
 MAX_INTERNAL_BODY = 8 << 20
 
 
@@ -186,7 +185,7 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
         if (family_for_path(request.path) is Family.V0
                 and ANONYMOUS_COOKIE not in request.cookies
                 and not response.cache_control.public):
-            response.set_cookie(ANONYMOUS_COOKIE, str(uuid7()), max_age=365 * 24 * 3600,
+            response.set_cookie(ANONYMOUS_COOKIE, browser_id(), max_age=365 * 24 * 3600,
                                 path="/", httponly=True, samesite="Lax",
                                 secure=settings.secure_cookies)
         return response

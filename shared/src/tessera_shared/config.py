@@ -21,7 +21,7 @@ class ConfigError(RuntimeError):
     """The environment does not describe a runnable service."""
 
 
-def _require(env: dict[str, str], name: str, hint: str) -> str:
+def _require(env: Mapping[str, str], name: str, hint: str) -> str:
     value = env.get(name, "").strip()
     if not value:
         raise ConfigError(f"{name} is not set. {hint}")
@@ -67,9 +67,50 @@ def public_url_of(env: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class OAuthClient:
+    """An app registered with an identity provider."""
+
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    """Social sign-in: a provider is enabled by its client id (and secret); the endpoints
+    default to the real providers and point at a local one in tests."""
+
+    google: OAuthClient | None = None
+    github: OAuthClient | None = None
+    google_metadata_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    github_base_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> OAuthSettings:
+        def client(provider: str) -> OAuthClient | None:
+            client_id = env.get(f"OAUTH_{provider}_CLIENT_ID", "").strip()
+            if not client_id:
+                return None
+            return OAuthClient(client_id, _require(
+                env, f"OAUTH_{provider}_CLIENT_SECRET",
+                f"OAUTH_{provider}_CLIENT_ID is set, and the provider needs the app's secret "
+                "too (unset both to disable it)."))
+
+        def url(name: str, default: str) -> str:
+            value = env.get(name, "").strip().rstrip("/") or default
+            if urlsplit(value).scheme not in {"http", "https"}:
+                raise ConfigError(f"{name} must be an http(s) URL, not {value!r}.")
+            return value
+
+        return cls(google=client("GOOGLE"), github=client("GITHUB"),
+                   google_metadata_url=url("OAUTH_GOOGLE_METADATA_URL", cls.google_metadata_url),
+                   github_base_url=url("OAUTH_GITHUB_BASE_URL", cls.github_base_url),
+                   github_api_url=url("OAUTH_GITHUB_API_URL", cls.github_api_url))
+
+
+@dataclass(frozen=True)
 class Settings:
-    """What a service reads from its environment. (The gateway has its own settings;
-    features add their variables here as they arrive: OAUTH_* with social login.)"""
+    """What a service reads from its environment. (The gateway has its own settings.)"""
 
     service: str
     redis_url: str
@@ -81,6 +122,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "Tessera <no-reply@localhost>"
     registration_open: bool = True  # the users API's sign-up switch (its first user always)
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -105,6 +147,7 @@ class Settings:
             mail_from=env.get("MAIL_FROM", "").strip()
             or f"Tessera <no-reply@{urlsplit(public_url).hostname}>",
             registration_open=_flag(env, "REGISTRATION_OPEN", default=True),
+            oauth=OAuthSettings.from_env(env),
             service_urls={name: env[var].rstrip("/") for name in SERVICES
                           if (var := service_url_variable(name)) in env},
         )

@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import g, request
 
 from tessera_shared.errors import UNAUTHORIZED
+from tessera_shared.ids import uuid7
 from tessera_shared.platform import platform
-from tessera_shared.sessions import COOKIE_NAME, SessionRecord
+from tessera_shared.sessions import COOKIE_NAME, Client, SessionRecord
+
+ANONYMOUS_COOKIE = "anonymous_user_id"
 
 
 def client_ip() -> str:
@@ -19,6 +22,19 @@ def request_id() -> str | None:
 
 def user_agent() -> str:
     return request.headers.get("User-Agent", "")[:256]
+
+
+def requesting_client() -> Client:
+    """Who is asking: the address, the user agent and, from a browser, its anonymous id."""
+    return Client(client_ip(), user_agent(), device=request.cookies.get(ANONYMOUS_COOKIE))
+
+
+def browser_id() -> str:
+    """The browser's `anonymous_user_id`: the cookie it sent, or the one this answer gives it
+    (so a flow started on a first visit is bound to the id the browser keeps)."""
+    if "browser_id" not in g:
+        g.browser_id = request.cookies.get(ANONYMOUS_COOKIE) or str(uuid7())
+    return g.browser_id
 
 
 def current_session() -> SessionRecord | None:

@@ -13,9 +13,9 @@ from auth_service import authentication
 from auth_service.api.v0.cookies import clear_session_cookie, signed_in_response
 from auth_service.api.v0.rules import CODE, EMAIL, PASSWORD
 from auth_service.extensions import authenticator
-from tessera_shared.app import ANONYMOUS_COOKIE, Blueprint, ErrorEnvelope, no_content
-from tessera_shared.context import client_ip, require_session, user_agent
-from tessera_shared.sessions import COOKIE_NAME, Client
+from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
+from tessera_shared.context import client_ip, requesting_client, require_session
+from tessera_shared.sessions import COOKIE_NAME
 from tessera_shared.validation import Schema, Text
 
 blp = Blueprint("v0-auth", __name__, url_prefix="/v0/auth", description="Authentication")
@@ -42,7 +42,7 @@ class LoginView(MethodView):
         """Sign in with email and password; sets the `session_id` cookie."""
         outcome = authenticator().log_in(
             authentication.Login(**body),
-            Client(client_ip(), user_agent(), device=request.cookies.get(ANONYMOUS_COOKIE)),
+            requesting_client(),
             replacing=request.cookies.get(COOKIE_NAME))
         if isinstance(outcome, authentication.SecondFactorRequired):
             return make_response({"temp_token": outcome.temp_token}, 202)

@@ -19,8 +19,8 @@ from auth_service.extensions import authenticator, two_factor
 from auth_service.models import Account, db
 from auth_service.two_factor import BACKUP_CODE_LENGTH, TOTP_DIGITS
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
-from tessera_shared.context import client_ip, require_session, user_agent
-from tessera_shared.sessions import COOKIE_NAME, Client, SessionRecord
+from tessera_shared.context import client_ip, requesting_client, require_session
+from tessera_shared.sessions import COOKIE_NAME, SessionRecord
 from tessera_shared.validation import OmitNone, Schema, Text, Timestamp
 
 blp = Blueprint("v0-totp", __name__, url_prefix="/v0/auth/totp",
@@ -111,7 +111,7 @@ class Verify(MethodView):
     def post(self, body: dict[str, str]) -> Response:
         """Finish a login: the temp token from /login and a TOTP or backup code."""
         signed_in = authenticator().log_in_second_step(
-            body["temp_token"], body["code"], client=Client(client_ip(), user_agent()),
+            body["temp_token"], body["code"], client=requesting_client(),
             replacing=request.cookies.get(COOKIE_NAME))
         return signed_in_response(signed_in)
 

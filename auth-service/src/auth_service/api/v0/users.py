@@ -12,8 +12,7 @@ from auth_service.api.v0.rules import EMAIL
 from auth_service.extensions import accounts, email_flows
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
 from tessera_shared.app import Blueprint, ErrorEnvelope
-from tessera_shared.context import client_ip, user_agent
-from tessera_shared.sessions import Client
+from tessera_shared.context import requesting_client
 from tessera_shared.validation import Schema, Text, not_blank
 
 blp = Blueprint("v0-signup", __name__, url_prefix="/v0", description="Sign-up")
@@ -42,6 +41,6 @@ class Users(MethodView):
                       description="user:email_already_exists, then user:handle_already_exists")
     def post(self, body: dict[str, Any]) -> dict[str, str]:
         """Register a user with email, handle, display name and password."""
-        accounts().sign_up(SignUp(**body), Client(client_ip(), user_agent()),
+        accounts().sign_up(SignUp(**body), requesting_client(),
                            welcome=email_flows().send_verification)
         return {"message": CREATED}
