@@ -21,6 +21,7 @@ from tessera_launcher.detached import DetachedPlatform
 from tessera_launcher.processes import LaunchError
 from tests.conftest import drop_databases, unique_database_server
 from tests.mailbox import Mailbox, link_in
+from tests.oauth_provider import Provider
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -75,15 +76,18 @@ def mailbox() -> Iterator[Mailbox]:
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory, database_server: str | None,
-             mailbox: Mailbox) -> Iterator[RunningPlatform]:
+             mailbox: Mailbox, google: Provider, github: Provider) -> Iterator[RunningPlatform]:
     env = {"DATABASE_URL": database_server} if database_server else {}
     env["SMTP_URL"] = mailbox.url
+    env.update(google.env() | github.env())  # social sign-in against providers on loopback
     # The tests stand behind a "proxy" on 127.0.0.1, so each can come from its own address.
     env["TRUSTED_PROXIES"] = "127.0.0.1/32"
     # The Omikron socket's keep-alive, shortened from the original's 5 s ping / 30 s limit.
     env.update(OMIKRON_PING_SECONDS="0.5", OMIKRON_IDLE_SECONDS="2")
     running = launch(tmp_path_factory.mktemp("platform") / "var", env)
     running.mailbox = mailbox
+    for provider in (google, github):
+        provider.accept_redirects_to(running.url)
     yield running
     running.stop()
 

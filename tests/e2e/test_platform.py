@@ -38,10 +38,16 @@ def test_the_merged_openapi_document_describes_the_slice(platform):
         "/v0/action-logs": {"get"}, "/v0/eventstream/actions": {"get"},
         "/v0/user/me/profile-image": {"post", "delete"},
         "/v0/user/me/banner-image": {"post", "delete"}, "/v0/search/users": {"get"},
+        "/v0/auth/oauth/{provider}/authorize": {"get"}, "/v0/auth/oauth/{provider}/login": {
+            "post"}, "/v0/auth/oauth/{provider}/link": {"post"},
+        "/v0/auth/complete-signup": {"post"}, "/v0/auth/oauth/connections": {"get"},
+        "/v0/auth/oauth/connections/unlink": {"post"},
     }
     for path, methods in served.items():
         assert methods <= set(paths.get(path, {})), path
     assert not any(path.startswith(("/internal", "/health", "/metrics")) for path in paths)
+    provider = paths["/v0/auth/oauth/{provider}/login"]["parameters"][0]
+    assert provider["schema"]["enum"] == ["google", "github"]
     summary = paths["/v0/users"]["post"]["summary"]
     assert summary == "Register a user with email, handle, display name and password."
 

@@ -165,3 +165,20 @@ def test_an_expired_reset_link_looks_like_an_unknown_one(services):
                            json={"token": "x" * 43, "new_password": "new pass 1!"})
     assert expired.status_code == unknown.status_code == 400
     assert expired.get_json() == unknown.get_json()
+
+
+@pytest.mark.parametrize("path", ["/v0/auth/oauth/google/authorize",
+                                  "/v0/auth/oauth/github/authorize?flow=link"])
+def test_a_provider_without_a_client_id_is_not_served(services, path):
+    answer = services.client("auth").get(path)
+    assert answer.status_code == 404
+    assert answer.get_json()["code"] == "system:not_found"
+    assert "OAUTH_" in answer.get_json()["details"]
+
+
+def test_a_platform_without_providers_still_lists_no_connections(services):
+    browser = services.browser()
+    assert browser.post("/v0/users", json=(user := new_user())).status_code == 201
+    assert browser.post("/v0/auth/login", json={
+        "email": user["email"], "password": user["password"]}).status_code == 204
+    assert browser.get("/v0/auth/oauth/connections").get_json() == {"connections": []}

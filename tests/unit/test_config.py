@@ -48,3 +48,19 @@ def test_registration_is_open_unless_switched_off(raw, expected):
 def test_a_switch_that_is_neither_true_nor_false_fails_fast():
     with pytest.raises(ConfigError, match="REGISTRATION_OPEN"):
         Settings.from_env("auth", {**COMPLETE, "REGISTRATION_OPEN": "maybe"})
+
+
+def test_a_provider_is_enabled_by_its_client_id_and_needs_its_secret():
+    settings = Settings.from_env("auth", COMPLETE)
+    assert settings.oauth.google is None
+    assert settings.oauth.github is None
+    enabled = Settings.from_env("auth", {**COMPLETE, "OAUTH_GITHUB_CLIENT_ID": "id",
+                                         "OAUTH_GITHUB_CLIENT_SECRET": "secret",
+                                         "OAUTH_GITHUB_API_URL": "http://127.0.0.1:9/api/"})
+    assert enabled.oauth.github.client_id == "id"
+    assert enabled.oauth.github_api_url == "http://127.0.0.1:9/api"
+    assert enabled.oauth.google_metadata_url.startswith("https://accounts.google.com/")
+    with pytest.raises(ConfigError, match="OAUTH_GOOGLE_CLIENT_SECRET"):
+        Settings.from_env("auth", {**COMPLETE, "OAUTH_GOOGLE_CLIENT_ID": "id"})
+    with pytest.raises(ConfigError, match="OAUTH_GOOGLE_METADATA_URL"):
+        Settings.from_env("auth", {**COMPLETE, "OAUTH_GOOGLE_METADATA_URL": "file:///etc"})

@@ -59,9 +59,8 @@ INVALID_EMAIL_CHANGE_REPORT = ErrorId("token:invalid_email_change_report", 400,
                                       "This link is invalid, used or expired.")
 
 # --- social sign-in (Google, GitHub) --------------------------------------------------------
-PROVIDER_DISABLED = ErrorId("system:not_found", 404, "Sign-in with this provider is not "
-                            "enabled here; its operator sets OAUTH_<PROVIDER>_CLIENT_ID to "
-                            "enable it.")
+PROVIDER_DISABLED = ErrorId("system:not_found", 404,
+                            "Sign-in with this provider is not enabled here.")
 INVALID_STATE = ErrorId("oauth:invalid_state", 400, "This sign-in attempt is unknown, used or "
                         "expired, or was started for another provider, purpose or browser; "
                         "start again.")

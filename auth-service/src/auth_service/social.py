@@ -183,7 +183,9 @@ class SocialSignIn:
     def _provider(self, name: str) -> Provider:
         provider = self.providers.get(name)
         if provider is None:
-            raise errors.PROVIDER_DISABLED()
+            raise errors.PROVIDER_DISABLED(
+                f"Sign-in with {name} is not enabled here; its operator enables it with "
+                f"OAUTH_{name.upper()}_CLIENT_ID and OAUTH_{name.upper()}_CLIENT_SECRET.")
         return provider
 
     def _identity(self, name: str, flow: Flow, callback: Callback) -> Identity:

@@ -43,6 +43,8 @@ CATALOG: dict[str, Entry] = {
     "auth.backup_codes_regenerated": Entry("auth:backup_codes_regenerate",
                                            "Backup codes replaced"),
     "auth.role_changed": Entry("auth:role_change", "Role changed"),
+    "auth.oauth_linked": Entry("oauth:link", "Sign-in provider linked"),
+    "auth.oauth_unlinked": Entry("oauth:unlink", "Sign-in provider unlinked"),
     "registry.keys_changed": Entry("registry:keys_change", "Key pair replaced"),
     "registry.iota_changed": Entry("registry:iota_change", "Moved to another Iota"),
     "registry.subscription_changed": Entry("registry:subscription_change",

@@ -24,7 +24,8 @@ blp = Blueprint("v0-oauth", __name__, url_prefix="/v0/auth", description="OAuth"
 
 PROVIDER = "<any(google, github):provider>"
 STATE_ERRORS = ("oauth:invalid_state, oauth:token_exchange_failed, "
-                "oauth:user_info_fetch_failed, oauth:email_not_verified")
+                "oauth:user_info_fetch_failed, oauth:email_not_verified, "
+                "general:bad_request, general:validation_error")
 TOKEN = validate.Length(min=1, max=2048)
 
 
@@ -45,7 +46,7 @@ class CodeAndState(Schema):
     state = Text(required=True, validate=TOKEN)
 
 
-class Pending(Schema):
+class PendingSignUpView(Schema):
     pending_token = fields.String(required=True)
     email = fields.String(required=True)
     display_name = fields.String(required=True)
@@ -91,8 +92,8 @@ class Authorize(MethodView):
 class Login(MethodView):
     @blp.arguments(CodeAndState)
     @blp.response(204, description="signed in: the `session_id` cookie is set (remembered)")
-    @blp.alt_response(200, schema=Pending, description="a new identity: choose a handle with "
-                      "POST /v0/auth/complete-signup within 10 minutes")
+    @blp.alt_response(200, schema=PendingSignUpView, description="a new identity: choose a "
+                      "handle with POST /v0/auth/complete-signup within 10 minutes")
     @blp.alt_response(202, schema=TempToken, description="TOTP is on: send the temp token "
                       "and a code to /v0/auth/totp/verify")
     @blp.alt_response(400, schema=ErrorEnvelope, description=STATE_ERRORS)
@@ -114,8 +115,9 @@ class Login(MethodView):
 class CompleteSignUpView(MethodView):
     @blp.arguments(CompleteSignUp)
     @blp.response(204, description="the account exists and is signed in")
-    @blp.alt_response(400, schema=ErrorEnvelope, description="general:bad_request (another "
-                      "completion of this sign-up is running)")
+    @blp.alt_response(400, schema=ErrorEnvelope, description="general:bad_request (also: "
+                      "another completion of this sign-up is running), "
+                      "general:validation_error")
     @blp.alt_response(401, schema=ErrorEnvelope,
                       description="user:token_expired, user:invalid_token")
     @blp.alt_response(409, schema=ErrorEnvelope, description="user:handle_already_exists, "
@@ -158,8 +160,8 @@ class Connections(MethodView):
 class Unlink(MethodView):
     @blp.arguments(UnlinkRequest)
     @blp.response(204)
-    @blp.alt_response(400, schema=ErrorEnvelope,
-                      description="oauth:cannot_unlink_last_connection")
+    @blp.alt_response(400, schema=ErrorEnvelope, description="oauth:cannot_unlink_last_"
+                      "connection, general:bad_request (a provider not named Google or Github)")
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(404, schema=ErrorEnvelope, description="oauth:connection_not_found")
