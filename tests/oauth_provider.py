@@ -10,7 +10,8 @@ One `Provider` has one face:
 Both require PKCE (S256): a token request with a wrong or missing `code_verifier` fails.
 People sign in at the provider by being named in the authorization request, as the real
 providers' hints do (`login_hint=` for Google, `login=` for GitHub); consent is automatic.
-`down = True` makes every endpoint answer 503, as a provider in trouble does.
+`down = True` makes every endpoint answer 503, as a provider in trouble does; `signing_key`
+and `id_token_claims` change the ID tokens it issues (to test that they are checked).
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ class Provider:
         self.tokens: dict[str, Person] = {}
         self.redirect_uris: list[str] = []
         self.down = False
+        # What the next ID tokens are signed with and claim on top (tests of their checks).
+        self.signing_key = KEY
+        self.id_token_claims: dict[str, Any] = {}
         self.token_requests: list[dict[str, str]] = []  # what the token endpoint was sent
         self.app = self._build()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -263,10 +267,11 @@ class Provider:
 
         class OIDC(OpenIDCode):
             def resolve_client_private_key(self, client: Client) -> RSAKey:
-                return KEY
+                return provider.signing_key
 
             def get_client_claims(self, client: Client) -> dict[str, Any]:
-                return {"iss": provider.url, "aud": [client.get_client_id()]}
+                return {"iss": provider.url, "aud": [client.get_client_id()],
+                        **provider.id_token_claims}
 
             def exists_nonce(self, nonce: str, req: Any) -> bool:
                 return any(code.nonce == nonce for code in provider.codes.values())

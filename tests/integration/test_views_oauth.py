@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 import sqlalchemy as sa
+from joserfc.jwk import RSAKey
 
 from auth_service.models import Account, Connection
 from auth_service.models import db as auth_db
@@ -16,6 +17,7 @@ from auth_service.tokens import OAUTH_PENDING
 from tessera_shared.outbox import outbox
 from tests.integration.test_views_reauthentication import age_session, signed_in, with_totp
 from tests.mailbox import LINK
+from tests.oauth_provider import KEY
 from user_service.models import Profile
 from user_service.models import db as user_db
 
@@ -236,6 +238,27 @@ def test_tessera_proves_pkce_and_the_provider_checks_it(services, google):
     wrong = exchange(code_verifier="x" * 50)
     assert wrong.status_code == 400
     assert "invalid_grant" in wrong.text
+
+
+@pytest.mark.parametrize("tampered", [
+    {"signing_key": RSAKey.generate_key(2048, parameters={"kid": KEY.kid, "alg": "RS256"})},
+    {"id_token_claims": {"aud": ["another-client"]}},
+    {"id_token_claims": {"iss": "https://impostor.example"}},
+    {"id_token_claims": {"exp": 1_000_000_000}},
+])
+def test_an_id_token_that_does_not_verify_is_refused(services, google, tampered):
+    browser = services.browser()
+    answer = round_trip(browser, google, person(google))
+    before = services.stored()
+    for name, value in tampered.items():
+        setattr(google, name, value)
+    try:
+        refused = browser.post("/v0/auth/oauth/google/login",
+                               json={"code": answer[0], "state": answer[1]})
+    finally:
+        google.signing_key, google.id_token_claims = KEY, {}
+    assert error_of(refused) == (400, "oauth:user_info_fetch_failed")
+    assert services.stored() == before
 
 
 def test_complete_signup_belongs_to_its_browser_and_is_spent_only_by_success(

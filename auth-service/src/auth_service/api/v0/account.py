@@ -17,7 +17,9 @@ blp = Blueprint("v0-account", __name__, url_prefix="/v0/user", description="Acco
 
 
 class DeleteAccountBody(Schema):
-    password = Text(validate=PASSWORD, metadata={"description": "required unless TOTP is on"})
+    password = Text(validate=PASSWORD, metadata={
+        "description": "required unless TOTP is on or the account has no password (then a "
+                       "sign-in through its provider in the last 10 minutes confirms it)"})
     code = Text(validate=CODE,
                 metadata={"description": "TOTP or backup code; required when TOTP is on"})
 
@@ -32,7 +34,8 @@ class Account(MethodView):
                       "(TOTP on: POST /v0/auth/reauthenticate first)")
     def delete(self, body: dict[str, Any]) -> Any:
         """Delete the signed-in user's account everywhere; the password confirms it, or, when
-        TOTP is on, a TOTP or backup code from a recently re-authenticated session."""
+        TOTP is on, a TOTP or backup code from a recently re-authenticated session, or, without
+        a password, a recent sign-in through the account's provider."""
         accounts().close(require_session(), ip=client_ip(), **body)
         response = no_content()
         clear_session_cookie(response)
