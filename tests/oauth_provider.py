@@ -10,8 +10,9 @@ One `Provider` has one face:
 Both require PKCE (S256): a token request with a wrong or missing `code_verifier` fails.
 People sign in at the provider by being named in the authorization request, as the real
 providers' hints do (`login_hint=` for Google, `login=` for GitHub); consent is automatic.
-`down = True` makes every endpoint answer 503, as a provider in trouble does; `signing_key`
-and `id_token_claims` change the ID tokens it issues (to test that they are checked).
+`down = True` makes every endpoint answer 503, as a provider in trouble does; `replies` puts
+a canned answer on a path; `signing_key` and `id_token_claims` change the ID tokens it issues
+(to test that they are checked).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class Person:
     email_verified: bool = True
     name: str | None = None
     login: str | None = None
-    emails: list[dict[str, Any]] = field(default_factory=list)  # GitHub's /user/emails
+    # GitHub's /user/emails; by default the profile's address, primary and as verified.
+    emails: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +121,7 @@ class Provider:
         self.tokens: dict[str, Person] = {}
         self.redirect_uris: list[str] = []
         self.down = False
+        self.replies: dict[str, Response] = {}  # path -> a canned answer (a provider misbehaving)
         # What the next ID tokens are signed with and claim on top (tests of their checks).
         self.signing_key = KEY
         self.id_token_claims: dict[str, Any] = {}
@@ -166,7 +169,7 @@ class Provider:
         def _maybe_down() -> Response | None:
             if self.down:
                 return Response("provider down", status=503)
-            return None
+            return self.replies.get(request.path)
 
         @app.get(self.authorize_path)
         def authorize() -> Any:
@@ -217,7 +220,10 @@ class Provider:
 
         @app.get("/api/user/emails")
         def emails() -> Response:
-            return jsonify(self._bearer().emails)
+            person = self._bearer()
+            public = [{"email": person.email, "primary": True,
+                       "verified": person.email_verified}] if person.email else []
+            return jsonify(person.emails or public)
 
     # --- authlib's storage hooks -----------------------------------------------------------
 

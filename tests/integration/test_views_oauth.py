@@ -4,11 +4,13 @@ auth app's authlib clients really use."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 import requests
 import sqlalchemy as sa
+from flask import Response
 from joserfc.jwk import RSAKey
 
 from auth_service.models import Account, Connection
@@ -160,6 +162,104 @@ def test_github_without_a_verified_primary_email_is_refused(services, github):
     assert error_of(answer) == (400, "oauth:email_not_verified")
 
 
+def test_a_github_profile_address_counts_only_if_github_verified_it(services, github):
+    key = f"p{uuid.uuid4().hex[:10]}"
+    squatter = person(github, email=f"victim-{key}@mail.example", emails=[
+        {"email": f"victim-{key}@mail.example", "primary": True, "verified": False}])
+    assert error_of(oauth_login(services.browser(), github, squatter)) == (
+        400, "oauth:email_not_verified")
+    mixed = person(github, email=f"public-{key}@mail.example", emails=[
+        {"email": f"public-{key}@mail.example", "primary": False, "verified": False},
+        {"email": f"own-{key}@mail.example", "primary": True, "verified": True}])
+    answer = oauth_login(services.browser(), github, mixed)
+    assert answer.status_code == 200, answer.text
+    assert answer.get_json()["email"] == f"own-{key}@mail.example"
+
+
+def reply(body, status: int = 200, content_type: str = "application/json") -> Response:
+    return Response(body if isinstance(body, str) else json.dumps(body), status=status,
+                    content_type=content_type)
+
+
+@pytest.mark.parametrize(("face", "path", "answer", "expected"), [
+    ("google", "/token", reply({}), (400, "oauth:token_exchange_failed")),
+    ("google", "/token", reply({"access_token": "a", "token_type": "Bearer",
+                                "id_token": ["not", "a", "token"]}),
+     (400, "oauth:user_info_fetch_failed")),
+    ("google", "/token", reply("<html>oops</html>", content_type="text/html"),
+     (502, "oauth:provider_unavailable")),
+    ("github", "/login/oauth/access_token", reply({"token_type": "bearer"}),
+     (400, "oauth:token_exchange_failed")),
+    ("github", "/login/oauth/access_token", reply({"error": "bad_verification_code"}, 400),
+     (400, "oauth:token_exchange_failed")),
+    ("github", "/api/user", reply({"id": None, "login": "someone", "email": None}),
+     (400, "oauth:user_info_fetch_failed")),
+    ("github", "/api/user", reply(["not", "an", "object"]), (400, "oauth:user_info_fetch_failed")),
+    ("github", "/api/user", reply("<html>maintenance</html>", content_type="text/html"),
+     (502, "oauth:provider_unavailable")),
+    ("github", "/api/user", reply({"message": "Bad credentials"}, 401),
+     (400, "oauth:user_info_fetch_failed")),
+    ("github", "/api/user/emails", reply([{"email": 5, "primary": True, "verified": True}]),
+     (400, "oauth:email_not_verified")),
+    ("github", "/api/user/emails", reply([{"email": "no-at-sign", "primary": True,
+                                           "verified": True}]),
+     (400, "oauth:user_info_fetch_failed")),
+    ("github", "/api/user/emails", reply([{"email": "x" * 250 + "@a.example",
+                                           "primary": True, "verified": True}]),
+     (400, "oauth:user_info_fetch_failed")),
+    ("github", "/api/user/emails", reply({"message": "Not Found"}, 404),
+     (400, "oauth:user_info_fetch_failed")),
+])
+def test_a_misbehaving_provider_gets_a_clear_error_never_a_500(services, google, github, face,
+                                                               path, answer, expected):
+    provider = {"google": google, "github": github}[face]
+    browser = services.browser()
+    code, state = round_trip(browser, provider, person(provider))
+    before = services.stored()
+    provider.replies[path] = answer
+    try:
+        refused = browser.post(f"/v0/auth/oauth/{face}/login",
+                               json={"code": code, "state": state})
+    finally:
+        provider.replies.clear()
+    assert error_of(refused) == expected
+    assert services.stored() == before
+
+
+def test_a_jwks_that_cannot_be_read_is_a_refused_id_token(services, google):
+    """A token signed with a key the platform has not seen makes it fetch the JWKS again."""
+    browser = services.browser()
+    code, state = round_trip(browser, google, person(google))
+    google.signing_key = RSAKey.generate_key(2048, parameters={"kid": "rotated", "alg": "RS256"})
+    google.replies["/jwks"] = reply({})
+    try:
+        refused = browser.post("/v0/auth/oauth/google/login", json={"code": code, "state": state})
+    finally:
+        google.signing_key = KEY
+        google.replies.clear()
+    assert error_of(refused) == (400, "oauth:user_info_fetch_failed")
+
+
+def test_names_from_a_provider_are_cleaned_or_replaced(services, github):
+    odd = person(github, name=None, login=None)
+    github.replies["/api/user"] = reply({"id": int(odd.id), "login": 5, "name": ["x"],
+                                         "email": odd.email})
+    try:
+        answer = oauth_login(services.browser(), github, odd)
+    finally:
+        github.replies.clear()
+    assert answer.status_code == 200, answer.text
+    assert answer.get_json()["display_name"] == "New user"
+
+    long_name = person(github, name="A\u0000very\tlong name that goes on and on")
+    assert oauth_login(services.browser(), github, long_name).get_json()[
+        "display_name"] == "Averylong name that"
+
+    short = person(github, name="Al")
+    _, browser, chosen = sign_up(services, github, short)
+    assert browser.get("/v0/user/me").get_json()["display_name"] == chosen  # v0 needs 3
+
+
 def test_an_unverified_google_email_creates_nothing(services, google):
     who = person(google, email_verified=False)
     before = services.stored()
@@ -197,9 +297,10 @@ def test_a_state_works_once_in_its_own_browser_for_its_own_provider_and_purpose(
     crossed = browser.post("/v0/auth/oauth/github/login", json={"code": code, "state": state})
     assert error_of(crossed) == (400, "oauth:invalid_state")
 
-    code, state = round_trip(browser, google, who, flow="link")
-    wrong_purpose = browser.post("/v0/auth/oauth/google/login",
-                                 json={"code": code, "state": state})
+    _, member = signed_in(services)
+    code, state = round_trip(member, google, who, flow="link")
+    wrong_purpose = member.post("/v0/auth/oauth/google/login",
+                                json={"code": code, "state": state})
     assert error_of(wrong_purpose) == (400, "oauth:invalid_state")
 
     unknown = browser.post("/v0/auth/oauth/google/login", json={"code": "x", "state": "y"})
@@ -321,6 +422,8 @@ def test_linking_adds_a_way_in_and_each_identity_has_one_owner(services, github)
     listed = browser.get("/v0/auth/oauth/connections").get_json()["connections"]
     assert [item["provider"] for item in listed] == ["Github"]
     assert "auth.oauth_linked" in outbox_types(services)
+    told = [mail.subject for mail in services.mail_to(user["email"])]
+    assert "A Github account was linked to your Tessera account" in told
 
     # The identity now signs in to that account.
     elsewhere = services.browser()
@@ -348,9 +451,19 @@ def test_linking_takes_a_session_a_recent_sign_in_and_a_link_state(services, git
         "code": code, "state": state})) == (403, "auth:reauthentication_required")
 
     anonymous = services.browser()
-    code, state = round_trip(anonymous, github, person(github), flow="link")
-    assert error_of(anonymous.post("/v0/auth/oauth/github/link", json={
-        "code": code, "state": state})) == (401, "user:unauthorized")
+    assert error_of(anonymous.get("/v0/auth/oauth/github/authorize?flow=link")) == (
+        401, "user:unauthorized")
+
+
+def test_a_link_attempt_belongs_to_the_account_that_started_it(services, github):
+    """A shared browser: one user starts linking, another signs in there and finishes."""
+    _, browser = signed_in(services)
+    code, state = round_trip(browser, github, person(github), flow="link")
+    second, _ = signed_in(services)
+    assert browser.post("/v0/auth/login", json={
+        "email": second["email"], "password": second["password"]}).status_code == 204
+    assert error_of(browser.post("/v0/auth/oauth/github/link", json={
+        "code": code, "state": state})) == (400, "oauth:invalid_state")
 
 
 def test_the_last_way_in_cannot_be_unlinked_until_a_password_is_set(services, google):
@@ -378,6 +491,8 @@ def test_the_last_way_in_cannot_be_unlinked_until_a_password_is_set(services, go
         "provider": "Google"}).status_code == 204
     assert browser.get("/v0/auth/oauth/connections").get_json() == {"connections": []}
     assert "auth.oauth_unlinked" in outbox_types(services)
+    assert "A Google account was unlinked from your Tessera account" in [
+        mail.subject for mail in services.mail_to(who.email)]
     assert oauth_login(services.browser(), google, who).status_code == 409  # email taken now
 
 
@@ -445,3 +560,13 @@ def test_bad_requests_get_the_v0_envelope(services):
         "code": "c", "state": "s" * 5000})) == (400, "general:validation_error")
     assert error_of(browser.post("/v0/auth/oauth/google/login", data="{",
                                  content_type="application/json")) == (400, "general:bad_request")
+
+
+@pytest.mark.parametrize("cookie", ["", "not-a-uuid", "x" * 300])
+def test_a_browser_with_a_broken_anonymous_id_gets_a_new_one_and_signs_in(services, google,
+                                                                         cookie):
+    browser = services.browser()
+    browser.cookies["anonymous_user_id"] = cookie
+    answer = oauth_login(browser, google, person(google))
+    assert answer.status_code == 200, answer.text
+    assert browser.cookies["anonymous_user_id"] != cookie

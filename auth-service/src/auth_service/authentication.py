@@ -98,7 +98,7 @@ class Authenticator:
         if account.totp_enabled_at is not None:
             return SecondFactorRequired(self.two_factor.start_login(
                 account, remember_me=remember_me))
-        self._end(replacing)
+        self.end_replaced(replacing)
         return self.open_session(account, client, remember_me=remember_me, method=method)
 
     def log_in_at_once(self, attempt: OneStepLogin, client: Client, *, family: str,
@@ -115,7 +115,7 @@ class Authenticator:
                     raise errors.CODE_REQUIRED()
                 method = self._prove_second_factor(account, attempt.code, client)
             signed_in = self.open_session(account, client, remember_me=True, method=method,
-                                           family=family)
+                                          family=family)
         self.sessions.keep_newest(account.id, family, keep_newest)
         return signed_in
 
@@ -128,9 +128,9 @@ class Authenticator:
             if account is None:  # deleted in the two minutes between the steps
                 raise errors.TEMP_TOKEN_INVALID()
             method = self._prove_second_factor(account, code, client)
-            self._end(replacing)
+            self.end_replaced(replacing)
             return self.open_session(account, client, remember_me=pending.remember_me,
-                                      method=method)
+                                     method=method)
 
     def check_password(self, account: Account | None, password: str, *, typed: str,
                        client: Client) -> Account:
@@ -254,7 +254,7 @@ class Authenticator:
             emit(self.session, "auth.sessions_revoked", {
                 "user_id": current.user_id, "count": ended, "kept": current.id, "ip": ip})
 
-    def _end(self, replacing: str | None) -> None:
+    def end_replaced(self, replacing: str | None) -> None:
         """A login always rotates the session: the one the client held (if any) ends."""
         if replacing:
             self.sessions.revoke(replacing)

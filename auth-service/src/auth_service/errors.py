@@ -61,6 +61,8 @@ INVALID_EMAIL_CHANGE_REPORT = ErrorId("token:invalid_email_change_report", 400,
 # --- social sign-in (Google, GitHub) --------------------------------------------------------
 PROVIDER_DISABLED = ErrorId("system:not_found", 404,
                             "Sign-in with this provider is not enabled here.")
+TOO_MANY_ATTEMPTS = ErrorId("rate_limit:exceeded", 429, "Too many sign-in attempts came from "
+                            "this address; wait a while, then try again.")
 INVALID_STATE = ErrorId("oauth:invalid_state", 400, "This sign-in attempt is unknown, used or "
                         "expired, or was started for another provider, purpose or browser; "
                         "start again.")

@@ -168,6 +168,17 @@ def password_changed_mail(ip: str) -> tuple[str, str]:
         "(\"Forgot password\" on the sign-in page); that ends every session.\n")
 
 
+def sign_in_provider_mail(provider: str, ip: str, *, linked: bool) -> tuple[str, str]:
+    """Told to the owner whenever a provider account is linked to or unlinked from theirs."""
+    change = "linked to" if linked else "unlinked from"
+    return f"A {provider} account was {change} your Tessera account", (
+        f"A {provider} account was {change} your Tessera account just now, from the address "
+        f"{ip or 'unknown'}.\n\n"
+        "If that was you, there is nothing to do. If it was not, reset your password now "
+        "(\"Forgot password\" on the sign-in page), which ends every session, then look at "
+        "the linked accounts in your settings.\n")
+
+
 def second_factor_mail(change: str, ip: str) -> tuple[str, str]:
     """Told to the owner whenever the account's second factor changes."""
     return "Your two-factor authentication changed", (

@@ -12,6 +12,7 @@ from tessera_shared.clock import utcnow
 from tessera_shared.db import make_db
 
 db = make_db()
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a path
 
 
 def email_key(email: str) -> str:
@@ -23,8 +24,8 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "accounts"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254))
-    email_key: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX_LENGTH))
+    email_key: Mapped[str] = mapped_column(sa.String(EMAIL_MAX_LENGTH), unique=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
     verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     role: Mapped[str] = mapped_column(sa.String(16), default="user")
@@ -69,7 +70,7 @@ class QueuedMail(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "mail_queue"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    recipient: Mapped[str] = mapped_column(sa.String(254))
+    recipient: Mapped[str] = mapped_column(sa.String(EMAIL_MAX_LENGTH))
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)

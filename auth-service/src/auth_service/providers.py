@@ -3,14 +3,18 @@ OAuth 2.0, both as authlib's clients (the authorization URL with a PKCE S256 cha
 code exchange, the ID token's verification, the provider's API).
 
 A provider answers with an `Identity` whose email the provider has verified, or with one of
-the `oauth:*` refusals; a provider that cannot be reached (or answers 5xx) is
-`oauth:provider_unavailable`, never a 500 of ours.
+the `oauth:*` refusals: a provider that cannot be reached, answers with an HTTP error or with
+something that is not JSON is `oauth:provider_unavailable` (502); JSON that does not say who
+signed in, or an ID token that does not verify, is `oauth:user_info_fetch_failed` (400). Every
+field taken from a provider is checked for its type and shape first, so no answer of theirs
+becomes a 500 of ours.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,15 +27,19 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
 from joserfc.errors import JoseError
+from marshmallow import ValidationError, validate
 
 from auth_service import errors
+from auth_service.models import EMAIL_MAX_LENGTH
+from tessera_shared import limits
 from tessera_shared.config import OAuthClient, Settings
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 10  # seconds for each call on a provider
-AVATAR_TIMEOUT = 5
-AVATAR_MAX_BYTES = 10 << 20  # the image pipeline's own limit
+TIMEOUT = 10  # seconds each read from a provider may take
+AVATAR_SECONDS = 5  # for the whole picture
+DISPLAY_NAME_MAX = 20  # v0's rule for display names
+NO_NAME = "New user"
 
 
 class Label(enum.Enum):
@@ -94,6 +102,9 @@ class Provider(ABC):
                 raise errors.TOKEN_EXCHANGE_FAILED(
                     f"{self.title} refused the authorization code ({error.error}); start "
                     "again.") from None
+            if not _text(token.get("access_token")):
+                raise errors.TOKEN_EXCHANGE_FAILED(
+                    f"{self.title} answered the code without an access token; start again.")
             return self._identity(token, attempt)
 
     @abstractmethod
@@ -104,15 +115,33 @@ class Provider(ABC):
             f"{self.title} has no verified email address for this account; verify one at "
             f"{self.title}, then try again.")
 
+    def _unusable(self, what: str) -> Exception:
+        return errors.USER_INFO_FETCH_FAILED(f"{self.title}'s answer {what}; start again.")
+
+    def _checked(self, subject: str | None, email: str | None, name: str | None,
+                 avatar_url: str | None) -> Identity:
+        """The identity, once each part of it has the shape the platform stores."""
+        if subject is None or len(subject) > 255:
+            raise self._unusable("named no account")
+        if email is None:
+            raise self._unverified()
+        if not _is_email(email):
+            raise self._unusable("carried an email address that cannot be used")
+        return Identity(provider=self.name, subject=subject, email=email,
+                        display_name=_display_name(name),
+                        avatar_url=avatar_url if avatar_url and len(avatar_url) <= 2048
+                        else None)
+
     @contextmanager
     def _calling(self) -> Iterator[None]:
-        """A provider that is down, slow or answering garbage is its failure, not ours."""
+        """A provider that is down, slow or not speaking JSON is its failure, not ours."""
         try:
             yield
-        except (requests.RequestException, ValueError, RuntimeError) as error:
+        except (requests.RequestException, ValueError, RuntimeError):
+            # ValueError: a body that is not JSON (authlib's and requests' word for it);
             # RuntimeError: authlib's word for a discovery document that lacks an endpoint.
-            log.warning("identity provider failed", extra={
-                "provider": self.name, "error": type(error).__name__})
+            log.warning("identity provider failed", extra={"provider": self.name},
+                        exc_info=True)
             raise errors.PROVIDER_UNAVAILABLE(
                 f"{self.title} could not be reached or answered with an error; try again "
                 "in a moment.") from None
@@ -129,43 +158,47 @@ class Google(Provider):
         return Attempt(code_verifier=generate_token(48), nonce=generate_token(32))
 
     def _identity(self, token: dict[str, Any], attempt: Attempt) -> Identity:
+        if not _text(token.get("id_token")):
+            raise self._unusable("carried no ID token")
         try:
             claims = self.client.parse_id_token(token, nonce=attempt.nonce)
-        except JoseError as error:
-            raise errors.USER_INFO_FETCH_FAILED(
-                f"Google's ID token did not verify ({error.error}); start again.") from None
-        if not claims or not claims.get("sub"):
-            raise errors.USER_INFO_FETCH_FAILED("Google's answer carried no ID token.")
-        if not claims.get("email") or claims.get("email_verified") is not True:
-            raise self._unverified()
-        return Identity(provider=self.name, subject=str(claims["sub"]), email=claims["email"],
-                        display_name=claims.get("name") or claims.get("given_name")
-                        or claims["email"].split("@")[0],
-                        avatar_url=claims.get("picture"))
+        except requests.RequestException:
+            raise  # the JWKS could not be had: the provider's trouble (see `_calling`)
+        except (JoseError, KeyError, TypeError, ValueError) as error:
+            # KeyError, TypeError, ValueError: a JWKS or token joserfc cannot even read.
+            log.info("Google ID token refused", extra={"error": repr(error)})
+            raise self._unusable("carried an ID token that does not verify") from None
+        verified = claims.get("email_verified") is True
+        return self._checked(_text(claims.get("sub")),
+                             _text(claims.get("email")) if verified else None,
+                             _text(claims.get("name")) or _text(claims.get("given_name")),
+                             _text(claims.get("picture")))
 
 
 class GitHub(Provider):
-    """OAuth 2.0 and the REST API: `/user`, and `/user/emails` for the verified primary
-    address when the profile shows none."""
+    """OAuth 2.0 and the REST API: `/user` for the account, `/user/emails` for its verified
+    addresses (a profile's public address is taken only if it is one of them, else the
+    verified primary one)."""
 
     name, title = "github", "GitHub"
     scope = "read:user user:email"
 
     def _identity(self, token: dict[str, Any], attempt: Attempt) -> Identity:
         user = self._get("user", token)
-        if not isinstance(user, dict) or "id" not in user or not user.get("login"):
-            raise errors.USER_INFO_FETCH_FAILED("GitHub's answer named no account.")
-        email = user.get("email")
-        if not email:
-            listed = self._get("user/emails", token)
-            email = next((entry.get("email") for entry in listed if isinstance(entry, dict)
-                          and entry.get("primary") and entry.get("verified")), None) \
-                if isinstance(listed, list) else None
-        if not email:
-            raise self._unverified()
-        return Identity(provider=self.name, subject=str(user["id"]), email=email,
-                        display_name=user.get("name") or user["login"],
-                        avatar_url=user.get("avatar_url"))
+        if not isinstance(user, dict):
+            raise self._unusable("named no account")
+        account_id = user.get("id")
+        subject = str(account_id) if type(account_id) is int else None
+        listed = self._get("user/emails", token)
+        verified = [entry for entry in (listed if isinstance(listed, list) else [])
+                    if isinstance(entry, dict) and entry.get("verified") is True
+                    and _text(entry.get("email"))]
+        public = _text(user.get("email"))
+        email = next((entry["email"] for entry in verified if entry["email"] == public),
+                     next((entry["email"] for entry in verified
+                           if entry.get("primary") is True), None))
+        return self._checked(subject, email, _text(user.get("name")) or _text(user.get("login")),
+                             _text(user.get("avatar_url")))
 
     def _get(self, path: str, token: dict[str, Any]) -> Any:
         answer = self.client.get(path, token=token)
@@ -203,19 +236,41 @@ def configured(app: Flask, settings: Settings) -> dict[str, Provider]:
 
 
 def fetch_avatar(url: str | None) -> bytes | None:
-    """The provider's picture of the person, if it can be had quickly; None otherwise (an
-    avatar is a nicety: a sign-up never fails for want of one)."""
+    """The provider's picture of the person, if it can be had within a few seconds and the
+    profile image's size; None otherwise (an avatar is a nicety: a sign-up never fails for want
+    of one)."""
     if not url or not url.startswith(("https://", "http://")):
         return None
+    deadline = time.monotonic() + AVATAR_SECONDS
     data = bytearray()
     try:
-        with requests.get(url, timeout=AVATAR_TIMEOUT, stream=True) as answer:
+        with requests.get(url, timeout=AVATAR_SECONDS, stream=True) as answer:
             if not answer.ok:
                 return None
             for chunk in answer.iter_content(64 << 10):
                 data += chunk
-                if len(data) > AVATAR_MAX_BYTES:
+                if len(data) > limits.PROFILE_IMAGE or time.monotonic() > deadline:
                     return None
     except requests.RequestException:
         return None
     return bytes(data) or None
+
+
+def _text(value: object) -> str | None:
+    """A provider's field, if it is a string with something in it."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate.Email()(value)
+    except ValidationError:
+        return False
+    return len(value) <= EMAIL_MAX_LENGTH
+
+
+def _display_name(name: str | None) -> str:
+    """The provider's name for the person as a v0 display name: printable, at most 20
+    characters ("New user" if it has none)."""
+    printable = "".join(ch for ch in name or "" if ch.isprintable()).strip()
+    return printable[:DISPLAY_NAME_MAX].strip() or NO_NAME

@@ -21,7 +21,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from auth_service import errors
+from auth_service import errors, mail
 from auth_service.accounts import Accounts, SignUp, account_of, find_by_email
 from auth_service.authentication import (
     Authenticator,
@@ -32,14 +32,14 @@ from auth_service.authentication import (
 from auth_service.models import Account, Connection
 from auth_service.providers import Attempt, Identity, Label, Provider
 from auth_service.tokens import OAUTH_PENDING, OAUTH_STATE, TokenStore
-from tessera_shared.errors import DomainError, bad_request
+from tessera_shared.errors import UNAUTHORIZED, DomainError, bad_request
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import Client, SessionRecord
+from tessera_shared.throttle import OAUTH_ATTEMPTS_PER_IP
 from tessera_shared.transactions import after_commit, unit_of_work
 
 log = logging.getLogger(__name__)
 
-DISPLAY_NAME_MAX = 20  # v0's rule for display names, so the profile stays editable as it is
 
 
 class Flow(enum.Enum):
@@ -86,12 +86,20 @@ class SocialSignIn:
         self.session = accounts.session
         self.profiles = accounts.profiles
 
-    def authorize(self, name: str, flow: Flow, *, browser: str) -> str:
-        """The provider's consent URL for a new attempt by this browser."""
+    def authorize(self, name: str, flow: Flow, *, browser: str, ip: str,
+                  linking: SessionRecord | None) -> str:
+        """The provider's consent URL for a new attempt by this browser; an attempt to link
+        is also bound to the account `linking` signed in to (it takes a session)."""
         provider = self._provider(name)
+        if flow is Flow.LINK and linking is None:
+            raise UNAUTHORIZED("Sign in first: a provider is linked to the signed-in account.")
+        if not self.authenticator.throttle.take(OAUTH_ATTEMPTS_PER_IP, ip):
+            raise errors.TOO_MANY_ATTEMPTS()
         attempt = provider.new_attempt()
         state = self.tokens.issue(OAUTH_STATE, {
-            "provider": name, "flow": flow.value, "browser": browser, **asdict(attempt)})
+            "provider": name, "flow": flow.value, "browser": browser,
+            "user_id": linking.user_id if flow is Flow.LINK and linking else None,
+            **asdict(attempt)})
         return provider.authorization_url(state, attempt)
 
     def log_in(self, name: str, callback: Callback, client: Client, *,
@@ -106,34 +114,28 @@ class SocialSignIn:
                     account, client, method=name, remember_me=True, replacing=replacing)
             if find_by_email(self.session, identity.email) is not None:
                 raise errors.OAUTH_EMAIL_TAKEN()
-        display_name = _display_name(identity.display_name)
-        token = self.tokens.issue(OAUTH_PENDING, {
-            **asdict(identity), "display_name": display_name, "browser": callback.browser})
-        return PendingSignUp(token, identity.email, display_name)
+        token = self.tokens.issue(OAUTH_PENDING, {**asdict(identity),
+                                                  "browser": callback.browser})
+        return PendingSignUp(token, identity.email, identity.display_name)
 
     def complete_sign_up(self, token: str, handle: str, client: Client, *, browser: str,
                          replacing: str | None) -> SignedIn:
         """Make the account of a pending sign-up, with no password, a verified address, the
         provider linked and the provider's picture as its image; the pending sign-up is spent
         only if this succeeds, and one completion runs at a time."""
-        pending = self.tokens.read(OAUTH_PENDING, token)
-        if pending is None:
-            raise errors.PENDING_SIGNUP_EXPIRED()
-        if pending.pop("browser") != browser:
-            raise errors.PENDING_SIGNUP_INVALID()
-        identity = Identity(**pending)
+        identity = self._pending(token, browser)
         lock = self.tokens.lock(OAUTH_PENDING, token)
         if not lock.acquire(blocking=False):
             raise bad_request("OAuth signup is already in progress. Please retry shortly.")
         try:
+            self._pending(token, browser)  # the one that held the lock may have spent it
             with unit_of_work(self.session):
-                if find_by_email(self.session, identity.email) is not None:
-                    raise errors.OAUTH_EMAIL_TAKEN()
                 if self._linked_account(identity) is not None:
                     raise errors.ALREADY_LINKED()
+                if find_by_email(self.session, identity.email) is not None:
+                    raise errors.OAUTH_EMAIL_TAKEN()
                 account = self._sign_up(identity, handle, client)
-                if replacing:  # a sign-in always rotates the session
-                    self.authenticator.sessions.revoke(replacing)
+                self.authenticator.end_replaced(replacing)
                 signed_in = self.authenticator.open_session(
                     account, client, remember_me=True, method=identity.provider)
                 after_commit(self.session, lambda: self.tokens.discard(OAUTH_PENDING, token))
@@ -147,14 +149,13 @@ class SocialSignIn:
         session that signed in recently only: a stolen cookie must not add its thief's way
         in."""
         require_recent_authentication(record)
-        identity = self._identity(name, Flow.LINK, callback)
+        identity = self._identity(name, Flow.LINK, callback, user_id=record.user_id)
         with unit_of_work(self.session):
             account = account_of(self.session, record.user_id)
-            if self._linked_account(identity) is not None or self.session.scalar(
-                    sa.select(Connection.subject).where(Connection.account_id == account.id,
-                                                        Connection.provider == name)):
-                raise errors.ALREADY_LINKED()
+            # Linked to anyone already, or this account has that provider: a key says which.
             self._connect(account, identity, ip=ip)
+            mail.queue(self.session, account.email,
+                       *mail.sign_in_provider_mail(Label(name).name, ip, linked=True))
 
     def connections(self, user_id: str) -> list[Linked]:
         return [Linked(Label(connection.provider), connection.created_at)
@@ -179,6 +180,8 @@ class SocialSignIn:
                 raise errors.LAST_CONNECTION()
             emit(self.session, "auth.oauth_unlinked",
                  {"user_id": account.id, "provider": label.name, "ip": ip})
+            mail.queue(self.session, account.email,
+                       *mail.sign_in_provider_mail(label.name, ip, linked=False))
 
     def _provider(self, name: str) -> Provider:
         provider = self.providers.get(name)
@@ -188,16 +191,26 @@ class SocialSignIn:
                 f"OAUTH_{name.upper()}_CLIENT_ID and OAUTH_{name.upper()}_CLIENT_SECRET.")
         return provider
 
-    def _identity(self, name: str, flow: Flow, callback: Callback) -> Identity:
-        """Spend the state (it must be this provider's, purpose's and browser's), then ask
-        the provider who signed in."""
+    def _identity(self, name: str, flow: Flow, callback: Callback, *,
+                  user_id: str | None = None) -> Identity:
+        """Spend the state (it must be this provider's, purpose's, browser's and, to link,
+        account's), then ask the provider who signed in."""
         provider = self._provider(name)
         claim = self.tokens.redeem(OAUTH_STATE, callback.state)
-        if claim is None or (claim["provider"], claim["flow"], claim["browser"]) != (
-                name, flow.value, callback.browser):
+        if claim is None or (claim["provider"], claim["flow"], claim["browser"],
+                             claim["user_id"]) != (name, flow.value, callback.browser, user_id):
             raise errors.INVALID_STATE()
         return provider.identity(callback.code,
                                  Attempt(claim["code_verifier"], claim["nonce"]))
+
+    def _pending(self, token: str, browser: str) -> Identity:
+        """The identity of a pending sign-up this browser started."""
+        pending = self.tokens.read(OAUTH_PENDING, token)
+        if pending is None:
+            raise errors.PENDING_SIGNUP_EXPIRED()
+        if pending.pop("browser") != browser:
+            raise errors.PENDING_SIGNUP_INVALID()
+        return Identity(**pending)
 
     def _linked_account(self, identity: Identity) -> Account | None:
         return self.session.scalar(sa.select(Account).join(
@@ -209,8 +222,10 @@ class SocialSignIn:
             Connection.account_id == user_id).order_by(Connection.created_at)))
 
     def _sign_up(self, identity: Identity, handle: str, client: Client) -> Account:
-        form = SignUp(email=identity.email, handle=handle, display_name=identity.display_name,
-                      password=None, verified=True, via=identity.provider)
+        # v0 display names have at least 3 characters; a shorter name gives way to the handle.
+        name = identity.display_name if len(identity.display_name) >= 3 else handle
+        form = SignUp(email=identity.email, handle=handle, display_name=name, password=None,
+                      verified=True, via=identity.provider)
         try:
             return self.accounts.sign_up(form, client, welcome=lambda account: self._connect(
                 account, identity, ip=client.ip))
@@ -241,8 +256,3 @@ class SocialSignIn:
             log.info("provider avatar not adopted", extra={"user_id": user_id,
                                                            "reason": error.code})
 
-
-def _display_name(name: str) -> str:
-    """The provider's name for the person, as a v0 display name (printable, at most 20)."""
-    printable = "".join(ch for ch in name if ch.isprintable()).strip()
-    return printable[:DISPLAY_NAME_MAX].strip() or "New user"

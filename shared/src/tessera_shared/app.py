@@ -183,7 +183,7 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
         # state and pending sign-ups are bound to it. Never on an answer that shared caches
         # keep (media, page assets): every client would be handed the same id.
         if (family_for_path(request.path) is Family.V0
-                and ANONYMOUS_COOKIE not in request.cookies
+                and request.cookies.get(ANONYMOUS_COOKIE) != browser_id()
                 and not response.cache_control.public):
             response.set_cookie(ANONYMOUS_COOKIE, browser_id(), max_age=365 * 24 * 3600,
                                 path="/", httponly=True, samesite="Lax",

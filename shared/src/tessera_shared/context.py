@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import g, request
 
 from tessera_shared.errors import UNAUTHORIZED
@@ -30,11 +32,21 @@ def requesting_client() -> Client:
 
 
 def browser_id() -> str:
-    """The browser's `anonymous_user_id`: the cookie it sent, or the one this answer gives it
-    (so a flow started on a first visit is bound to the id the browser keeps)."""
+    """The browser's `anonymous_user_id`: the cookie it sent, or, if it sent none that we
+    could have given it, the one this answer gives it (so a flow started on a first visit is
+    bound to the id the browser keeps)."""
     if "browser_id" not in g:
-        g.browser_id = request.cookies.get(ANONYMOUS_COOKIE) or str(uuid7())
+        sent = request.cookies.get(ANONYMOUS_COOKIE, "")
+        g.browser_id = sent if _is_uuid(sent) else str(uuid7())
     return g.browser_id
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def current_session() -> SessionRecord | None:

@@ -87,6 +87,9 @@ PASSWORD_CHANGES_PER_ACCOUNT = Rule("password_change:account", free=3, base_dela
 # registration ids one address may open (each waits an hour in Redis);
 REGISTRATIONS_PER_IP = Rule("registration:ip", free=100, base_delay=10, max_delay=3600,
                             window=3600)
+# social sign-in attempts one address may start (each state waits five minutes in Redis);
+OAUTH_ATTEMPTS_PER_IP = Rule("oauth_attempt:ip", free=100, base_delay=10, max_delay=3600,
+                             window=3600)
 # and tries one address makes at emailed tokens (256 bits: only floods are worth stopping) or
 # at Omikron ids.
 TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=3600,

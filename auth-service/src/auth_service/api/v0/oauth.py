@@ -16,7 +16,13 @@ from auth_service.extensions import social
 from auth_service.providers import Label
 from auth_service.social import Callback, Flow, PendingSignUp
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
-from tessera_shared.context import browser_id, client_ip, requesting_client, require_session
+from tessera_shared.context import (
+    browser_id,
+    client_ip,
+    current_session,
+    requesting_client,
+    require_session,
+)
 from tessera_shared.sessions import COOKIE_NAME
 from tessera_shared.validation import Schema, Text, Timestamp, not_blank
 
@@ -79,13 +85,20 @@ def _callback(body: dict[str, Any]) -> Callback:
 class Authorize(MethodView):
     @blp.arguments(AuthorizeQuery, location="query")
     @blp.response(200, AuthUrl)
+    @blp.alt_response(401, schema=ErrorEnvelope,
+                      description="user:unauthorized (flow=link takes a session)")
     @blp.alt_response(404, schema=ErrorEnvelope, description="system:not_found (the provider "
                       "is not enabled here)")
+    @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded")
     @blp.alt_response(502, schema=ErrorEnvelope, description="oauth:provider_unavailable")
-    def get(self, query: dict[str, Any], provider: str) -> dict[str, str]:
-        """Start signing in (or linking) with Google or GitHub: the URL to send the browser
-        to; the attempt lasts 5 minutes, in this browser only."""
-        return {"auth_url": social().authorize(provider, query["flow"], browser=browser_id())}
+    def get(self, query: dict[str, Any], provider: str) -> Response:
+        """Start signing in (or linking, signed in) with Google or GitHub: the URL to send the
+        browser to; the attempt lasts 5 minutes, in this browser only."""
+        url = social().authorize(provider, query["flow"], browser=browser_id(), ip=client_ip(),
+                                 linking=current_session())
+        response = make_response({"auth_url": url})
+        response.headers["Cache-Control"] = "no-store"  # the URL carries the attempt's state
+        return response
 
 
 @blp.route(f"/oauth/{PROVIDER}/login")

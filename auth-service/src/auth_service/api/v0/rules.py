@@ -2,9 +2,10 @@
 
 from marshmallow import validate
 
+from auth_service.models import EMAIL_MAX_LENGTH
 from auth_service.passwords import MAX_LENGTH
 
-EMAIL = [validate.Length(max=254), validate.Email()]
+EMAIL = [validate.Length(max=EMAIL_MAX_LENGTH), validate.Email()]
 # A password as typed: checked against a stored hash, or by the new-password rules in
 # auth_service.passwords (which say what is wrong, as the API answers it).
 PASSWORD = validate.Length(min=1, max=MAX_LENGTH)
