@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import g, request
 
 from tessera_shared.errors import UNAUTHORIZED
-from tessera_shared.ids import uuid7
+from tessera_shared.ids import is_uuid, uuid7
 from tessera_shared.platform import platform
 from tessera_shared.sessions import COOKIE_NAME, Client, SessionRecord
 
@@ -37,16 +35,9 @@ def browser_id() -> str:
     bound to the id the browser keeps)."""
     if "browser_id" not in g:
         sent = request.cookies.get(ANONYMOUS_COOKIE, "")
-        g.browser_id = sent if _is_uuid(sent) else str(uuid7())
+        g.browser_id = sent if is_uuid(sent) else str(uuid7())
     return g.browser_id
 
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def current_session() -> SessionRecord | None:

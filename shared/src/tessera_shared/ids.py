@@ -12,6 +12,7 @@ import uuid
 
 # A request id a client or the gateway sent is kept if it looks like one; else a new one.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -45,6 +46,11 @@ def digest(secret: str) -> str:
     """How a secret is stored: its SHA-256, hex. Tokens are random, so no salt is needed.
     Any string has one (a lone surrogate from a JSON escape, too: it just matches nothing)."""
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def is_uuid(value: str) -> bool:
+    """Whether `value` is a UUID as we write them (36 characters with hyphens)."""
+    return bool(_UUID.match(value))
 
 
 def request_id(incoming: str) -> str:

@@ -21,14 +21,14 @@ Three things keep a guesser from turning this against the owner:
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
 import redis as redis_py
 
+from tessera_shared.ids import is_uuid
+
 DAY = 24 * 3600
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,6 @@ class Throttle:
 
 def _device(cookie: str | None, ip: str) -> str:
     """Cookies and addresses never share a name: a cookie saying an address is not it."""
-    if cookie and _UUID.match(cookie):
+    if cookie and is_uuid(cookie):
         return f"cookie:{cookie.lower()}"
     return f"ip:{ip}"

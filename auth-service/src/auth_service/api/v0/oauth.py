@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 
 from auth_service.api.v0.auth import TempToken
 from auth_service.api.v0.cookies import signed_in_response
+from auth_service.api.v0.rules import NAME
 from auth_service.authentication import REAUTHENTICATE, SecondFactorRequired
 from auth_service.extensions import social
 from auth_service.providers import Label
@@ -24,7 +25,7 @@ from tessera_shared.context import (
     require_session,
 )
 from tessera_shared.sessions import COOKIE_NAME
-from tessera_shared.validation import Schema, Text, Timestamp, not_blank
+from tessera_shared.validation import Schema, Text, Timestamp
 
 blp = Blueprint("v0-oauth", __name__, url_prefix="/v0/auth", description="OAuth")
 
@@ -60,7 +61,7 @@ class PendingSignUpView(Schema):
 
 class CompleteSignUp(Schema):
     pending_token = Text(required=True, validate=TOKEN)
-    handle = Text(required=True, validate=[validate.Length(min=3, max=20), not_blank])
+    handle = Text(required=True, validate=NAME)
 
 
 class ConnectionView(Schema):

@@ -8,7 +8,6 @@ address. Success messages are the original's.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterable
 
 from flask import Blueprint as FlaskBlueprint
@@ -26,6 +25,7 @@ from tessera_shared.app import Blueprint
 from tessera_shared.clock import utcnow
 from tessera_shared.context import client_ip
 from tessera_shared.errors import DomainError
+from tessera_shared.ids import is_uuid
 from tessera_shared.platform import platform
 from tessera_shared.transactions import unit_of_work
 
@@ -82,7 +82,7 @@ class User(MethodView):
     @failing_as("Failed to retrieve user profile")
     def get(self, user_id: str) -> Response:
         """Get a user's public profile: always all nine keys."""
-        profile = profiles().get(user_id, image=True) if _is_uuid(user_id) else None
+        profile = profiles().get(user_id, image=True) if is_uuid(user_id) else None
         if profile is None:
             raise errors.USER_NOT_FOUND()
         holder = keyholders.by_user_id(db.session, user_id)
@@ -197,7 +197,7 @@ class RegisterComplete(MethodView):
             body(), ("uuid", "username", "public_key", "private_key_hash", "iota_id",
                      "reset_token"),
             errors.MISSING_VALUES("User creation failed due to missing values"))
-        if not _is_uuid(user_id):
+        if not is_uuid(user_id):
             raise errors.INVALID_VALUE("User creation failed due to invalid UUID")
         with unit_of_work(db.session):
             keyholders.register(db.session, registrations(), profiles(), SignUp(
@@ -230,13 +230,6 @@ class DeleteUser(MethodView):
 def invalid_user_path(_rest: str = "") -> Response:
     raise errors.INVALID_PATH()
 
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def any_method_reads(app: Callable) -> Callable:
