@@ -16,6 +16,7 @@ from joserfc.jwk import RSAKey
 from auth_service.models import Account, Connection
 from auth_service.models import db as auth_db
 from auth_service.tokens import OAUTH_PENDING
+from tessera_shared.ids import digest
 from tessera_shared.outbox import outbox
 from tests.integration.test_views_reauthentication import age_session, signed_in, with_totp
 from tests.mailbox import LINK
@@ -570,3 +571,22 @@ def test_a_browser_with_a_broken_anonymous_id_gets_a_new_one_and_signs_in(servic
     answer = oauth_login(browser, google, person(google))
     assert answer.status_code == 200, answer.text
     assert browser.cookies["anonymous_user_id"] != cookie
+
+
+def test_a_state_lives_five_minutes_and_a_pending_sign_up_ten(services, google):
+    redis = services.apps["auth"].extensions["tessera"].redis
+    browser = services.browser()
+    code, state = round_trip(browser, google, person(google))
+    assert 0 < redis.ttl(f"oauth_state:{digest(state)}") <= 300
+    pending = browser.post("/v0/auth/oauth/google/login",
+                           json={"code": code, "state": state}).get_json()["pending_token"]
+    key = f"oauth_pending:{digest(pending)}"
+    assert 300 < redis.ttl(key) <= 600
+    redis.delete(key)  # what its ten minutes running out does
+    assert error_of(browser.post("/v0/auth/complete-signup", json={
+        "pending_token": pending, "handle": handle()})) == (401, "user:token_expired")
+
+    code, state = round_trip(browser, google, person(google))
+    redis.delete(f"oauth_state:{digest(state)}")  # five minutes later
+    assert error_of(browser.post("/v0/auth/oauth/google/login", json={
+        "code": code, "state": state})) == (400, "oauth:invalid_state")
