@@ -87,8 +87,12 @@ class Accounts:
 
         Two first sign-ups at once must not both become admin, so the bootstrap moment is
         serialised by a lock in Redis (shared by every auth process), and the first account's
-        unit of work commits inside it; after it, no lock is taken.
+        unit of work commits inside it; after it, no lock is taken. The username is checked
+        before the address, as that API's original does (a race for it is settled by the
+        profile, as in every sign-up).
         """
+        if self.profiles.find(form.handle) is not None:
+            raise errors.HANDLE_TAKEN()
         if self._has_users():
             self._require_open()
             return self.sign_up(form, client)

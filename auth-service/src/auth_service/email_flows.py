@@ -130,11 +130,11 @@ class EmailFlows:
             _still_current(account, claim.get("stamp"), refusal)
             self._reset(account, new_password, ip=ip)
 
-    def request_reset_code(self, account: Account | None, userhash: str, *, ip: str) -> str:
-        """Mail a reset code if there is such an account with a password; a request id comes
-        back either way, so the answer tells nothing about the account."""
+    def request_reset_code(self, account: Account, userhash: str, *, ip: str) -> str:
+        """Mail a reset code if the account has a password and its mail budget allows; a
+        request id comes back either way, so a throttled ask looks like any other."""
         with unit_of_work(self.session):
-            if (account is None or account.password_hash is None
+            if (account.password_hash is None
                     or not self.throttle.take(MAIL_PER_ACCOUNT, account.id)):
                 return new_request_id()
             request_id, code = self.reset_codes.issue(account.id, userhash,

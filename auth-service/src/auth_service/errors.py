@@ -8,6 +8,7 @@ from tessera_shared.errors import ErrorId
 
 # --- accounts --------------------------------------------------------------------------------
 EMAIL_TAKEN = ErrorId("user:email_already_exists", 409, "An account with that email exists.")
+HANDLE_TAKEN = ErrorId("user:handle_already_exists", 409, "That handle is taken.")
 ACCOUNT_NOT_FOUND = ErrorId("user:not_found", 404, "No account has that id.")
 EMAIL_NOT_VERIFIED = ErrorId("email:not_verified", 403, "Verify your email address first: "
                              "open the link we mailed you, or ask for a new one with POST "
@@ -96,3 +97,8 @@ BASIC_CREDENTIALS_REQUIRED = ErrorId(
     "user:unauthorized", 401, "Send Authorization: Basic base64(userhash:ssid) from /api/login.")
 PASSWORD_REQUIRED = ErrorId("users:register_for_a_password", 422,
                             "Missing required field: password")
+# Handles are public on this platform (profiles, availability, the registry's lookups), so
+# the users API says what its document says about them.
+USERNAME_UNKNOWN = ErrorId("users:error_invalid_username", 403, "No user has that username.")
+NO_EMAIL_SET = ErrorId("users:error_no_email_set", 200, "This user has no email address to "
+                       "mail a code to (a registry keyholder); reset through the registry.")

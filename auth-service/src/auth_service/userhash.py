@@ -21,15 +21,16 @@ def userhash(handle: str) -> str:
 @dataclass(frozen=True)
 class Named:
     handle: str               # as stored; the username as given when there is no such user
-    account: Account | None
+    profile: Profile | None
+    account: Account | None   # None too for a registry keyholder (a profile, no account)
 
 
 def named(accounts: Accounts, username: str) -> Named:
     """The user a username names (its handle, in any case)."""
     profile = accounts.profiles.find(username)
     if profile is None:
-        return Named(username, None)
-    return Named(profile.handle, accounts.session.get(Account, profile.id))
+        return Named(username, None, None)
+    return Named(profile.handle, profile, accounts.session.get(Account, profile.id))
 
 
 @dataclass(frozen=True)

@@ -133,13 +133,15 @@ class Register(MethodView):
 class RequestCode(MethodView):
     @blp.arguments(CodeRequest, location="query")
     @blp.response(200, Envelope)
+    @blp.alt_response(403, schema=Envelope, description="ERROR_INVALID_USERNAME")
     def get(self, query: dict[str, str]) -> dict[str, Any]:
         """Mail a six-digit code to reset the password; answers the userhash and a request id
-        (the same for unknown usernames: nothing is mailed then)."""
+        (`ERROR_NO_EMAIL_SET`, success false, for a user without an address)."""
         return self._request(query["username"])
 
     @body(CodeRequest)
     @blp.response(200, Envelope)
+    @blp.alt_response(403, schema=Envelope, description="ERROR_INVALID_USERNAME")
     def post(self, form: dict[str, str]) -> dict[str, Any]:
         """As GET, with the username in the body (as the document has it)."""
         return self._request(form["username"])
@@ -147,6 +149,10 @@ class RequestCode(MethodView):
     @staticmethod
     def _request(username: str) -> dict[str, Any]:
         user = named(accounts(), username)
+        if user.profile is None:
+            raise errors.USERNAME_UNKNOWN()
+        if user.account is None:
+            raise errors.NO_EMAIL_SET()
         name_hash = userhash(user.handle)
         reqid = email_flows().request_reset_code(user.account, name_hash, ip=client_ip())
         return users_api_body(True, {"userhash": name_hash, "reqid": reqid})
