@@ -9,7 +9,7 @@ import pytest
 from auth_service import accounts
 from auth_service.extensions import authenticator
 from auth_service.models import db
-from tessera_shared.clients.profiles import Profiles
+from tessera_shared.clients.profiles import NewProfile, Profiles
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import uuid7
 from tessera_shared.sessions import Client
@@ -57,7 +57,7 @@ def test_a_platform_used_only_as_a_registry_already_has_its_first_user(apps, ser
     user_app, auth_app = apps
     redis = auth_app.extensions["tessera"].redis
     profiles = Profiles(ToUserApp(user_app, service_env["INTERNAL_SECRET"].encode()))
-    profiles.create(str(uuid7()), "keyholder", "Registry User")
+    profiles.create(NewProfile(str(uuid7()), "keyholder", "Registry User"))
     form = accounts.SignUp(email="late@example.com", handle="latecomer", display_name="Late",
                            password="correct horse battery")
     with auth_app.app_context():

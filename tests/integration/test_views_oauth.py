@@ -114,6 +114,7 @@ def test_a_new_google_identity_signs_up_with_a_handle_of_its_choice(services, go
     me = browser.get("/v0/user/me").get_json()
     assert me["handle"] == chosen
     assert me["display_name"] == "Grace Hopper"
+    assert me["is_verified"] is True  # the provider proved the address
     account = account_of(services, who.email)
     assert account.password_hash is None
     assert account.verified_at is not None

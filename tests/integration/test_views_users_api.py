@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from tessera_shared.clients.profiles import NewProfile
+
 
 def message_of(answer):
     body = answer.get_json()
@@ -77,6 +79,6 @@ def test_a_code_for_a_user_without_an_email_says_so(services):
     handle = f"k{uuid.uuid4().hex[:10]}"
     with services.apps["auth"].app_context():
         services.apps["auth"].extensions["auth"].accounts.profiles.create(
-            str(uuid.uuid4()), handle, handle)
+            NewProfile(str(uuid.uuid4()), handle, handle))
     answer = services.client("auth").get(f"/api/users/requestotp?username={handle}")
     assert message_of(answer) == (200, False, "ERROR_NO_EMAIL_SET")

@@ -11,6 +11,7 @@ from sqlalchemy import orm
 
 from registry_service import keyholders
 from registry_service.models import Keyholder, db
+from tessera_shared.clients.profiles import NewProfile
 from tessera_shared.errors import DomainError
 from tessera_shared.transactions import unit_of_work
 
@@ -28,10 +29,10 @@ class FakeProfiles:
     def __init__(self, steps: Steps, taken: str = "") -> None:
         self.steps, self.taken = steps, taken
 
-    def create(self, user_id: str, handle: str, display_name: str) -> None:
-        if handle == self.taken:
+    def create(self, new: NewProfile) -> None:
+        if new.handle == self.taken:
             raise DomainError("user:handle_already_exists", 409, "That handle is taken.")
-        self.steps.done.append(f"profile made {handle}")
+        self.steps.done.append(f"profile made {new.handle}")
 
     def delete(self, user_id: str) -> bool:
         self.steps.done.append("profile removed")

@@ -33,12 +33,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     two_factor = TwoFactor(db.session, settings.secret_key, platform.throttle, tokens,
                            platform.sessions)
     authenticator = Authenticator(db.session, platform.sessions, platform.throttle, two_factor)
-    accounts = Accounts(db.session, Profiles(platform.internal, request_id), platform.redis,
-                        authenticator, registration_open=settings.registration_open)
+    profiles = Profiles(platform.internal, request_id)
+    accounts = Accounts(db.session, profiles, platform.redis, authenticator,
+                        registration_open=settings.registration_open)
     UseCases(
         accounts=accounts,
         authenticator=authenticator,
-        email_flows=EmailFlows(settings, tokens, ResetCodes(platform.redis), authenticator),
+        email_flows=EmailFlows(settings, tokens, ResetCodes(platform.redis), authenticator,
+                               profiles),
         social=SocialSignIn(providers.configured(app, settings), tokens, accounts,
                             authenticator, providers.fetch_avatar),
         two_factor=two_factor,

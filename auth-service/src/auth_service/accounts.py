@@ -12,13 +12,13 @@ from sqlalchemy import orm
 
 from auth_service import errors, passwords
 from auth_service.models import Account, email_key
-from tessera_shared.clients.profiles import Profiles
+from tessera_shared.clients.profiles import NewProfile, Profiles
 from tessera_shared.clock import utcnow
 from tessera_shared.ids import uuid7
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import Client, SessionRecord, SessionStore
 from tessera_shared.signup import reserve_profile
-from tessera_shared.transactions import unit_of_work
+from tessera_shared.transactions import after_commit, unit_of_work
 
 if TYPE_CHECKING:
     from auth_service.authentication import Authenticator
@@ -109,13 +109,16 @@ class Accounts:
     def close(self, record: SessionRecord, *, ip: str, password: str | None = None,
               code: str | None = None) -> None:
         """Delete the signed-in user everywhere once it is proven to be the owner
-        (`Authenticator.reconfirm`): the account and sessions here and now, everything else
-        through `user.deleted`."""
+        (`Authenticator.reconfirm`): the account and sessions here and now, the profile now
+        if user-service answers (so no answer shows the user after this one), everything
+        else through `user.deleted`."""
         with unit_of_work(self.session):
             account = account_of(self.session, record.user_id)
             self.authenticator.reconfirm(account, record, ip=ip, password=password, code=code)
             emit(self.session, "user.deleted", {"user_id": account.id, "ip": ip})
             erase(self.session, self.sessions, account.id)
+            user_id = account.id
+            after_commit(self.session, lambda: self.profiles.delete(user_id))
 
     def _require_open(self) -> None:
         if not self.registration_open:
@@ -140,7 +143,8 @@ class Accounts:
             passwords.check_new_password(form.password)
             password_hash = passwords.hash_password(form.password)
         user_id = str(uuid7())
-        reserve_profile(self.session, self.profiles, user_id, form.handle, form.display_name)
+        reserve_profile(self.session, self.profiles, NewProfile(
+            user_id, form.handle, form.display_name, is_verified=form.verified))
         account = Account(id=user_id, email=form.email, email_key=email_key(form.email),
                           password_hash=password_hash, role=role,
                           verified_at=utcnow() if form.verified else None)

@@ -28,6 +28,7 @@ from auth_service.tokens import (
     Kind,
     TokenStore,
 )
+from tessera_shared.clients.profiles import Profiles
 from tessera_shared.clock import as_utc, utcnow
 from tessera_shared.config import Settings
 from tessera_shared.errors import DomainError, bad_request
@@ -35,7 +36,7 @@ from tessera_shared.ids import digest
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import SessionRecord
 from tessera_shared.throttle import MAIL_PER_ACCOUNT, RESET_CODE, TOKEN_PER_IP
-from tessera_shared.transactions import unit_of_work
+from tessera_shared.transactions import after_commit, unit_of_work
 
 
 def credential_stamp(account: Account) -> str:
@@ -56,11 +57,12 @@ class EmailFlows:
     one use case and one unit of work."""
 
     def __init__(self, settings: Settings, tokens: TokenStore, reset_codes: ResetCodes,
-                 authenticator: Authenticator) -> None:
+                 authenticator: Authenticator, profiles: Profiles) -> None:
         self.settings = settings
         self.tokens = tokens
         self.reset_codes = reset_codes
         self.authenticator = authenticator
+        self.profiles = profiles
         # The authenticator's database session, sessions and throttle are these flows' too.
         self.session = authenticator.session
         self.sessions = authenticator.sessions
@@ -89,7 +91,7 @@ class EmailFlows:
                 raise errors.ALREADY_VERIFIED()
             if email_key(account.email) != email_key(claim["email"]):
                 raise errors.EMAIL_MISMATCH()
-            account.verified_at = utcnow()
+            self._verified(account)
             emit(self.session, "user.email_verified", {"user_id": account.id})
             return account
 
@@ -239,8 +241,16 @@ class EmailFlows:
         """Put the account at `address`, proven by a mailed link; two accounts taking one
         address at once: the second loses here."""
         account.email, account.email_key = address, email_key(address)
-        account.verified_at = utcnow()
+        self._verified(account)
         try:
             self.session.flush()
         except sa.exc.IntegrityError:
             raise errors.EMAIL_TAKEN() from None
+
+    def _verified(self, account: Account) -> None:
+        """The account's address is proven. Its profile shows it once this commits: told at
+        once, so the client's next read sees it (the event stream tells it too, in case
+        user-service cannot be reached now)."""
+        account.verified_at = utcnow()
+        user_id = account.id
+        after_commit(self.session, lambda: self.profiles.mark_verified(user_id))

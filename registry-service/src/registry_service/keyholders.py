@@ -21,7 +21,7 @@ from registry_service.models import Keyholder
 from registry_service.pending import Registrations
 from registry_service.profiles import AVATAR_SIDE, FREE_QUALITY, PREMIUM_QUALITY
 from tessera_shared import limits
-from tessera_shared.clients.profiles import Profile, Profiles
+from tessera_shared.clients.profiles import NewProfile, Profile, Profiles
 from tessera_shared.clock import as_utc
 from tessera_shared.errors import DomainError
 from tessera_shared.ids import digest, uuid7
@@ -166,7 +166,7 @@ def register(session: orm.Session, registrations: Registrations, profiles: Profi
     if remaining is None:
         raise errors.INVALID_VALUE("User creation failed due to invalid UUID")
     try:
-        reserve_profile(session, profiles, form.user_id, username, display_name="")
+        reserve_profile(session, profiles, NewProfile(form.user_id, username, display_name=""))
     except DomainError as error:
         registrations.reopen(form.registration, remaining)  # no profile was made
         if error.status == 409:

@@ -8,7 +8,7 @@ import logging
 
 from sqlalchemy import orm
 
-from tessera_shared.clients.profiles import Profiles
+from tessera_shared.clients.profiles import NewProfile, Profiles
 from tessera_shared.outbox import emit
 from tessera_shared.transactions import after_rollback, record_failure
 
@@ -16,11 +16,12 @@ log = logging.getLogger(__name__)
 
 
 def reserve_profile(session: orm.Session | orm.scoped_session, profiles: Profiles,
-                    user_id: str, handle: str, display_name: str) -> None:
+                    new: NewProfile) -> None:
     """Make the profile now; remove it again if the sign-up's unit of work rolls back. When
     user-service cannot be reached then, the removal is left to the event stream
     (`user.registration_abandoned`), so the profile goes away once it can."""
-    profiles.create(user_id, handle, display_name)
+    profiles.create(new)
+    user_id = new.id
 
     def abandon() -> None:
         if profiles.delete(user_id):

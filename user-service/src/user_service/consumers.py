@@ -8,7 +8,6 @@ from tessera_shared.consumer import Handler
 from tessera_shared.outbox import Event
 from tessera_shared.platform import Platform
 from user_service import profiles
-from user_service.models import Profile
 
 
 def registration_abandoned(session: orm.Session, event: Event) -> None:
@@ -17,10 +16,9 @@ def registration_abandoned(session: orm.Session, event: Event) -> None:
 
 
 def email_verified(session: orm.Session, event: Event) -> None:
-    """Auth verified the account's address (directly, or by a confirmed change of it)."""
-    profile = session.get(Profile, event.data["user_id"])
-    if profile is not None:
-        profile.is_verified = True
+    """Auth verified the account's address (directly, or by a confirmed change of it); auth
+    told this service at once too, unless it could not reach it."""
+    profiles.mark_verified(session, event.data["user_id"])
 
 
 def user_deleted(session: orm.Session, event: Event) -> None:

@@ -122,6 +122,14 @@ def edit_profile(changes: dict[str, Any], user_id: str) -> dict[str, Any]:
     return _shown(profile)
 
 
+@blueprint.post("/profiles/<user_id>/verified")
+def mark_verified(user_id: str) -> tuple[str, int]:
+    """Auth proved the account's address: the profile says so from now on."""
+    with unit_of_work(db.session):
+        profiles.mark_verified(db.session, user_id)
+    return "", 204
+
+
 @blueprint.delete("/profiles/<user_id>")
 def delete_profile(user_id: str) -> tuple[str, int]:
     with unit_of_work(db.session):

@@ -94,6 +94,13 @@ def set_image(session: orm.Session, user_id: str, column: str, key: str | None) 
     return profile
 
 
+def mark_verified(session: orm.Session, user_id: str) -> None:
+    """Auth proved the account's address (a verification, or a confirmed move to it)."""
+    profile = session.get(Profile, user_id)
+    if profile is not None:
+        profile.is_verified = True
+
+
 def delete(session: orm.Session, user_id: str) -> bool:
     """Remove a profile (saga compensation, account deletion); True if there was one."""
     profile = session.get(Profile, user_id)

@@ -4,7 +4,7 @@ registry); the sign-up saga's use of it is in `tessera_shared.signup`."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +30,16 @@ class Profile:
                    bio=data["bio"], status=data["status"],
                    created_at=datetime.fromisoformat(data["created_at"]),
                    image=(image["type"], image["data"]) if image else None)
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    """A profile as a sign-up makes it."""
+
+    id: str
+    handle: str
+    display_name: str
+    is_verified: bool = False  # the address is proven already (a provider verified it)
 
 
 def no_request() -> str | None:
@@ -73,10 +83,9 @@ class Profiles:
         registry keyholder has a profile)."""
         return bool(self._ensure(self._call("GET", "/internal/profiles/any")).data["any"])
 
-    def create(self, user_id: str, handle: str, display_name: str) -> None:
+    def create(self, new: NewProfile) -> None:
         """The remote step of a sign-up saga; a taken handle is refused (409)."""
-        self._ensure(self._call("POST", "/internal/profiles", {
-            "id": user_id, "handle": handle, "display_name": display_name}))
+        self._ensure(self._call("POST", "/internal/profiles", asdict(new)))
 
     def edit(self, user_id: str, changes: dict[str, Any]) -> Profile:
         """Change fields (`handle`, `display_name`, `bio`, `status`, `image`) at once."""
@@ -85,8 +94,17 @@ class Profiles:
 
     def delete(self, user_id: str) -> bool:
         """Remove a profile now; False if user-service could not be reached."""
+        return self._tell("DELETE", f"/internal/profiles/{user_id}")
+
+    def mark_verified(self, user_id: str) -> bool:
+        """The account's address is proven; False if user-service could not be reached."""
+        return self._tell("POST", f"/internal/profiles/{user_id}/verified")
+
+    def _tell(self, method: str, path: str) -> bool:
+        """A change user-service also learns from the event stream: made now where it can
+        be, so the client that made it sees it in its next read."""
         try:
-            return self._call("DELETE", f"/internal/profiles/{user_id}").ok
+            return self._call(method, path).ok
         except DomainError:
             return False
 
