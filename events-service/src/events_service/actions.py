@@ -24,7 +24,7 @@ from tessera_shared.ids import uuid7
 from tessera_shared.outbox import Event
 from tessera_shared.transactions import after_commit
 
-PUBLIC_METADATA = frozenset({"handle", "display_name", "changed", "via"})
+PUBLIC_METADATA = frozenset({"handle", "display_name", "changed", "via", "followee_id"})
 
 
 class ResourceType(enum.Enum):

@@ -22,6 +22,8 @@ CATALOG: dict[str, Entry] = {
     "user.registered": Entry("user:create", "Account created", public=True),
     "user.profile_updated": Entry("user:edit", "Profile edited", public=True),
     "user.deleted": Entry("user:delete", "Account deleted", public=True),
+    "user.followed": Entry("user:follow", "Followed a user", public=True),
+    "user.unfollowed": Entry("user:unfollow", "Stopped following a user", public=True),
     "user.email_verified": Entry("user:verify_email", "Email address verified"),
     "user.email_changed": Entry("user:change_email", "Email address changed"),
     "auth.logged_in": Entry("auth:login", "Signed in"),

@@ -10,3 +10,4 @@ HANDLE_TAKEN = ErrorId("user:handle_already_exists", 409, "That handle is taken.
 PROFILE_EXISTS = ErrorId("user:already_exists", 409, "A profile with that id exists.")
 NO_IMAGE = ErrorId("system:not_found", 404, "No image to delete.")
 FILE_TOO_LARGE = ErrorId("file:read_error", 400, "The file is too large.")
+CANNOT_FOLLOW_SELF = ErrorId("user:cannot_follow_self", 400, "You cannot follow yourself.")

@@ -1,4 +1,4 @@
-"""What user-service owns: profiles."""
+"""What user-service owns: profiles, and who follows whom."""
 
 from __future__ import annotations
 
@@ -36,3 +36,16 @@ class Profile(db.Model):  # type: ignore[name-defined,misc]
                                                  index=True)  # newest first, when listing
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)
+
+
+class Follow(db.Model):  # type: ignore[name-defined,misc]
+    """One user following another; it goes with either profile."""
+
+    __tablename__ = "follows"
+    __table_args__ = (sa.Index("ix_follows_followee_id_created_at", "followee_id", "created_at"),)
+
+    follower_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
+    followee_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -24,7 +24,9 @@ class SearchArgs(Schema):
     page_size = fields.Integer(required=True, validate=validate.Range(min=1, max=20))
 
 
-class SearchHit(OmitNone):
+class UserSummary(OmitNone):
+    """A user in a list (search results, follows)."""
+
     id = fields.String(required=True)
     handle = fields.String(required=True)
     display_name = fields.String(required=True)
@@ -33,7 +35,7 @@ class SearchHit(OmitNone):
 
 
 class SearchResults(Schema):
-    users = fields.List(fields.Nested(SearchHit), required=True)
+    users = fields.List(fields.Nested(UserSummary), required=True)
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
     total_hits = fields.Integer(required=True)

@@ -12,7 +12,7 @@ from tessera_shared.context import require_session
 from tessera_shared.platform import platform
 from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import OmitNone, Schema, Text, Timestamp, not_blank
-from user_service import images, profiles
+from user_service import follows, images, profiles
 from user_service.extensions import accounts
 from user_service.models import Profile, db
 
@@ -38,10 +38,17 @@ class PublicUserProfile(OmitNone):
     banner_image = fields.String()
     is_verified = fields.Boolean(required=True)
     created_at = Timestamp(required=True)
+    followers_count = fields.Integer(required=True, metadata={"description": "beyond the "
+                                                               "original"})
+    following_count = fields.Integer(required=True)
 
 
 class UserResponse(PublicUserProfile):
     email = fields.String(required=True)
+
+
+PROFILE_COLUMNS = ("id", "handle", "display_name", "bio", "profile_image", "banner_image",
+                   "is_verified", "created_at")
 
 
 class Availability(Schema):
@@ -53,9 +60,9 @@ class ProfileByHandle(MethodView):
     @blp.arguments(HandleArgs, location="query", as_kwargs=True)
     @blp.response(200, PublicUserProfile)
     @blp.alt_response(404, schema=ErrorEnvelope, description="user:not_found")
-    def get(self, handle: str) -> Profile:
+    def get(self, handle: str) -> dict[str, Any]:
         """Get a user's public profile by handle."""
-        return profiles.by_handle(db.session, handle)
+        return public(profiles.by_handle(db.session, handle))
 
 
 @blp.route("/users/profile/id")
@@ -63,9 +70,9 @@ class ProfileById(MethodView):
     @blp.arguments(UserIdArgs, location="query", as_kwargs=True)
     @blp.response(200, PublicUserProfile)
     @blp.alt_response(404, schema=ErrorEnvelope, description="user:not_found")
-    def get(self, user_id: Any) -> Profile:
+    def get(self, user_id: Any) -> dict[str, Any]:
         """Get a user's public profile by id."""
-        return profiles.by_id(db.session, str(user_id))
+        return public(profiles.by_id(db.session, str(user_id)))
 
 
 @blp.route("/users/handle/<handle>/available")
@@ -82,15 +89,22 @@ class ProfileChanges(Schema):
     bio = Text(allow_none=True, validate=[validate.Length(max=500), not_blank])
 
 
+def public(profile: Profile) -> dict[str, Any]:
+    """The profile as `PublicUserProfile` shows it, with its follow counts."""
+    counts = follows.counts(db.session, profile.id)
+    return {**{name: getattr(profile, name) for name in PROFILE_COLUMNS},
+            "followers_count": counts.followers, "following_count": counts.following}
+
+
 def with_email(profile: Profile, *, image_urls: bool) -> dict[str, Any]:
     """The profile as `UserResponse` shows it: the email comes from auth-service. Like the
     original, `GET /user/me` shows images as full URLs and the PATCH answer as storage keys."""
-    public = {name: getattr(profile, name) for name in PublicUserProfile().fields}
+    shown = public(profile)
     if image_urls:
         base = platform().settings.public_url
         for slot in ("profile_image", "banner_image"):
-            public[slot] = images.public_url(base, public[slot])
-    return {**public, "email": accounts().get(profile.id).email}
+            shown[slot] = images.public_url(base, shown[slot])
+    return {**shown, "email": accounts().get(profile.id).email}
 
 
 @blp.route("/user/me")
