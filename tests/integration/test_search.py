@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from tessera_shared.clients.profiles import NewProfile
 from tessera_shared.config import Settings
 from tessera_shared.db import database_url
 from tessera_shared.migrations import upgrade
@@ -29,9 +30,7 @@ def session(service_env):
     engine = sa.create_engine(database_url(settings))
     with orm.Session(engine) as session:
         for handle, name, bio in PEOPLE:
-            profile = profiles.create(session, user_id=str(uuid.uuid4()), handle=handle,
-                                      display_name=name, is_verified=False)
-            profile.bio = bio
+            profiles.create(session, NewProfile(str(uuid.uuid4()), handle, name, bio=bio))
         session.commit()
         yield session
     engine.dispose()

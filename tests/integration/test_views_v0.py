@@ -50,7 +50,7 @@ def error_of(answer) -> tuple[int, str]:
      b'"correct horse battery"}', "application/json", "general:validation_error"),
     (json.dumps({**new_user(), "password": "short"}).encode(), "application/json",
      "general:validation_error"),
-    (json.dumps({**new_user(), "password": "p" * 129}).encode(), "application/json",
+    (json.dumps({**new_user(), "password": "p" * 201}).encode(), "application/json",
      "general:validation_error"),
 ])
 def test_bad_sign_up_bodies_get_a_clear_400_and_leave_nothing_behind(services, body,

@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from tessera_shared.clients.profiles import NewProfile
 from tessera_shared.errors import DomainError
 from user_service import profiles
 from user_service.models import db
@@ -18,8 +19,7 @@ def session():
 
 
 def make(session, user_id="u1", handle="Ann"):
-    profile = profiles.create(session, user_id=user_id, handle=handle, display_name="Ann",
-                              is_verified=False)
+    profile = profiles.create(session, NewProfile(user_id, handle, "Ann"))
     session.commit()
     return profile
 

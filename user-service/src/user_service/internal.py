@@ -11,6 +11,7 @@ from flask import Blueprint, request
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from tessera_shared.app import PARSER
+from tessera_shared.clients.profiles import NewProfile
 from tessera_shared.errors import bad_request
 from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema, Text
@@ -21,11 +22,14 @@ from user_service.models import Profile, db
 blueprint = Blueprint("internal", __name__, url_prefix="/internal")
 
 
-class NewProfile(Schema):
+class NewProfileArgs(Schema):
     id = fields.UUID(required=True)
     handle = Text(required=True, validate=validate.Length(min=1, max=64))
     display_name = Text(required=True, validate=validate.Length(max=64))
     is_verified = fields.Boolean(load_default=False)
+    bio = Text(allow_none=True, load_default=None)
+    pronounce = Text(allow_none=True, load_default=None, validate=validate.Length(max=64))
+    website = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
 
 
 class NewImage(Schema):
@@ -83,12 +87,10 @@ def _stored_image(new: dict[str, Any]) -> str:
 
 
 @blueprint.post("/profiles")
-@PARSER.use_args(NewProfile(), location="json")
+@PARSER.use_args(NewProfileArgs(), location="json")
 def create_profile(new: dict[str, Any]) -> tuple[dict[str, str], int]:
     with unit_of_work(db.session):
-        profile = profiles.create(db.session, user_id=str(new["id"]), handle=new["handle"],
-                                  display_name=new["display_name"],
-                                  is_verified=new["is_verified"])
+        profile = profiles.create(db.session, NewProfile(**{**new, "id": str(new["id"])}))
     return {"id": profile.id, "handle": profile.handle}, 201
 
 

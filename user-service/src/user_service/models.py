@@ -29,6 +29,8 @@ class Profile(db.Model):  # type: ignore[name-defined,misc]
     display_name: Mapped[str] = mapped_column(sa.String(64))
     bio: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str | None] = mapped_column(sa.String(64))  # the registry's short status line
+    pronounce: Mapped[str | None] = mapped_column(sa.String(64))  # the user API's fields
+    website: Mapped[str | None] = mapped_column(sa.String(200))
     profile_image: Mapped[str | None] = mapped_column(sa.String(128))
     banner_image: Mapped[str | None] = mapped_column(sa.String(128))
     is_verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from tessera_shared.clients.profiles import NewProfile
 from tessera_shared.outbox import emit
 from user_service import errors
 from user_service.models import Profile, handle_key
@@ -35,17 +37,15 @@ def handle_available(session: orm.Session, handle: str) -> bool:
         Profile.handle_key == handle_key(handle)))) is False
 
 
-def create(session: orm.Session, *, user_id: str, handle: str, display_name: str,
-           is_verified: bool) -> Profile:
+def create(session: orm.Session, new: NewProfile) -> Profile:
     """Create a profile (the remote step of every sign-up saga). Creating the same profile
     twice is harmless, so a caller may retry; a handle someone else holds is refused."""
-    existing = session.get(Profile, user_id)
+    existing = session.get(Profile, new.id)
     if existing is not None:
-        if existing.handle_key != handle_key(handle):
+        if existing.handle_key != handle_key(new.handle):
             raise errors.PROFILE_EXISTS()
         return existing
-    profile = Profile(id=user_id, handle=handle, handle_key=handle_key(handle),
-                      display_name=display_name, is_verified=is_verified)
+    profile = Profile(**asdict(new), handle_key=handle_key(new.handle))
     session.add(profile)
     try:
         session.flush()

@@ -40,6 +40,10 @@ class NewProfile:
     handle: str
     display_name: str
     is_verified: bool = False  # the address is proven already (a provider verified it)
+    # More of the profile, as the user API's sign-up takes it.
+    bio: str | None = None
+    pronounce: str | None = None
+    website: str | None = None
 
 
 def no_request() -> str | None:
