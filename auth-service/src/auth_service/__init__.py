@@ -7,6 +7,7 @@ from flask import Flask
 
 from auth_service import cli, consumers, internal, pages, providers
 from auth_service.accounts import Accounts
+from auth_service.api.user_api import views as user_api
 from auth_service.api.users_api import views as users_api
 from auth_service.api.v0 import account, auth, mailbox, oauth, sessions, totp, users
 from auth_service.authentication import Authenticator
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(mailbox.blp)
     api.register_blueprint(account.blp)
     api.register_blueprint(users_api.blp)
+    api.register_blueprint(user_api.blp)
     app.register_blueprint(internal.blueprint)
     app.register_blueprint(pages.blueprint)
     cli.init_app(app)

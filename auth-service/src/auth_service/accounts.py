@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import redis as redis_py
@@ -35,6 +35,8 @@ class SignUp:
     password: str | None  # None: the account signs in through a provider only
     verified: bool = False  # the address is proven already (a provider verified it)
     via: str = "password"
+    # More of the profile (`bio`, `pronounce`, `website`: the user API's sign-up).
+    about: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def find_by_email(session: orm.Session | orm.scoped_session, email: str) -> Account | None:
@@ -144,7 +146,7 @@ class Accounts:
             password_hash = passwords.hash_password(form.password)
         user_id = str(uuid7())
         reserve_profile(self.session, self.profiles, NewProfile(
-            user_id, form.handle, form.display_name, is_verified=form.verified))
+            user_id, form.handle, form.display_name, is_verified=form.verified, **form.about))
         account = Account(id=user_id, email=form.email, email_key=email_key(form.email),
                           password_hash=password_hash, role=role,
                           verified_at=utcnow() if form.verified else None)

@@ -92,6 +92,15 @@ PENDING_SIGNUP_EXPIRED = ErrorId("user:token_expired", 401, "This sign-up is unk
 PENDING_SIGNUP_INVALID = ErrorId("user:invalid_token", 401, "This sign-up was started in "
                                  "another browser; finish it where it began.")
 
+# --- the user API (document 003): its sentences come with each refusal ----------------------
+FIELD_MISSING = ErrorId("user_api:field_missing", 400)
+FIELD_EMPTY = ErrorId("user_api:field_empty", 400)
+FIELD_MALFORMED = ErrorId("user_api:field_malformed", 400)
+FIELD_OUT_OF_RANGE = ErrorId("user_api:field_out_of_range", 406)
+INVALID_EMAIL_FIELD = ErrorId("user_api:invalid_email", 406, "Invalid email")
+RESET_ID_EXPIRED = ErrorId("user_api:token_expired", 406, "Token is expired")
+RESET_ID_NOT_FOUND = ErrorId("user_api:token_not_found", 404, "Token not found")
+
 # --- the users API ---------------------------------------------------------------------------
 BASIC_CREDENTIALS_REQUIRED = ErrorId(
     "user:unauthorized", 401, "Send Authorization: Basic base64(userhash:ssid) from /api/login.")

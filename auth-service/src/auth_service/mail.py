@@ -143,6 +143,16 @@ def reset_mail(settings: Settings, token: str) -> tuple[str, str]:
         "If it was not you, ignore this mail: your password stays as it is.\n")
 
 
+def reset_id_mail(settings: Settings, token: str) -> tuple[str, str]:
+    """The user API's reset: its clients post the id; a person can open the link."""
+    return "Reset your password", (
+        "Someone (hopefully you) asked to reset the password of the Tessera account with this "
+        "address. Within 15 minutes, give your app this reset id:\n\n"
+        f"{token}\n\nor choose a new password here:\n\n"
+        f"{link(settings, '/reset-password', token)}\n\n"
+        "If it was not you, ignore this mail: your password stays as it is.\n")
+
+
 def email_change_mail(settings: Settings, token: str) -> tuple[str, str]:
     return "Confirm your email change", (
         "Confirm that your Tessera account should use this address from now on by opening "

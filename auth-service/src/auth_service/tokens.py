@@ -8,6 +8,7 @@ and redeeming it deletes it (GETDEL). So a used, expired or unknown token all lo
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,11 @@ from tessera_shared.ids import digest, new_secret
 class Kind:
     prefix: str
     lifetime: int  # seconds, as the v0 original
+    remembered: int = 0  # how long an unspent token that ran out is still known as expired
 
 
 VERIFICATION = Kind("email_verification", 60 * 60)
-PASSWORD_RESET = Kind("password_reset", 15 * 60)
+PASSWORD_RESET = Kind("password_reset", 15 * 60, remembered=24 * 3600)
 EMAIL_CHANGE = Kind("email_change", 15 * 60)
 EMAIL_CHANGE_REPORT = Kind("email_change_report", 7 * 24 * 3600)  # mailed to the old address
 TOTP_LOGIN = Kind("totp_login", 120)
@@ -38,7 +40,12 @@ class TokenStore:
 
     def issue(self, kind: Kind, payload: dict[str, Any]) -> str:
         token = new_secret()
-        self.redis.set(_key(kind, token), json.dumps(payload), ex=kind.lifetime)
+        pipe = self.redis.pipeline()
+        pipe.set(_key(kind, token), json.dumps(payload), ex=kind.lifetime)
+        if kind.remembered:
+            pipe.set(_expiry_key(kind, token), time.time() + kind.lifetime,
+                     ex=kind.lifetime + kind.remembered)
+        pipe.execute()
         return token
 
     def redeem(self, kind: Kind, token: str) -> dict[str, Any] | None:
@@ -46,7 +53,16 @@ class TokenStore:
         if not _plausible(token):
             return None
         raw = self.redis.getdel(_key(kind, token))
+        if raw is not None and kind.remembered:
+            self.redis.delete(_expiry_key(kind, token))  # spent: unknown from now on
         return None if raw is None else json.loads(raw)
+
+    def expired(self, kind: Kind, token: str) -> bool:
+        """Whether the token was issued, never spent, and ran out (for kinds that remember)."""
+        if not kind.remembered or not _plausible(token):
+            return False
+        expiry = self.redis.get(_expiry_key(kind, token))
+        return expiry is not None and time.time() >= float(expiry)
 
     def read(self, kind: Kind, token: str) -> dict[str, Any] | None:
         """The token's payload, leaving it in place (`discard` spends it)."""
@@ -69,3 +85,7 @@ def _plausible(token: str) -> bool:
 
 def _key(kind: Kind, token: str) -> str:
     return f"{kind.prefix}:{digest(token)}"
+
+
+def _expiry_key(kind: Kind, token: str) -> str:
+    return f"{kind.prefix}:expiry:{digest(token)}"

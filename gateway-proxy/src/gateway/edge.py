@@ -13,7 +13,7 @@ from tessera_shared import ids
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Cookies that carry a session in some API family: an unsafe cross-site request with one is
 # refused, whatever the family (later families add their cookie names here).
-SESSION_COOKIES = ("session_id=",)
+SESSION_COOKIES = ("session_id=", "TOKEN=")  # v0, the user API
 ALLOWED_REQUEST_HEADERS = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 Headers = list[tuple[str, str]]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import flask_smorest
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Request, Response, g, jsonify, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from marshmallow import fields
@@ -24,7 +24,7 @@ from tessera_shared.consumer import EventConsumer, Handler, Timing
 from tessera_shared.context import ANONYMOUS_COOKIE, browser_id
 from tessera_shared.db import database_url, engine_options, tune
 from tessera_shared.errors import INTERNAL_ERROR, DomainError, from_http_status
-from tessera_shared.families import Family, family_for_path, render_error
+from tessera_shared.families import Family, family_for_path, render_error, user_api_body
 from tessera_shared.internal import InternalClient
 from tessera_shared.platform import Platform
 from tessera_shared.redis import connect
@@ -69,6 +69,21 @@ class ErrorEnvelope(Schema):
     status = fields.Integer(required=True)
     code = fields.String(required=True, metadata={"example": "general:validation_error"})
     details = fields.String()
+
+
+class UserApiEnvelope(Schema):
+    """The user API's envelope (document 003), answers and refusals alike."""
+
+    statusCode = fields.String(required=True, metadata={"example": "200"})  # noqa: N815
+    message = fields.String(required=True)
+    data = fields.Raw(required=True, metadata={
+        "description": 'the string "null", "true" or "false", or an object'})
+
+
+def user_api_answer(status: int, message: str, data: Any = "null") -> Response:
+    response = jsonify(user_api_body(status, message, data))
+    response.status_code = status
+    return response
 
 
 class _Parser(FlaskParser):

@@ -69,6 +69,22 @@ _USERS_API_STRING_FALSE = {"INVALID_PASSWORD", "INVALID_INPUT", "INVALID_METHOD"
 _USERS_API_LOGIN = "/api/login"  # whose wrong method is 403 "INVALID_METHOD." (with a dot)
 
 
+# The user API (document 003) says each refusal in a sentence of its document: the platform's
+# errors its endpoints meet say that one (with the document's status).
+USER_API_ERRORS = {
+    "user:handle_already_exists": (409, "User already exists"),
+    "user:email_already_exists": (409, "Email already exists"),
+    "auth:invalid_credentials": (401, "Authenticated failed"),
+    "user:not_found": (404, "User not found"),
+}
+
+
+def user_api_body(status: int, message: str, data: Any = "null") -> dict[str, Any]:
+    """`{"statusCode": "<status>", "message", "data"}`: the status as a string, and `data`
+    the string "null" where there is nothing, as the document writes them."""
+    return {"statusCode": str(status), "message": message, "data": data}
+
+
 def users_api_body(success: bool | str, message: Any, details: str | None = None
                    ) -> dict[str, Any]:
     """`{"success", "data": {"message"}}`; `details` (a human sentence) is Tessera's."""
@@ -78,6 +94,9 @@ def users_api_body(success: bool | str, message: Any, details: str | None = None
 
 def in_family(family: Family, error: DomainError, path: str) -> DomainError:
     """The error as its family states it (its own status and code, where it has one)."""
+    if family is Family.USER_API and error.code in USER_API_ERRORS:
+        status, sentence = USER_API_ERRORS[error.code]
+        return DomainError(error.code, status, sentence)
     if family is not Family.USERS_API or error.code not in USERS_API_ERRORS:
         return error
     status, message = USERS_API_ERRORS[error.code]
@@ -90,7 +109,7 @@ def error_body(family: Family, error: DomainError) -> dict[str, Any]:
     if family is Family.REGISTRY:
         return registry_body("error", REGISTRY_MESSAGES.get(error.code, error.message), 1)
     if family is Family.USER_API:
-        return {"statusCode": str(error.status), "message": error.message, "data": "null"}
+        return user_api_body(error.status, error.message)
     if family is Family.USERS_API:
         message = error.code.split(":")[-1].upper()
         return users_api_body("false" if message in _USERS_API_STRING_FALSE else False,

@@ -10,6 +10,7 @@ from tessera_shared.config import Settings
 from tessera_shared.context import request_id
 from tessera_shared.platform import Platform
 from user_service import consumers, internal, media
+from user_service.api.user_api import views as user_api
 from user_service.api.v0 import follows, profile_images, user_search, users
 from user_service.extensions import Helpers
 from user_service.models import db
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(profile_images.blp)
     api.register_blueprint(user_search.blp)
     api.register_blueprint(follows.blp)
+    api.register_blueprint(user_api.blp)
     app.register_blueprint(internal.blueprint)
     app.register_blueprint(media.blueprint)
     return app

@@ -14,8 +14,13 @@ from user_service import errors
 from user_service.models import Profile, handle_key
 
 
+def named(session: orm.Session, handle: str) -> Profile | None:
+    """The profile holding `handle` (without regard to case), if any."""
+    return session.scalar(sa.select(Profile).where(Profile.handle_key == handle_key(handle)))
+
+
 def by_handle(session: orm.Session, handle: str) -> Profile:
-    profile = session.scalar(sa.select(Profile).where(Profile.handle_key == handle_key(handle)))
+    profile = named(session, handle)
     if profile is None:
         raise errors.PROFILE_NOT_FOUND()
     return profile

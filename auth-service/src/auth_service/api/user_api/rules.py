@@ -1,0 +1,100 @@
+"""How the user API (document 003) checks a body: one field at a time in the document's order,
+and the first rule broken answers in the document's own words: a missing field "cannot be
+null" (400), an empty one "cannot be empty" (400), a length or an address out of its rules 406.
+
+A limit of the platform stricter than the document's (handles and names are at most 64
+characters in every family) answers 406 in the same style, naming the real limit.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import ValidationError, validate
+
+from auth_service import errors
+from auth_service.models import EMAIL_MAX_LENGTH
+from tessera_shared import client_json
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str                             # in the body
+    label: str                            # as the messages name it
+    required: bool = True
+    lengths: tuple[int, int] | None = None  # the document's (min, max): 406 outside
+    limit: int | None = None              # the platform's maximum, when below the document's
+    empty: str | None = None              # the document's sentence for "", where it has its own
+    single_word: bool = False
+    kind: str = "text"                    # or "email", "url"
+
+    def check(self, value: Any) -> str | None:
+        """The value, or None for an optional field left out."""
+        if value is None:
+            if self.required:
+                raise errors.FIELD_MISSING(f"{self.label} cannot be null")
+            return None
+        if not isinstance(value, str):
+            raise errors.FIELD_MALFORMED(f"{self.label} must be text")
+        if value == "":
+            raise errors.FIELD_EMPTY(self.empty or f"{self.label} cannot be empty")
+        if self.single_word and any(ch.isspace() for ch in value):
+            raise errors.FIELD_MALFORMED(f"{self.label} cannot contain white space")
+        if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in value):
+            raise errors.FIELD_MALFORMED(f"{self.label} cannot contain control characters")
+        if self.lengths and not self.lengths[0] <= len(value) <= self.lengths[1]:
+            low, high = self.lengths
+            raise errors.FIELD_OUT_OF_RANGE(
+                f"{self.label} cannot be less than {low} or over {high} characters" if low
+                else f"{self.label} cannot be over {high} characters")
+        if self.limit and len(value) > self.limit:
+            raise errors.FIELD_OUT_OF_RANGE(f"{self.label} cannot be over {self.limit} "
+                                            "characters on this platform")
+        if self.kind == "email" and not _is_email(value):
+            raise errors.INVALID_EMAIL_FIELD()
+        if self.kind == "url" and urlsplit(value).scheme not in {"http", "https"}:
+            raise errors.FIELD_OUT_OF_RANGE(f"{self.label} must be an http(s) address")
+        return value
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate.Email()(value)
+    except ValidationError:
+        return False
+    return len(value) <= EMAIL_MAX_LENGTH
+
+
+USERNAME = Field("username", "Username", lengths=(3, 100), limit=64, single_word=True)
+EMAIL = Field("email", "Email", kind="email")
+PASSWORD = Field("password", "Password", lengths=(8, 200))
+NAME = Field("name", "Name", required=False, lengths=(3, 150), limit=64,
+             empty="name cannot be empty")
+BIO = Field("bio", "Bio", required=False, lengths=(0, 200),
+            empty="Password cannot be bio")  # sic: the document's sentence for an empty bio
+PRONOUNCE = Field("pronounce", "Pronounce", required=False, limit=64)
+WEBSITE = Field("website", "Website", required=False, limit=200, kind="url")
+CODE = Field("code", "Code", required=False, limit=64)  # Tessera's: TOTP or backup code
+RESET_ID = Field("uuid", "UUID", lengths=(1, 128))
+NEW_PASSWORD = Field("newPassword", "Password", lengths=(8, 200))
+
+
+def read(raw: bytes, fields: tuple[Field, ...], *,
+         query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The body's fields by name, checked in order: a string each, None for an optional one
+    left out (`query`: where a field may also come as a parameter, as
+    `/user/password-reset-token`'s email does)."""
+    body: Any = {}
+    if raw.strip():
+        try:
+            body = client_json.loads(raw)
+        except ValueError:
+            raise errors.FIELD_MALFORMED("The body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise errors.FIELD_MALFORMED("The body must be a JSON object")
+    given = {**(query or {}), **body}
+    return {field.name: field.check(given.get(field.name)) for field in fields}
