@@ -12,7 +12,7 @@ import pytest
 from tessera_shared.ids import digest
 from tests.authenticator import Authenticator
 
-ID_IN_MAIL = re.compile(r"give your app this reset id:\n\n(\S+)")
+ID_IN_MAIL = re.compile(r"give your app this reset id:\s+(\S+)")
 
 
 def envelope(answer) -> tuple[int, str, str, object]:
