@@ -42,6 +42,11 @@ def test_the_merged_openapi_document_describes_the_slice(platform):
             "post"}, "/v0/auth/oauth/{provider}/link": {"post"},
         "/v0/auth/complete-signup": {"post"}, "/v0/auth/oauth/connections": {"get"},
         "/v0/auth/oauth/connections/unlink": {"post"},
+        "/v0/users/{user_id}/follow": {"post", "delete"},
+        "/v0/users/{user_id}/{side}": {"get"},
+        "/user/create": {"post"}, "/user/auth": {"post"}, "/user/logged": {"get"},
+        "/user/profile/{username}": {"get"}, "/user/password-reset-token": {"post"},
+        "/user/password-reset": {"post"},
     }
     for path, methods in served.items():
         assert methods <= set(paths.get(path, {})), path

@@ -163,7 +163,8 @@ def test_profiles_are_public_by_handle_in_any_case_and_by_id(platform, client):
                              params={"handle": user["handle"].upper()})
     assert by_handle.status_code == 200
     profile = by_handle.json()
-    assert set(profile) == {"id", "handle", "display_name", "is_verified", "created_at"}
+    assert set(profile) == {"id", "handle", "display_name", "is_verified", "created_at",
+                            "followers_count", "following_count"}  # the counts: Tessera's
     by_id = requests.get(f"{platform.url}/v0/users/profile/id", params={"user_id": profile["id"]})
     assert by_id.json() == profile
 

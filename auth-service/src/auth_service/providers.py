@@ -27,12 +27,12 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
 from joserfc.errors import JoseError
-from marshmallow import ValidationError, validate
 
 from auth_service import errors
 from auth_service.models import EMAIL_MAX_LENGTH
 from tessera_shared import limits
 from tessera_shared.config import OAuthClient, Settings
+from tessera_shared.validation import is_email
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Provider(ABC):
             raise self._unusable("named no account")
         if email is None:
             raise self._unverified()
-        if not _is_email(email):
+        if not is_email(email, max_length=EMAIL_MAX_LENGTH):
             raise self._unusable("carried an email address that cannot be used")
         return Identity(provider=self.name, subject=subject, email=email,
                         display_name=_display_name(name),
@@ -259,14 +259,6 @@ def fetch_avatar(url: str | None) -> bytes | None:
 def _text(value: object) -> str | None:
     """A provider's field, if it is a string with something in it."""
     return value if isinstance(value, str) and value.strip() else None
-
-
-def _is_email(value: str) -> bool:
-    try:
-        validate.Email()(value)
-    except ValidationError:
-        return False
-    return len(value) <= EMAIL_MAX_LENGTH
 
 
 def _display_name(name: str | None) -> str:

@@ -36,6 +36,15 @@ def printable(value: str) -> None:
         raise ma.ValidationError("Must not contain control characters.")
 
 
+def is_email(value: str, *, max_length: int = 254) -> bool:
+    """Whether `value` is an address the platform can store (a provider's, a plain field's)."""
+    try:
+        ma.validate.Email()(value)
+    except ma.ValidationError:
+        return False
+    return len(value) <= max_length
+
+
 def not_blank(value: str) -> None:
     if not value.strip():
         raise ma.ValidationError("Must not be blank.")

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import ValidationError, validate
-
 from auth_service import errors
 from auth_service.models import EMAIL_MAX_LENGTH
 from tessera_shared import client_json
+from tessera_shared.validation import is_email
 
 
 @dataclass(frozen=True)
@@ -54,19 +53,11 @@ class Field:
         if self.limit and len(value) > self.limit:
             raise errors.FIELD_OUT_OF_RANGE(f"{self.label} cannot be over {self.limit} "
                                             "characters on this platform")
-        if self.kind == "email" and not _is_email(value):
+        if self.kind == "email" and not is_email(value, max_length=EMAIL_MAX_LENGTH):
             raise errors.INVALID_EMAIL_FIELD()
         if self.kind == "url" and urlsplit(value).scheme not in {"http", "https"}:
             raise errors.FIELD_OUT_OF_RANGE(f"{self.label} must be an http(s) address")
         return value
-
-
-def _is_email(value: str) -> bool:
-    try:
-        validate.Email()(value)
-    except ValidationError:
-        return False
-    return len(value) <= EMAIL_MAX_LENGTH
 
 
 USERNAME = Field("username", "Username", lengths=(3, 100), limit=64, single_word=True)
