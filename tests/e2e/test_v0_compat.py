@@ -47,7 +47,8 @@ def test_profiles(platform, account):
     me = client.get(f"{platform.url}/v0/user/me")
     assert me.status_code == 200
     body = me.json()
-    assert set(body) == {"id", "handle", "display_name", "is_verified", "created_at", "email"}
+    assert set(body) == {"id", "handle", "display_name", "is_verified", "created_at", "email",
+                         "followers_count", "following_count"}  # the counts: Tessera's
     assert UUID.match(body["id"])
     assert RFC3339.match(body["created_at"])
     public = requests.get(f"{platform.url}/v0/users/profile", params={"handle": user["handle"]})
