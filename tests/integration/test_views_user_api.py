@@ -278,3 +278,64 @@ def test_an_unknown_user_api_path_answers_in_its_envelope(services):
     assert envelope(answer)[:2] == (404, "404")
     body = json.loads(answer.data)
     assert body["data"] == "null"
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"website": "http://[::1"}, refusal(406, "Website must be an http(s) address")),
+    ({"website": "https://"}, refusal(406, "Website must be an http(s) address")),
+    ({"name": "   "}, refusal(400, "name cannot be empty")),
+    ({"username": "ß" * 60 + "abcd"}, refusal(400, "That handle is too long once its case is "
+                                                   "folded (64 characters at most); choose a "
+                                                   "shorter one.")),
+    ({"username": "look\u200balike"}, refusal(400, "A handle cannot contain invisible "
+                                                    "formatting characters (zero-width, "
+                                                    "direction marks).")),
+])
+def test_create_refuses_what_would_break_or_impersonate(services, changes, expected):
+    body = new_user(**changes)
+    before = services.stored()
+    assert envelope(services.browser().post("/user/create", json=body)) == expected
+    assert services.stored() == before
+
+
+def test_a_body_must_come_as_json_so_no_other_site_can_post_it(services):
+    user = created(services)
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        browser = services.browser()
+        answer = browser.post("/user/auth", content_type=content_type, data=json.dumps({
+            "username": user["username"], "password": user["password"]}))
+        assert envelope(answer) == refusal(
+            400, "The body must be JSON (Content-Type: application/json)")
+        assert "TOKEN" not in browser.cookies
+
+
+def test_a_username_with_a_slash_still_has_a_profile(services):
+    user = created(services, username=f"a/{uuid.uuid4().hex[:8]}")
+    shown = services.browser().get(f"/user/profile/{user['username']}")
+    assert envelope(shown)[2] == user["username"]
+
+
+def test_logout_ends_the_session_and_clears_the_cookie(services):
+    user = created(services)
+    browser = services.browser()
+    browser.post("/user/auth", json={"username": user["username"],
+                                     "password": user["password"]})
+    token = browser.cookies["TOKEN"]
+    answer = browser.post("/user/logout")
+    assert envelope(answer) == (200, "200", "Logged out", "null")
+    assert "TOKEN" not in browser.cookies
+    assert envelope(services.browser().get("/user/logged", headers={"TOKEN": token}))[2] == (
+        "No auth info found")
+    assert envelope(services.browser().post("/user/logout")) == (
+        404, "404", "TOKEN was not found", "false")
+
+
+def test_a_token_said_in_a_header_wins_over_a_stale_cookie(services):
+    user = created(services)
+    fresh = services.browser()
+    fresh.post("/user/auth", json={"username": user["username"], "password": user["password"]})
+    stale = services.browser()
+    stale.cookies["TOKEN"] = "x" * 43
+    bearer = {"Authorization": f"Bearer {fresh.cookies['TOKEN']}"}
+    answer = stale.get("/user/logged", headers=bearer)
+    assert envelope(answer)[2] == "Validation"

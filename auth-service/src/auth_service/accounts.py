@@ -135,9 +135,10 @@ class Accounts:
 
     def _sign_up(self, form: SignUp, client: Client, *, role: str,
                  welcome: Callable[[Account], None]) -> Account:
-        """Email is checked before handle, as the original API does. The profile is made in
-        user-service first (it owns handles, so it settles a race for one); if the sign-up's
-        unit of work then rolls back, the profile is removed again."""
+        """Email is checked before handle, as the v0 original does (the users API's variant
+        checks the handle first, above). The profile is made in user-service first (it owns
+        handles, so it settles a race for one); if the sign-up's unit of work then rolls back,
+        the profile is removed again."""
         if find_by_email(self.session, form.email) is not None:
             raise errors.EMAIL_TAKEN()
         password_hash = None

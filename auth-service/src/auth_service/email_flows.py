@@ -133,9 +133,14 @@ class EmailFlows:
     def reset_password_by_id(self, token: str, new_password: str, *, ip: str) -> None:
         """The user API's reset with the mailed id: as `reset_password`, but an id that ran
         out unspent says so, as that API's document has it."""
-        if self.tokens.expired(PASSWORD_RESET, token):
-            raise errors.RESET_ID_EXPIRED()
-        self._reset_by_token(token, new_password, ip=ip, refusal=errors.RESET_ID_NOT_FOUND())
+        try:
+            self._reset_by_token(token, new_password, ip=ip,
+                                 refusal=errors.RESET_ID_NOT_FOUND())
+        except DomainError as refused:
+            if (refused.code == errors.RESET_ID_NOT_FOUND.code
+                    and self.tokens.expired(PASSWORD_RESET, token)):
+                raise errors.RESET_ID_EXPIRED() from None
+            raise
 
     def _reset_by_token(self, token: str, new_password: str, *, ip: str,
                         refusal: DomainError) -> None:

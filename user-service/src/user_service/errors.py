@@ -11,3 +11,7 @@ PROFILE_EXISTS = ErrorId("user:already_exists", 409, "A profile with that id exi
 NO_IMAGE = ErrorId("system:not_found", 404, "No image to delete.")
 FILE_TOO_LARGE = ErrorId("file:read_error", 400, "The file is too large.")
 CANNOT_FOLLOW_SELF = ErrorId("user:cannot_follow_self", 400, "You cannot follow yourself.")
+HANDLE_TOO_LONG = ErrorId("user:handle_too_long", 400, "That handle is too long once its case "
+                          "is folded (64 characters at most); choose a shorter one.")
+HANDLE_INVISIBLE = ErrorId("user:handle_invisible_characters", 400, "A handle cannot contain "
+                           "invisible formatting characters (zero-width, direction marks).")

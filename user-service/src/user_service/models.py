@@ -15,6 +15,9 @@ db = make_db()
 UNMANAGED_SCHEMA = ("profiles_fts", "ix_profiles_search", "search_document")
 
 
+HANDLE_KEY_MAX = 64
+
+
 def handle_key(handle: str) -> str:
     """Handles are unique without regard to case; they are stored as given."""
     return handle.casefold()
@@ -25,7 +28,7 @@ class Profile(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     handle: Mapped[str] = mapped_column(sa.String(64))
-    handle_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    handle_key: Mapped[str] = mapped_column(sa.String(HANDLE_KEY_MAX), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(64))
     bio: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str | None] = mapped_column(sa.String(64))  # the registry's short status line

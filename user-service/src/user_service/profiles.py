@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict
 
@@ -11,7 +12,7 @@ from sqlalchemy import orm
 from tessera_shared.clients.profiles import NewProfile
 from tessera_shared.outbox import emit
 from user_service import errors
-from user_service.models import Profile, handle_key
+from user_service.models import HANDLE_KEY_MAX, Profile, handle_key
 
 
 def named(session: orm.Session, handle: str) -> Profile | None:
@@ -42,9 +43,20 @@ def handle_available(session: orm.Session, handle: str) -> bool:
         Profile.handle_key == handle_key(handle)))) is False
 
 
+def check_handle(handle: str) -> None:
+    """A handle is stored case-folded for uniqueness, which may make it longer (ß -> ss); and
+    it must show what it is: no invisible formatting characters (zero-width, bidi overrides),
+    which would let one handle pass for another."""
+    if len(handle_key(handle)) > HANDLE_KEY_MAX:
+        raise errors.HANDLE_TOO_LONG()
+    if any(unicodedata.category(ch) == "Cf" for ch in handle):
+        raise errors.HANDLE_INVISIBLE()
+
+
 def create(session: orm.Session, new: NewProfile) -> Profile:
     """Create a profile (the remote step of every sign-up saga). Creating the same profile
     twice is harmless, so a caller may retry; a handle someone else holds is refused."""
+    check_handle(new.handle)
     existing = session.get(Profile, new.id)
     if existing is not None:
         if existing.handle_key != handle_key(new.handle):
@@ -70,6 +82,7 @@ def edit(session: orm.Session, user_id: str, changes: Mapping[str, str | None]) 
     for name in changed:
         setattr(profile, name, changes[name])
     if "handle" in changed:
+        check_handle(profile.handle)
         profile.handle_key = handle_key(profile.handle)
         try:
             session.flush()

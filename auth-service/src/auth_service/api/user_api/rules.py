@@ -9,10 +9,11 @@ characters in every family) answers 406 in the same style, naming the real limit
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from flask import Request
 
 from auth_service import errors
 from auth_service.models import EMAIL_MAX_LENGTH
@@ -39,7 +40,7 @@ class Field:
             return None
         if not isinstance(value, str):
             raise errors.FIELD_MALFORMED(f"{self.label} must be text")
-        if value == "":
+        if not value.strip():
             raise errors.FIELD_EMPTY(self.empty or f"{self.label} cannot be empty")
         if self.single_word and any(ch.isspace() for ch in value):
             raise errors.FIELD_MALFORMED(f"{self.label} cannot contain white space")
@@ -55,9 +56,17 @@ class Field:
                                             "characters on this platform")
         if self.kind == "email" and not is_email(value, max_length=EMAIL_MAX_LENGTH):
             raise errors.INVALID_EMAIL_FIELD()
-        if self.kind == "url" and urlsplit(value).scheme not in {"http", "https"}:
+        if self.kind == "url" and not _is_web_address(value):
             raise errors.FIELD_OUT_OF_RANGE(f"{self.label} must be an http(s) address")
         return value
+
+
+def _is_web_address(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
 USERNAME = Field("username", "Username", lengths=(3, 100), limit=64, single_word=True)
@@ -74,18 +83,22 @@ RESET_ID = Field("uuid", "UUID", lengths=(1, 128))
 NEW_PASSWORD = Field("newPassword", "Password", lengths=(8, 200))
 
 
-def read(raw: bytes, fields: tuple[Field, ...], *,
-         query: Mapping[str, str] | None = None) -> dict[str, Any]:
+def read(request: Request, fields: tuple[Field, ...], *, query: bool = False
+         ) -> dict[str, Any]:
     """The body's fields by name, checked in order: a string each, None for an optional one
-    left out (`query`: where a field may also come as a parameter, as
-    `/user/password-reset-token`'s email does)."""
+    left out (`query`: a field may also come as a parameter, as
+    `/user/password-reset-token`'s email does). A body must be sent as JSON: a form or plain
+    text could be posted by any other site's page (a sign-in planted in someone's browser)."""
+    raw = request.get_data()
     body: Any = {}
     if raw.strip():
+        if not request.is_json:
+            raise errors.FIELD_MALFORMED("The body must be JSON (Content-Type: application/json)")
         try:
             body = client_json.loads(raw)
         except ValueError:
             raise errors.FIELD_MALFORMED("The body must be a JSON object") from None
     if not isinstance(body, dict):
         raise errors.FIELD_MALFORMED("The body must be a JSON object")
-    given = {**(query or {}), **body}
+    given = {**(request.args if query else {}), **body}
     return {field.name: field.check(given.get(field.name)) for field in fields}

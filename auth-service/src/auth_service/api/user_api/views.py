@@ -64,16 +64,19 @@ class UserApiReset(Schema):
                                 validate=validate.Length(min=8, max=200))
 
 
-def described(schema: type[Schema]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return blp.doc(requestBody={"required": True, "content": {
+def described(schema: type[Schema], *, required: bool = True
+              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return blp.doc(requestBody={"required": required, "content": {
         "application/json": {"schema": schema}}})
 
 
 def _token() -> str | None:
-    """The session token: the `TOKEN` cookie, a `TOKEN` header, or a bearer token."""
+    """The session token: a `TOKEN` header or a bearer token (said for this request), else
+    the `TOKEN` cookie."""
     bearer = request.authorization
-    return (request.cookies.get(COOKIE) or request.headers.get(COOKIE)
-            or (bearer.token if bearer and bearer.type == "bearer" else None))
+    return (request.headers.get(COOKIE)
+            or (bearer.token if bearer and bearer.type == "bearer" else None)
+            or request.cookies.get(COOKIE))
 
 
 @blp.route("/create")
@@ -89,7 +92,7 @@ class Create(MethodView):
                       "exists")
     def post(self) -> Response:
         """Create an account; the address gets a verification mail."""
-        form = rules.read(request.get_data(), (
+        form = rules.read(request, (
             rules.USERNAME, rules.EMAIL, rules.PASSWORD, rules.NAME, rules.BIO,
             rules.PRONOUNCE, rules.WEBSITE))
         username = form["username"]
@@ -111,13 +114,13 @@ class Auth(MethodView):
     @blp.response(200, UserApiEnvelope, description="Authenticated; the session is the `TOKEN` "
                   "cookie (also accepted as a `TOKEN` header or a bearer token)")
     @blp.alt_response(400, schema=UserApiEnvelope, description="a field missing, empty, or with "
-                      "white space")
+                      "white space; a wrong or used `code`")
     @blp.alt_response(401, schema=UserApiEnvelope, description="Authenticated failed; or, with "
                       "two-factor authentication on and no `code`, a sentence asking for one")
     @blp.alt_response(406, schema=UserApiEnvelope, description="a length out of its rules")
     def post(self) -> Response:
         """Sign in with username and password (and a code when TOTP is on)."""
-        form = rules.read(request.get_data(), (rules.USERNAME, rules.PASSWORD, rules.CODE))
+        form = rules.read(request, (rules.USERNAME, rules.PASSWORD, rules.CODE))
         username = form["username"]
         user = named(accounts(), username)
         opened = authenticator().log_in_at_once(
@@ -148,9 +151,26 @@ class Logged(MethodView):
         return user_api_answer(200, "Validation", "true")
 
 
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.response(200, UserApiEnvelope, description="Logged out (beyond the document); the "
+                  "`TOKEN` cookie is cleared")
+    @blp.alt_response(404, schema=UserApiEnvelope, description="TOKEN was not found")
+    def post(self) -> Response:
+        """End the session the request carries."""
+        token = _token()
+        if not token:
+            return user_api_answer(404, "TOKEN was not found", "false")
+        authenticator().log_out(token, ip=client_ip())
+        response = user_api_answer(200, "Logged out")
+        response.set_cookie(COOKIE, "", max_age=0, path="/", httponly=True, samesite="Lax",
+                            secure=platform().settings.secure_cookies)
+        return response
+
+
 @blp.route("/password-reset-token")
 class ResetToken(MethodView):
-    @described(UserApiResetToken)
+    @described(UserApiResetToken, required=False)
     @blp.doc(parameters=[{"in": "query", "name": "email", "schema": {"type": "string"},
                           "description": "or in the body"}])
     @blp.response(200, UserApiEnvelope, description="Password reset token generated (for any "
@@ -159,7 +179,7 @@ class ResetToken(MethodView):
     @blp.alt_response(406, schema=UserApiEnvelope, description="Invalid email")
     def post(self) -> Response:
         """Mail a reset id (and link) to the account with this address."""
-        form = rules.read(request.get_data(), (rules.EMAIL,), query=request.args)
+        form = rules.read(request, (rules.EMAIL,), query=True)
         email_flows().forgot_password(form["email"], ip=client_ip(),
                                       compose=mail.reset_id_mail)
         return user_api_answer(200, "Password reset token generated")
@@ -177,7 +197,7 @@ class Reset(MethodView):
                       "length out of its rules")
     def post(self) -> Response:
         """Set a new password with the mailed reset id (once)."""
-        form = rules.read(request.get_data(), (rules.RESET_ID, rules.NEW_PASSWORD))
+        form = rules.read(request, (rules.RESET_ID, rules.NEW_PASSWORD))
         email_flows().reset_password_by_id(form["uuid"], form["newPassword"],
                                            ip=client_ip())
         return user_api_answer(200, "New password has been set successfully")

@@ -22,7 +22,7 @@ class SignUpRequest(Schema):
     email = Text(required=True, validate=EMAIL)
     handle = Text(required=True, validate=NAME)
     display_name = Text(required=True, validate=NAME)
-    # v0's original allowed 6-20 characters; the core policy asks 8 and allows 128.
+    # v0's original allowed 6-20 characters; the core policy asks 8 and allows 200.
     password = Text(required=True, validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH))
 
 

@@ -13,7 +13,7 @@ blp = Blueprint("user-api-profiles", __name__, url_prefix="/user",
                 description="User API (document 003)")
 
 
-@blp.route("/profile/<username>")
+@blp.route("/profile/<path:username>")
 class Profile(MethodView):
     @blp.response(200, UserApiEnvelope, description="`message` is the username; `data` the "
                   "profile: username, name, bio, website, pronounce (\"\" when unset), and "
