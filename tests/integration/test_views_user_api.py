@@ -339,3 +339,14 @@ def test_a_token_said_in_a_header_wins_over_a_stale_cookie(services):
     bearer = {"Authorization": f"Bearer {fresh.cookies['TOKEN']}"}
     answer = stale.get("/user/logged", headers=bearer)
     assert envelope(answer)[2] == "Validation"
+
+
+def test_guessing_passwords_is_throttled_and_then_even_the_right_one_fails(services):
+    user = created(services)
+    guesser = services.browser()
+    for _ in range(6):  # five free mistakes, then a delay
+        guesser.post("/user/auth", json={"username": user["username"],
+                                         "password": "not the password"})
+    right = services.browser().post("/user/auth", json={"username": user["username"],
+                                                        "password": user["password"]})
+    assert envelope(right) == refusal(401, "Authenticated failed")
