@@ -112,3 +112,12 @@ def test_deleting_an_account_removes_its_follows(services, leaver):
     with services.apps["user"].app_context():
         assert user_db.session.scalar(sa.select(sa.func.count()).select_from(Follow).where(
             sa.or_(Follow.follower_id == gone["id"], Follow.followee_id == gone["id"]))) == 0
+
+
+def test_follow_changes_have_an_hourly_budget(services):
+    ann, _ = signed_up(services)
+    _, browser = signed_up(services)
+    answers = [browser.post(f"/v0/users/{ann['id']}/follow").status_code for _ in range(100)]
+    assert answers == [204] * 100
+    refused = browser.delete(f"/v0/users/{ann['id']}/follow")
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limit:exceeded")

@@ -350,3 +350,19 @@ def test_guessing_passwords_is_throttled_and_then_even_the_right_one_fails(servi
     right = services.browser().post("/user/auth", json={"username": user["username"],
                                                         "password": user["password"]})
     assert envelope(right) == refusal(401, "Authenticated failed")
+
+
+def resets_to(services, user) -> list:
+    return [m for m in services.mail_to(user["email"]) if m.subject == "Reset your password"]
+
+
+def test_one_address_cannot_spend_everyones_mail_budget(services):
+    users = [created(services) for _ in range(31)]
+    asker = services.browser()
+    for user in users:
+        assert asker.post("/user/password-reset-token",
+                          json={"email": user["email"]}).status_code == 200
+    assert all(resets_to(services, user) for user in users[:30])
+    assert resets_to(services, users[30]) == []  # the 31st from one address is not sent
+    services.browser().post("/user/password-reset-token", json={"email": users[30]["email"]})
+    assert resets_to(services, users[30])

@@ -36,7 +36,12 @@ from tessera_shared.errors import DomainError, bad_request
 from tessera_shared.ids import digest
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import SessionRecord
-from tessera_shared.throttle import MAIL_PER_ACCOUNT, RESET_CODE, TOKEN_PER_IP
+from tessera_shared.throttle import (
+    MAIL_PER_ACCOUNT,
+    MAIL_REQUESTS_PER_IP,
+    RESET_CODE,
+    TOKEN_PER_IP,
+)
 from tessera_shared.transactions import after_commit, unit_of_work
 
 
@@ -116,10 +121,8 @@ class EmailFlows:
         ignored such accounts)."""
         with unit_of_work(self.session):
             account = find_by_email(self.session, email)
-            if account is None:
-                return
-            if not self.throttle.take(MAIL_PER_ACCOUNT, account.id):
-                return  # enough reset mails for this hour; the answer stays the same
+            if account is None or not self._may_mail(account, ip):
+                return  # the answer stays the same
             token = self.tokens.issue(PASSWORD_RESET, {"user_id": account.id,
                                                        "stamp": credential_stamp(account)})
             mail.queue(self.session, account.email, *compose(self.settings, token))
@@ -155,8 +158,7 @@ class EmailFlows:
         """Mail a reset code if the account has a password and its mail budget allows; a
         request id comes back either way, so a throttled ask looks like any other."""
         with unit_of_work(self.session):
-            if (account.password_hash is None
-                    or not self.throttle.take(MAIL_PER_ACCOUNT, account.id)):
+            if account.password_hash is None or not self._may_mail(account, ip):
                 return new_request_id()
             request_id, code = self.reset_codes.issue(account.id, userhash,
                                                       credential_stamp(account))
@@ -248,6 +250,12 @@ class EmailFlows:
             ended = self.sessions.revoke_all(account.id)
             emit(self.session, "auth.email_change_reported",
                  {"user_id": account.id, "ip": ip, "sessions_ended": ended})
+
+    def _may_mail(self, account: Account, ip: str) -> bool:
+        """Whether a mail someone asked for without signing in may go out: within the
+        account's budget for the hour, and the asking address's."""
+        return (self.throttle.take(MAIL_REQUESTS_PER_IP, ip)
+                and self.throttle.take(MAIL_PER_ACCOUNT, account.id))
 
     def _reset(self, account: Account, new_password: str, *, ip: str) -> None:
         """A forgotten password replaced, by link or by code: every session of it ends."""

@@ -81,6 +81,13 @@ REGISTRY_SECRET = _rules("secret", free=5, account_max=900)
 # mails one can make Tessera send to an account (reset, verification, email change): a few
 # an hour, then a growing delay, so nobody can flood someone's mailbox through us;
 MAIL_PER_ACCOUNT = Rule("mail:account", free=3, base_delay=60, max_delay=3600, window=3600)
+# and the mails one address may ask for, whoever they go to (a reset link or code needs no
+# sign-in, so without this one machine could spend every account's budget above);
+MAIL_REQUESTS_PER_IP = Rule("mail_request:ip", free=30, base_delay=10, max_delay=3600,
+                            window=3600)
+# follows and unfollows one account makes (each is a public entry of the action log);
+FOLLOW_CHANGES_PER_ACCOUNT = Rule("follow:account", free=100, base_delay=1, max_delay=300,
+                                  window=3600)
 # password changes of one account (each retires the reset links sent before it);
 PASSWORD_CHANGES_PER_ACCOUNT = Rule("password_change:account", free=3, base_delay=DAY,
                                     max_delay=DAY, window=DAY)

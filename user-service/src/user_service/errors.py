@@ -15,3 +15,5 @@ HANDLE_TOO_LONG = ErrorId("user:handle_too_long", 400, "That handle is too long 
                           "is folded (64 characters at most); choose a shorter one.")
 HANDLE_INVISIBLE = ErrorId("user:handle_invisible_characters", 400, "A handle cannot contain "
                            "invisible formatting characters (zero-width, direction marks).")
+TOO_MANY_FOLLOW_CHANGES = ErrorId("rate_limit:exceeded", 429, "You followed and unfollowed "
+                                  "too often in the last hour; wait a little, then try again.")

@@ -11,9 +11,12 @@ from marshmallow import fields, validate
 
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import require_session
+from tessera_shared.platform import platform
+from tessera_shared.sessions import SessionRecord
+from tessera_shared.throttle import FOLLOW_CHANGES_PER_ACCOUNT
 from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema
-from user_service import follows
+from user_service import errors, follows
 from user_service.api.v0.user_search import UserSummary
 from user_service.models import db
 
@@ -41,6 +44,14 @@ class FollowPage(Schema):
     total_pages = fields.Integer(required=True)
 
 
+def _changing_follows() -> SessionRecord:
+    """The signed-in user, within their hourly budget of follow changes."""
+    record = require_session()
+    if not platform().throttle.take(FOLLOW_CHANGES_PER_ACCOUNT, record.user_id):
+        raise errors.TOO_MANY_FOLLOW_CHANGES()
+    return record
+
+
 @blp.route("/<user_id>/follow")
 class Follow(MethodView):
     @blp.arguments(UserPath, location="path", as_kwargs=True)
@@ -48,9 +59,10 @@ class Follow(MethodView):
     @blp.alt_response(400, schema=ErrorEnvelope, description="user:cannot_follow_self")
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     @blp.alt_response(404, schema=ErrorEnvelope, description="user:not_found")
+    @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded")
     def post(self, user_id: Any) -> Any:
         """Follow a user (following them already changes nothing)."""
-        record = require_session()
+        record = _changing_follows()
         with unit_of_work(db.session):
             follows.follow(db.session, record.user_id, str(user_id))
         return no_content()
@@ -58,9 +70,10 @@ class Follow(MethodView):
     @blp.arguments(UserPath, location="path", as_kwargs=True)
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded")
     def delete(self, user_id: Any) -> Any:
         """Stop following a user (not following them changes nothing)."""
-        record = require_session()
+        record = _changing_follows()
         with unit_of_work(db.session):
             follows.unfollow(db.session, record.user_id, str(user_id))
         return no_content()
