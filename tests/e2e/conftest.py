@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 import requests
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tessera_launcher import detached
 from tessera_launcher.detached import DetachedPlatform
@@ -151,3 +153,33 @@ def new_user(**overrides: str) -> dict[str, str]:
     handle = overrides.pop("handle", unique())
     return {"email": f"{handle}@example.com", "handle": handle, "display_name": "Test User",
             "password": "correct horse battery staple", **overrides}
+
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: apt-get install "
+                                                             "chromium (CI installs it)")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright (which never downloads a browser)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a context of its own; the test fails on any script error or refused load
+    (a Content-Security-Policy violation)."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+    yield page
+    context.close()
+    assert errors == [], errors

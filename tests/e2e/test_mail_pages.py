@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
-import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import new_user, unique, verify_email, visitor
+from tests.e2e.conftest import needs_chromium, new_user, unique, verify_email, visitor
 from tests.mailbox import link_in
 
-CHROMIUM = shutil.which("chromium")
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: apt-get install "
-                                                         "chromium (CI installs it)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
-    yield page
-    context.close()
-    assert errors == [], errors  # no script error, no CSP violation
+pytestmark = needs_chromium
 
 
 def signed_up(platform):

@@ -21,6 +21,7 @@ def test_the_wheel_carries_every_service_with_its_migrations_pages_and_assets(tm
         assert any(name.startswith(f"{package}/migrations/versions/0001_") for name in names)
     for path in ("auth_service/pages/reset-password.html",
                  "auth_service/data/common-passwords.txt.gz", "gateway/static/docs.html",
+                 "gateway/console/index.html", "gateway/console/app.js",
                  "tessera_launcher/cli.py", "tessera_shared/clients/profiles.py"):
         assert path in names
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, abort, request
 from werkzeug.exceptions import HTTPException
 
-from gateway import docs, health
+from gateway import console, docs, health
 from gateway.config import GatewaySettings
 from gateway.extensions import Helpers
 from gateway.proxy import Gateway
@@ -39,5 +39,6 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(docs.blueprint)
+    app.register_blueprint(console.blueprint)
     app.wsgi_app = Gateway(app.wsgi_app, settings)  # type: ignore[method-assign]
     return app

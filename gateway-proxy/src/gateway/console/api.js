@@ -1,0 +1,47 @@
+// The console's calls on the platform's public v0 API, and what its refusals mean in words a
+// person understands (the codes are the API's; the sentences are for people).
+
+export class Refusal extends Error {
+  constructor(status, code, details) {
+    super(details || code);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export async function call(method, path, body) {
+  const options = { method, credentials: "same-origin", headers: {} };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  if (response.status === 204) return { status: 204, data: null };
+  const data = await response.json().catch(() => null);
+  if (response.ok) return { status: response.status, data };
+  throw new Refusal(response.status, data?.code ?? "system:unknown", data?.details ?? "");
+}
+
+const WORDS = {
+  "auth:invalid_credentials": "That email and password do not match an account. Check both, or reset the password.",
+  "user:email_already_exists": "An account already uses this email address. Sign in to it instead.",
+  "user:handle_already_exists": "Someone already has this handle; choose another.",
+  "totp:invalid_code": "That code is wrong or was used already. Type the newest code from your app.",
+  "totp:temp_token_invalid": "This sign-in took too long. Sign in with your password again.",
+  "totp:backup_code_exhausted": "No backup codes are left; use a code from your authenticator app.",
+  "system:service_unavailable": "Tessera is not answering right now; try again in a moment.",
+  "system:gateway_timeout": "Tessera took too long to answer; try again in a moment.",
+};
+
+// The sentence for a refusal: ours for the codes people meet, else the API's own.
+export function words(refusal) {
+  return WORDS[refusal.code] ?? (refusal.details || "Something went wrong; please try again.");
+}
+
+// A refusal of one field ("password: must be 8 to 200 characters."), as {field, text}.
+export function fieldOf(refusal) {
+  const found = /^(\w+): (.+)$/.exec(refusal.details ?? "");
+  if (!found || !refusal.code.startsWith("general:")) return null;
+  return { field: found[1], text: found[2].charAt(0).toUpperCase() + found[2].slice(1) };
+}

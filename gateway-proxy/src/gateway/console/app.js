@@ -1,0 +1,192 @@
+// Tessera's account console: one page whose views are <template>s in index.html, shown by
+// the address bar's path, speaking only the public v0 API.
+import { Refusal, call, fieldOf, words } from "./api.js";
+
+const view = document.getElementById("view");
+const status = document.getElementById("status");
+const nav = document.getElementById("nav");
+
+const UNREACHABLE = "Tessera could not be reached; check the connection and try again.";
+const ROUTES = { "/": home, "/signin": signIn, "/signup": signUp, "/account": account };
+
+// Whether the person moved within the page: then the new view takes the focus (so a screen
+// reader reads it); on a fresh load it stays at the top, before the skip link.
+let moved = false;
+
+function show(template, title) {
+  view.replaceChildren(document.getElementById(template).content.cloneNode(true));
+  document.title = `${title} · Tessera`;
+  if (moved) view.focus();
+}
+
+function say(text) {
+  status.textContent = text;
+}
+
+function go(path, { replace = false } = {}) {
+  moved = true;
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  return route();
+}
+
+async function route() {
+  const page = ROUTES[location.pathname] ?? home;
+  try {
+    await page();
+  } catch (error) {
+    say(error instanceof Refusal ? words(error) : UNREACHABLE);
+  }
+}
+
+async function signedInUser() {
+  try {
+    return (await call("GET", "/v0/user/me")).data;
+  } catch (error) {
+    if (error instanceof Refusal && error.status === 401) return null;
+    throw error;
+  }
+}
+
+function link(path, text) {
+  const a = document.createElement("a");
+  a.href = path;
+  a.textContent = text;
+  return a;
+}
+
+function showNav(user) {
+  if (!user) {
+    nav.replaceChildren(link("/signin", "Sign in"), link("/signup", "Create an account"));
+    return;
+  }
+  const signOut = document.createElement("button");
+  signOut.type = "button";
+  signOut.className = "quiet";
+  signOut.textContent = "Sign out";
+  signOut.addEventListener("click", async () => {
+    await call("POST", "/v0/auth/logout").catch(() => null);
+    await go("/signin", { replace: true });
+    say("You are signed out.");
+  });
+  nav.replaceChildren(link("/account", user.handle), signOut);
+}
+
+// Submitting `form` runs `send` with its fields; the button says it is busy meanwhile, and
+// a refusal is shown beside the field it is about (or above the button).
+function onSubmit(form, send) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    clearErrors(form);
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    try {
+      await send(fieldsOf(form));
+    } catch (error) {
+      if (error instanceof Refusal) showRefusal(form, error);
+      else form.querySelector(".form-error").textContent = UNREACHABLE;
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  });
+}
+
+function fieldsOf(form) {
+  const fields = {};
+  for (const input of form.elements) {
+    if (!input.name) continue;
+    fields[input.name] = input.type === "checkbox" ? input.checked : input.value;
+  }
+  return fields;
+}
+
+function clearErrors(form) {
+  for (const message of form.querySelectorAll(".field-error, .form-error")) {
+    message.textContent = "";
+  }
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+}
+
+function showRefusal(form, refusal) {
+  const about = fieldOf(refusal);
+  const input = about && form.elements[about.field];
+  const message = input && document.getElementById(input.getAttribute("aria-describedby"));
+  if (message) {
+    message.textContent = about.text;
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    return;
+  }
+  form.querySelector(".form-error").textContent = words(refusal);
+}
+
+async function home() {
+  const user = await signedInUser();
+  if (user) return go("/account", { replace: true });
+  const everyone = (await call("GET", "/v0/search/users?page=1&page_size=1")).data;
+  if (everyone.total_hits > 0) return go("/signin", { replace: true });
+  showNav(null);
+  show("welcome", "Welcome");
+}
+
+async function signIn() {
+  showNav(null);
+  show("signin", "Sign in");
+  onSubmit(view.querySelector("form"), async (fields) => {
+    const answer = await call("POST", "/v0/auth/login", {
+      email: fields.email, password: fields.password, remember_me: fields.remember_me });
+    if (answer.status === 202) return secondFactor(answer.data.temp_token);
+    await go("/account", { replace: true });
+  });
+}
+
+function secondFactor(tempToken) {
+  show("second-factor", "Two-factor authentication");
+  onSubmit(view.querySelector("form"), async (fields) => {
+    try {
+      await call("POST", "/v0/auth/totp/verify", { temp_token: tempToken, code: fields.code });
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      // The step is spent even by a wrong code: it starts again from the password.
+      await go("/signin", { replace: true });
+      say(`${words(error)} Sign in again to get a new try.`);
+      return;
+    }
+    await go("/account", { replace: true });
+  });
+}
+
+async function signUp() {
+  showNav(null);
+  show("signup", "Create an account");
+  onSubmit(view.querySelector("form"), async (fields) => {
+    await call("POST", "/v0/users", fields);
+    show("signed-up", "Check your mail");
+    view.querySelector("[data-slot=email]").textContent = fields.email;
+  });
+}
+
+async function account() {
+  const user = await signedInUser();
+  if (!user) return go("/signin", { replace: true });
+  showNav(user);
+  show("account", "Your account");
+  for (const slot of ["handle", "display_name", "email"]) {
+    view.querySelector(`[data-slot=${slot}]`).textContent = user[slot];
+  }
+  view.querySelector("[data-slot=verified]").textContent = user.is_verified
+    ? "Verified" : "Not verified yet: open the link we mailed you";
+}
+
+document.addEventListener("click", (event) => {
+  const target = event.target.closest("a");
+  if (target && target.origin === location.origin && ROUTES[target.pathname]) {
+    event.preventDefault();
+    say("");
+    go(target.pathname);
+  }
+});
+window.addEventListener("popstate", route);
+route();

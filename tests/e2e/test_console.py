@@ -1,0 +1,159 @@
+"""The account console in headless Chromium against the real platform: each journey as a person
+takes it, every view checked by axe-core at phone and desktop widths in light and dark, and
+no script error or refused load anywhere (the page fixture fails the test on either)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+from playwright.sync_api import Page, expect
+
+from tests.authenticator import Authenticator
+from tests.e2e.conftest import launch, needs_chromium, new_user, verify_email, visitor
+from tests.mailbox import link_in
+
+pytestmark = needs_chromium
+
+AXE = (Path(__file__).parents[1] / "vendor" / "axe.min.js").read_text()
+WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+
+
+def accessible(page: Page) -> None:
+    """axe-core finds nothing serious or critical in the view, at both widths, in light and
+    dark colour schemes (it is run from the test, past the page's policy, never served)."""
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for size in WIDTHS.values():
+            page.set_viewport_size(size)
+            page.evaluate(AXE)
+            found = page.evaluate("""async () => (await axe.run(document, {
+                resultTypes: ["violations"]})).violations
+                .filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)""")
+            assert found == [], f"{scheme}, {size['width']} px: {found}"
+
+
+def heading(page: Page, text: str) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+def sign_in(page: Page, platform, user) -> None:
+    page.goto(f"{platform.url}/signin")
+    heading(page, "Sign in")
+    page.get_by_label("Email").fill(user["email"])
+    page.get_by_label("Password").fill(user["password"])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_sign_up_verify_sign_in_and_out(platform, mailbox, page):
+    user = new_user()
+    page.goto(f"{platform.url}/signup")
+    heading(page, "Create an account")
+    accessible(page)
+    page.get_by_label("Email").fill(user["email"])
+    page.get_by_label("Handle").fill(user["handle"])
+    page.get_by_label("Display name").fill(user["display_name"])
+    page.get_by_label("Password").fill(user["password"])
+    page.get_by_role("button", name="Create the account").click()
+    heading(page, "Check your mail")
+    expect(page.locator("main")).to_contain_text(user["email"])
+    accessible(page)
+
+    link, _ = link_in(mailbox.wait_for(user["email"], "Verify your email"))
+    page.goto(link)
+    expect(page.locator("#status")).to_contain_text("is verified")
+
+    sign_in(page, platform, user)
+    heading(page, "Your account")
+    expect(page.locator("main")).to_contain_text(user["handle"])
+    expect(page.locator("main")).to_contain_text("Verified")
+    accessible(page)
+    page.reload()  # the view is the address's: a reload keeps it
+    heading(page, "Your account")
+
+    page.get_by_role("button", name="Sign out").click()
+    heading(page, "Sign in")
+    expect(page.locator("#status")).to_have_text("You are signed out.")
+    page.goto(f"{platform.url}/account")
+    heading(page, "Sign in")  # signed out for real: the account view sends you to sign in
+
+
+def test_sign_in_with_a_code_from_the_authenticator(platform, page):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    verify_email(platform, user["email"])  # a second factor guards a proven address only
+    api = visitor()
+    api.post(f"{platform.url}/v0/auth/login", timeout=10,
+             json={"email": user["email"], "password": user["password"]})
+    setup = api.post(f"{platform.url}/v0/auth/totp/setup", timeout=10)
+    phone = Authenticator(setup.json()["qr_code_uri"])
+    assert api.post(f"{platform.url}/v0/auth/totp/enable", json={"code": phone.code()},
+                    timeout=10).status_code == 200
+
+    sign_in(page, platform, user)
+    heading(page, "Two-factor authentication")
+    accessible(page)
+    page.get_by_label("Code").fill(phone.code())
+    page.get_by_role("button", name="Continue").click()
+    heading(page, "Your account")
+
+
+def test_refusals_say_what_to_do_next(platform, page):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    sign_in(page, platform, {**user, "password": "not the password at all"})
+    expect(page.locator("#signin-error")).to_contain_text("do not match an account")
+
+    page.goto(f"{platform.url}/signup")
+    page.get_by_label("Email").fill(f"other-{user['email']}")
+    page.get_by_label("Handle").fill(user["handle"])
+    page.get_by_label("Display name").fill("Someone Else")
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Create the account").click()
+    expect(page.locator("#signup-error")).to_contain_text("Someone already has this handle")
+
+    page.get_by_label("Handle").fill(f"x{user['handle'][:15]}")
+    page.get_by_label("Password").fill("password123")
+    page.get_by_role("button", name="Create the account").click()
+    password = page.get_by_label("Password")
+    expect(page.locator("#signup-password-error")).to_contain_text("too common")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_be_focused()
+    accessible(page)
+
+
+def test_a_platform_without_accounts_welcomes_its_first_user(tmp_path, own_database_server,
+                                                            mailbox, page):
+    env = {"SMTP_URL": mailbox.url, "REDIS_URL": ""}  # nothing shared with the suite's platform
+    if own_database_server:
+        env["DATABASE_URL"] = own_database_server
+    empty = launch(tmp_path / "var", env)
+    try:
+        page.goto(f"{empty.url}/")
+        heading(page, "Welcome to Tessera")
+        accessible(page)
+        page.get_by_role("link", name="Create the first account").click()
+        heading(page, "Create an account")
+        expect(page.locator("main")).to_be_focused()  # the new view is read out
+        page.goto(f"{empty.url}/signup")
+        page.keyboard.press("Tab")  # on a fresh page the skip link comes first
+        expect(page.get_by_role("link", name="Skip to the content")).to_be_focused()
+    finally:
+        empty.stop()
+
+
+def test_the_console_is_served_under_a_strict_policy(platform):
+    for path in ("/", "/signin", "/signup", "/account"):
+        answer = requests.get(f"{platform.url}{path}", timeout=10)
+        assert answer.status_code == 200
+        policy = answer.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+        assert "<script>" not in answer.text
+        assert " style=" not in answer.text
+    for asset in ("app.js", "api.js", "console.css"):
+        served = requests.get(f"{platform.url}/console/{asset}", timeout=10)
+        assert served.status_code == 200
+        assert len(served.content) < 100_000
+    assert requests.get(f"{platform.url}/console/nothing.js", timeout=10).status_code == 404
