@@ -4,6 +4,7 @@ no script error or refused load anywhere (the page fixture fails the test on eit
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import requests
@@ -41,8 +42,8 @@ def heading(page: Page, text: str) -> None:
 def sign_in(page: Page, platform, user) -> None:
     page.goto(f"{platform.url}/signin")
     heading(page, "Sign in")
-    page.get_by_label("Email").fill(user["email"])
-    page.get_by_label("Password").fill(user["password"])
+    page.locator("main").get_by_label("Email").fill(user["email"])
+    page.locator("main").get_by_label("Password").fill(user["password"])
     page.get_by_role("button", name="Sign in").click()
 
 
@@ -51,10 +52,10 @@ def test_sign_up_verify_sign_in_and_out(platform, mailbox, page):
     page.goto(f"{platform.url}/signup")
     heading(page, "Create an account")
     accessible(page)
-    page.get_by_label("Email").fill(user["email"])
-    page.get_by_label("Handle").fill(user["handle"])
-    page.get_by_label("Display name").fill(user["display_name"])
-    page.get_by_label("Password").fill(user["password"])
+    page.locator("main").get_by_label("Email").fill(user["email"])
+    page.locator("main").get_by_label("Handle").fill(user["handle"])
+    page.locator("main").get_by_label("Display name").fill(user["display_name"])
+    page.locator("main").get_by_label("Password").fill(user["password"])
     page.get_by_role("button", name="Create the account").click()
     heading(page, "Check your mail")
     expect(page.locator("main")).to_contain_text(user["email"])
@@ -72,7 +73,7 @@ def test_sign_up_verify_sign_in_and_out(platform, mailbox, page):
     page.reload()  # the view is the address's: a reload keeps it
     heading(page, "Your account")
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     heading(page, "Sign in")
     expect(page.locator("#status")).to_have_text("You are signed out.")
     page.goto(f"{platform.url}/account")
@@ -94,7 +95,7 @@ def test_sign_in_with_a_code_from_the_authenticator(platform, page):
     sign_in(page, platform, user)
     heading(page, "Two-factor authentication")
     accessible(page)
-    page.get_by_label("Code").fill(phone.code())
+    page.locator("main").get_by_label("Code").fill(phone.code())
     page.get_by_role("button", name="Continue").click()
     heading(page, "Your account")
 
@@ -106,17 +107,17 @@ def test_refusals_say_what_to_do_next(platform, page):
     expect(page.locator("#signin-error")).to_contain_text("do not match an account")
 
     page.goto(f"{platform.url}/signup")
-    page.get_by_label("Email").fill(f"other-{user['email']}")
-    page.get_by_label("Handle").fill(user["handle"])
-    page.get_by_label("Display name").fill("Someone Else")
-    page.get_by_label("Password").fill("correct horse battery staple")
+    page.locator("main").get_by_label("Email").fill(f"other-{user['email']}")
+    page.locator("main").get_by_label("Handle").fill(user["handle"])
+    page.locator("main").get_by_label("Display name").fill("Someone Else")
+    page.locator("main").get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Create the account").click()
     expect(page.locator("#signup-error")).to_contain_text("Someone already has this handle")
 
-    page.get_by_label("Handle").fill(f"x{user['handle'][:15]}")
-    page.get_by_label("Password").fill("password123")
+    page.locator("main").get_by_label("Handle").fill(f"x{user['handle'][:15]}")
+    page.locator("main").get_by_label("Password").fill("password123")
     page.get_by_role("button", name="Create the account").click()
-    password = page.get_by_label("Password")
+    password = page.locator("main").get_by_label("Password")
     expect(page.locator("#signup-password-error")).to_contain_text("too common")
     expect(password).to_have_attribute("aria-invalid", "true")
     expect(password).to_be_focused()
@@ -157,3 +158,92 @@ def test_the_console_is_served_under_a_strict_policy(platform):
         assert served.status_code == 200
         assert len(served.content) < 100_000
     assert requests.get(f"{platform.url}/console/nothing.js", timeout=10).status_code == 404
+
+
+def signed_in_page(platform, page, user=None):
+    """`page` at the account of `user`, or of a new user made for it."""
+    if user is None:
+        user = new_user()
+        assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    sign_in(page, platform, user)
+    heading(page, "Your account")
+    return user
+
+
+def test_forgot_password_mails_a_link_that_sets_a_new_one(platform, mailbox, page):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    page.goto(f"{platform.url}/signin")
+    page.get_by_role("link", name="Forgot your password?").click()
+    heading(page, "Forgot your password?")
+    accessible(page)
+    page.locator("main").get_by_label("Email").fill(user["email"])
+    page.get_by_role("button", name="Mail me a link").click()
+    expect(page.locator("#status")).to_contain_text("is on its way")
+    link, _ = link_in(mailbox.wait_for(user["email"], "Reset your password"))
+    page.goto(link)
+    page.locator("main").get_by_label("New password").fill("a whole new passphrase")
+    page.locator("main").get_by_label("Once more").fill("a whole new passphrase")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.locator("#status")).to_contain_text("password is changed")
+    signed_in_page(platform, page, {**user, "password": "a whole new passphrase"})
+
+
+def test_the_profile_and_the_password_change_from_the_account(platform, page):
+    user = signed_in_page(platform, page)
+    page.locator("main").get_by_label("Display name").fill("Renamed Person")
+    page.locator("main").get_by_label("Bio").fill("Writes tests.")
+    page.get_by_role("button", name="Save the profile").click()
+    expect(page.locator("#status")).to_have_text("Your profile is saved.")
+    shown = requests.get(f"{platform.url}/v0/users/profile", timeout=10,
+                         params={"handle": user["handle"]}).json()
+    assert (shown["display_name"], shown["bio"]) == ("Renamed Person", "Writes tests.")
+
+    page.locator("main").get_by_label("Current password").fill("not the password")
+    page.locator("main").get_by_label("New password").fill("another good passphrase")
+    page.get_by_role("button", name="Change the password").click()
+    expect(page.locator("#password-error")).to_contain_text("current password is wrong")
+    page.locator("main").get_by_label("Current password").fill(user["password"])
+    page.get_by_role("button", name="Change the password").click()
+    expect(page.locator("#status")).to_contain_text("Your password is changed")
+    assert visitor().post(f"{platform.url}/v0/auth/login", timeout=10, json={
+        "email": user["email"], "password": "another good passphrase"}).status_code == 204
+
+
+def test_signing_out_another_browser_after_confirming_it_is_you(platform, browser, page):
+    user = signed_in_page(platform, page)
+    other_context = browser.new_context()
+    other = other_context.new_page()
+    try:
+        signed_in_page(platform, other, user)
+        page.reload()
+        heading(page, "Your account")
+        sessions = page.locator("#sessions li")
+        expect(sessions).to_have_count(2)
+        expect(page.locator("#sessions")).to_contain_text("This browser")
+
+        # The sign-in is made old, as if the cookie had been taken minutes ago.
+        redis = platform.redis()
+        for key in redis.scan_iter("session:*"):
+            record = json.loads(redis.get(key))
+            if record["user_id"] == page_user_id(platform, user):
+                record["authenticated_at"] -= 3600
+                redis.set(key, json.dumps(record), keepttl=True)
+        page.get_by_role("button", name="Sign out everywhere else").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_be_visible()
+        accessible(page)
+        dialog.get_by_label("Password").fill(user["password"])
+        dialog.get_by_role("button", name="Confirm").click()
+        expect(page.locator("#status")).to_have_text("Every other session is signed out.")
+        expect(sessions).to_have_count(1)
+
+        other.goto(f"{platform.url}/account")
+        heading(other, "Sign in")  # the other browser was signed out
+    finally:
+        other_context.close()
+
+
+def page_user_id(platform, user) -> str:
+    return requests.get(f"{platform.url}/v0/users/profile", timeout=10,
+                        params={"handle": user["handle"]}).json()["id"]

@@ -30,6 +30,8 @@ const WORDS = {
   "totp:invalid_code": "That code is wrong or was used already. Type the newest code from your app.",
   "totp:temp_token_invalid": "This sign-in took too long. Sign in with your password again.",
   "totp:backup_code_exhausted": "No backup codes are left; use a code from your authenticator app.",
+  "user:invalid_password": "The current password is wrong.",
+  "session:not_found": "That session has ended already.",
   "system:service_unavailable": "Tessera is not answering right now; try again in a moment.",
   "system:gateway_timeout": "Tessera took too long to answer; try again in a moment.",
 };

@@ -7,7 +7,10 @@ const status = document.getElementById("status");
 const nav = document.getElementById("nav");
 
 const UNREACHABLE = "Tessera could not be reached; check the connection and try again.";
-const ROUTES = { "/": home, "/signin": signIn, "/signup": signUp, "/account": account };
+const ROUTES = {
+  "/": home, "/signin": signIn, "/signup": signUp, "/forgot-password": forgot,
+  "/account": account,
+};
 
 // Whether the person moved within the page: then the new view takes the focus (so a screen
 // reader reads it); on a fresh load it stays at the top, before the skip link.
@@ -168,16 +171,130 @@ async function signUp() {
   });
 }
 
+async function forgot() {
+  showNav(null);
+  show("forgot", "Forgot your password?");
+  const form = view.querySelector("form");
+  onSubmit(form, async (fields) => {
+    await call("POST", "/v0/auth/forgot-password", { email: fields.email });
+    // The same words whether or not an account has the address: nobody learns who is here.
+    say(`If an account uses ${fields.email}, a link to choose a new password is on its way.`);
+    form.reset();
+  });
+}
+
 async function account() {
   const user = await signedInUser();
   if (!user) return go("/signin", { replace: true });
   showNav(user);
   show("account", "Your account");
-  for (const slot of ["handle", "display_name", "email"]) {
+  for (const slot of ["handle", "email"]) {
     view.querySelector(`[data-slot=${slot}]`).textContent = user[slot];
   }
   view.querySelector("[data-slot=verified]").textContent = user.is_verified
     ? "Verified" : "Not verified yet: open the link we mailed you";
+
+  const profile = view.querySelector("#profile");
+  profile.elements.display_name.value = user.display_name;
+  profile.elements.bio.value = user.bio ?? "";
+  onSubmit(profile, async (fields) => {
+    // v0 keeps a bio once set: an empty field leaves it as it is.
+    await call("PATCH", "/v0/user/me", {
+      display_name: fields.display_name, bio: fields.bio.trim() ? fields.bio : null });
+    say("Your profile is saved.");
+  });
+
+  const password = view.querySelector("#password");
+  onSubmit(password, async (fields) => {
+    if (!(await withRecentSignIn(() => call("POST", "/v0/auth/change-password", fields)))) {
+      return;
+    }
+    password.reset();
+    say("Your password is changed, and every other session is signed out.");
+    await listSessions();
+  });
+
+  view.querySelector("#end-others").addEventListener("click", async () => {
+    await act(() => call("POST", "/v0/auth/sessions/revoke-others"),
+      "Every other session is signed out.");
+  });
+  await listSessions();
+}
+
+// Run a change that may need a recent sign-in, then say `done` and show the sessions again.
+async function act(change, done) {
+  try {
+    if (await withRecentSignIn(change)) say(done);
+  } catch (error) {
+    say(error instanceof Refusal ? words(error) : UNREACHABLE);
+  }
+  await listSessions();
+}
+
+async function listSessions() {
+  const list = view.querySelector("#sessions");
+  if (!list) return;
+  const { sessions } = (await call("GET", "/v0/auth/sessions")).data;
+  list.replaceChildren(...sessions.map((session) => {
+    const item = document.getElementById("session").content.cloneNode(true);
+    const seen = new Date(session.last_seen_at).toLocaleString();
+    item.querySelector("[data-slot=device]").textContent = session.current
+      ? "This browser" : (session.user_agent || "An unnamed device");
+    item.querySelector("[data-slot=where]").textContent = `${session.ip}, last seen ${seen}`;
+    const end = item.querySelector("[data-slot=end]");
+    if (session.current) end.remove();
+    else end.addEventListener("click", () => act(
+      () => call("DELETE", `/v0/auth/sessions/${session.id}`), "That session is signed out."));
+    return item;
+  }));
+}
+
+// `change`, and if it asks for a recent sign-in, the password (and code) first, then again.
+// False if the person cancels.
+async function withRecentSignIn(change) {
+  try {
+    await change();
+    return true;
+  } catch (error) {
+    if (!(error instanceof Refusal && error.code === "auth:reauthentication_required")) {
+      throw error;
+    }
+  }
+  if (!(await reauthenticate())) return false;
+  await change();
+  return true;
+}
+
+function reauthenticate() {
+  const dialog = document.getElementById("reauthenticate");
+  const form = dialog.querySelector("form");
+  form.reset();
+  clearErrors(form);
+  return new Promise((resolve) => {
+    const finish = (confirmed) => {
+      form.removeEventListener("submit", submit);
+      cancel.removeEventListener("click", stop);
+      dialog.close();
+      resolve(confirmed);
+    };
+    const submit = async (event) => {
+      event.preventDefault();
+      const fields = fieldsOf(form);
+      try {
+        await call("POST", "/v0/auth/reauthenticate",
+          fields.code ? fields : { password: fields.password });
+        finish(true);
+      } catch (error) {
+        form.querySelector(".form-error").textContent =
+          error instanceof Refusal ? words(error) : UNREACHABLE;
+      }
+    };
+    const cancel = form.querySelector("[data-slot=cancel]");
+    const stop = () => finish(false);
+    form.addEventListener("submit", submit);
+    cancel.addEventListener("click", stop);
+    dialog.showModal();
+  });
 }
 
 document.addEventListener("click", (event) => {
