@@ -247,3 +247,40 @@ def test_signing_out_another_browser_after_confirming_it_is_you(platform, browse
 def page_user_id(platform, user) -> str:
     return requests.get(f"{platform.url}/v0/users/profile", timeout=10,
                         params={"handle": user["handle"]}).json()["id"]
+
+
+def test_two_factor_from_setup_to_a_backup_code_and_then_deleting_the_account(
+        platform, page):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    verify_email(platform, user["email"])
+    signed_in_page(platform, page, user)
+    main = page.locator("main")
+    expect(main).to_contain_text("Off: a password alone signs you in.")
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    secret = page.locator("#totp-secret").text_content()
+    phone = Authenticator(f"otpauth://totp/Tessera:x?secret={secret}&issuer=Tessera")
+    accessible(page)
+    main.get_by_label("Code from the app").fill(phone.code())
+    page.get_by_role("button", name="Turn it on").click()
+    expect(page.locator("#status")).to_have_text("Two-factor authentication is on.")
+    codes = page.locator("#totp-code-list li").all_text_contents()
+    assert len(codes) == 10
+    expect(main).to_contain_text("10 backup codes left")
+
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    sign_in(page, platform, user)
+    heading(page, "Two-factor authentication")
+    main.get_by_label("Code").fill(codes[0])  # a backup code, once
+    page.get_by_role("button", name="Continue").click()
+    heading(page, "Your account")
+    expect(main).to_contain_text("9 backup codes left")
+
+    main.get_by_label("Password (or, with two-factor authentication on, a code)").fill(
+        phone.code())
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.locator("#status")).to_have_text("Your account is deleted.")
+    gone = requests.get(f"{platform.url}/v0/users/profile", params={"handle": user["handle"]},
+                        timeout=10)
+    assert gone.status_code == 404

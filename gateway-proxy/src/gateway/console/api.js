@@ -32,6 +32,8 @@ const WORDS = {
   "totp:backup_code_exhausted": "No backup codes are left; use a code from your authenticator app.",
   "user:invalid_password": "The current password is wrong.",
   "session:not_found": "That session has ended already.",
+  "email:not_verified": "Verify your email address first: open the link we mailed you.",
+  "totp:already_enabled": "Two-factor authentication is on already.",
   "system:service_unavailable": "Tessera is not answering right now; try again in a moment.",
   "system:gateway_timeout": "Tessera took too long to answer; try again in a moment.",
 };

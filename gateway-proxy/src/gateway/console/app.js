@@ -80,12 +80,12 @@ function showNav(user) {
 function onSubmit(form, send) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const button = form.querySelector("button[type=submit]");
+    const button = event.submitter ?? form.querySelector("button[type=submit]");
     clearErrors(form);
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
     try {
-      await send(fieldsOf(form));
+      await send(fieldsOf(form), event.submitter);
     } catch (error) {
       if (error instanceof Refusal) showRefusal(form, error);
       else form.querySelector(".form-error").textContent = UNREACHABLE;
@@ -214,11 +214,90 @@ async function account() {
     await listSessions();
   });
 
+  await twoFactor();
+  const deletion = view.querySelector("#delete");
+  onSubmit(deletion, async ({ secret }) => {
+    const status = (await call("GET", "/v0/auth/totp/status")).data;
+    const body = status.enabled ? { code: secret } : { password: secret };
+    if (!(await withRecentSignIn(() => call("DELETE", "/v0/user/me", body)))) return;
+    await go("/", { replace: true });
+    say("Your account is deleted.");
+  });
+
   view.querySelector("#end-others").addEventListener("click", async () => {
     await act(() => call("POST", "/v0/auth/sessions/revoke-others"),
       "Every other session is signed out.");
   });
   await listSessions();
+}
+
+// The two-factor section: its state, setting it up (QR code, confirming code, backup codes
+// shown once), and, once on, new backup codes or turning it off.
+async function twoFactor() {
+  const $ = (selector) => view.querySelector(selector);
+  $("#totp-start").addEventListener("click", async () => {
+    try {
+      let enrollment = null;
+      const started = await withRecentSignIn(async () => {
+        enrollment = (await call("POST", "/v0/auth/totp/setup")).data;
+      });
+      if (!started) return;
+      $("#totp-qr").src = `data:image/png;base64,${enrollment.qr_code_base64}`;
+      $("#totp-secret").textContent = new URL(enrollment.qr_code_uri).searchParams.get("secret");
+      $("#totp-start").hidden = true;
+      $("#totp-setup").hidden = false;
+      $("#totp-enable-code").focus();
+    } catch (error) {
+      say(error instanceof Refusal ? words(error) : UNREACHABLE);
+    }
+  });
+  onSubmit($("#totp-enable"), async ({ code }) => {
+    const { backup_codes: codes } = (await call("POST", "/v0/auth/totp/enable", { code })).data;
+    $("#totp-setup").hidden = true;
+    showBackupCodes(codes);
+    say("Two-factor authentication is on.");
+    await showTwoFactor();
+  });
+  onSubmit($("#totp-manage"), async ({ code }, submitter) => {
+    if (submitter?.value === "disable") {
+      if (!(await withRecentSignIn(() => call("POST", "/v0/auth/totp/disable", { code })))) return;
+      say("Two-factor authentication is off.");
+      $("#totp-codes").hidden = true;
+    } else {
+      let codes = null;
+      const done = await withRecentSignIn(async () => {
+        codes = (await call("POST", "/v0/auth/totp/backup-codes/regenerate", { code })).data;
+      });
+      if (!done) return;
+      showBackupCodes(codes.backup_codes);
+      say("New backup codes replace the old ones.");
+    }
+    $("#totp-manage").reset();
+    await showTwoFactor();
+  });
+  await showTwoFactor();
+}
+
+async function showTwoFactor() {
+  const status = (await call("GET", "/v0/auth/totp/status")).data;
+  view.querySelector("[data-slot=totp-state]").textContent = status.enabled
+    ? `On since ${new Date(status.enabled_at).toLocaleDateString()}; `
+      + `${status.backup_codes_remaining} backup codes left.`
+    : "Off: a password alone signs you in.";
+  view.querySelector("#totp-start").hidden = status.enabled;
+  view.querySelector("#totp-manage").hidden = !status.enabled;
+}
+
+function showBackupCodes(codes) {
+  const list = view.querySelector("#totp-code-list");
+  list.replaceChildren(...codes.map((code) => {
+    const item = document.createElement("li");
+    item.textContent = code;
+    return item;
+  }));
+  const download = view.querySelector("#totp-download");
+  download.href = URL.createObjectURL(new Blob([`${codes.join("\n")}\n`], { type: "text/plain" }));
+  view.querySelector("#totp-codes").hidden = false;
 }
 
 // Run a change that may need a recent sign-in, then say `done` and show the sessions again.
