@@ -9,7 +9,8 @@ One `Provider` has one face:
 
 Both require PKCE (S256): a token request with a wrong or missing `code_verifier` fails.
 People sign in at the provider by being named in the authorization request, as the real
-providers' hints do (`login_hint=` for Google, `login=` for GitHub); consent is automatic.
+providers' hints do (`login_hint=` for Google, `login=` for GitHub), or, for a browser that
+names nobody, as `signed_in`; consent is automatic.
 `down = True` makes every endpoint answer 503, as a provider in trouble does; `replies` puts
 a canned answer on a path; `signing_key` and `id_token_claims` change the ID tokens it issues
 (to test that they are checked).
@@ -122,6 +123,7 @@ class Provider:
         self.redirect_uris: list[str] = []
         self.down = False
         self.replies: dict[str, Response] = {}  # path -> a canned answer (a provider misbehaving)
+        self.signed_in: Person | None = None  # who a browser without a hint is at the provider
         # What the next ID tokens are signed with and claim on top (tests of their checks).
         self.signing_key = KEY
         self.id_token_claims: dict[str, Any] = {}
@@ -173,8 +175,8 @@ class Provider:
 
         @app.get(self.authorize_path)
         def authorize() -> Any:
-            hint = request.args.get("login_hint" if self.face == "google" else "login", "")
-            person = self.people.get(hint)
+            hint = request.args.get("login_hint" if self.face == "google" else "login")
+            person = self.people.get(hint) if hint else self.signed_in
             if person is None:
                 abort(400, "the test names no account at the provider")
             grant = server.get_consent_grant(end_user=person)

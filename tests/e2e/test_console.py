@@ -11,7 +11,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from tests.authenticator import Authenticator
-from tests.e2e.conftest import launch, needs_chromium, new_user, verify_email, visitor
+from tests.e2e.conftest import launch, needs_chromium, new_user, unique, verify_email, visitor
 from tests.mailbox import link_in
 
 pytestmark = needs_chromium
@@ -44,7 +44,7 @@ def sign_in(page: Page, platform, user) -> None:
     heading(page, "Sign in")
     page.locator("main").get_by_label("Email").fill(user["email"])
     page.locator("main").get_by_label("Password").fill(user["password"])
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_sign_up_verify_sign_in_and_out(platform, mailbox, page):
@@ -284,3 +284,36 @@ def test_two_factor_from_setup_to_a_backup_code_and_then_deleting_the_account(
     gone = requests.get(f"{platform.url}/v0/users/profile", params={"handle": user["handle"]},
                         timeout=10)
     assert gone.status_code == 404
+
+
+def test_sign_up_with_github_then_link_google_and_unlink_it(platform, google, github, page):
+    key = unique("gh")
+    github.signed_in = github.person(key, email=f"{key}@mail.example", name="Octo Cat",
+                                     login=key)
+    page.goto(f"{platform.url}/signin")
+    page.get_by_role("button", name="Sign in with GitHub").click()
+    heading(page, "Choose your handle")
+    expect(page.locator("main")).to_contain_text(f"{key}@mail.example")
+    accessible(page)
+    handle = page.locator("main").get_by_label("Handle")
+    handle.fill("ab")
+    handle.fill(key[:20])
+    expect(page.locator("#complete-handle-state")).to_have_text("Available")
+    page.get_by_role("button", name="Create the account").click()
+    heading(page, "Your account")
+    expect(page.locator("#status")).to_have_text("Your account is ready.")
+    expect(page.locator("#linked")).to_contain_text("GitHub")
+
+    google_key = unique("g")
+    google.signed_in = google.person(google_key, email=f"{google_key}@mail.example",
+                                     name="Also Me")
+    page.get_by_role("button", name="Link Google").click()
+    heading(page, "Your account")
+    expect(page.locator("#status")).to_have_text("Google is linked: it signs you in too.")
+    expect(page.locator("#linked li")).to_have_count(2)
+
+    page.locator("#linked li", has_text="Google").get_by_role("button", name="Unlink").click()
+    expect(page.locator("#status")).to_have_text("Google is unlinked.")
+    page.locator("#linked li", has_text="GitHub").get_by_role("button", name="Unlink").click()
+    expect(page.locator("#status")).to_contain_text("last way to sign in")
+    expect(page.locator("#linked li")).to_have_count(1)

@@ -41,7 +41,7 @@ def test_the_merged_openapi_document_describes_the_slice(platform):
         "/v0/auth/oauth/{provider}/authorize": {"get"}, "/v0/auth/oauth/{provider}/login": {
             "post"}, "/v0/auth/oauth/{provider}/link": {"post"},
         "/v0/auth/complete-signup": {"post"}, "/v0/auth/oauth/connections": {"get"},
-        "/v0/auth/oauth/connections/unlink": {"post"},
+        "/v0/auth/oauth/connections/unlink": {"post"}, "/v0/auth/oauth/providers": {"get"},
         "/v0/users/{user_id}/follow": {"post", "delete"},
         "/v0/users/{user_id}/{side}": {"get"},
         "/user/create": {"post"}, "/user/auth": {"post"}, "/user/logged": {"get"},

@@ -591,3 +591,8 @@ def test_a_state_lives_five_minutes_and_a_pending_sign_up_ten(services, google):
     redis.delete(f"oauth_state:{digest(state)}")  # five minutes later
     assert error_of(browser.post("/v0/auth/oauth/google/login", json={
         "code": code, "state": state})) == (400, "oauth:invalid_state")
+
+
+def test_the_console_can_ask_which_providers_are_enabled(services):
+    answer = services.browser().get("/v0/auth/oauth/providers")
+    assert answer.get_json() == {"providers": ["github", "google"]}

@@ -182,3 +182,8 @@ def test_a_platform_without_providers_still_lists_no_connections(services):
     assert browser.post("/v0/auth/login", json={
         "email": user["email"], "password": user["password"]}).status_code == 204
     assert browser.get("/v0/auth/oauth/connections").get_json() == {"connections": []}
+
+
+def test_a_platform_without_providers_lists_none(services):
+    assert services.client("auth").get("/v0/auth/oauth/providers").get_json() == {
+        "providers": []}

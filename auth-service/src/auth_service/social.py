@@ -86,6 +86,10 @@ class SocialSignIn:
         self.session = accounts.session
         self.profiles = accounts.profiles
 
+    def enabled(self) -> list[str]:
+        """The providers this platform signs in with."""
+        return sorted(self.providers)
+
     def authorize(self, name: str, flow: Flow, *, browser: str, ip: str,
                   linking: SessionRecord | None) -> str:
         """The provider's consent URL for a new attempt by this browser; an attempt to link

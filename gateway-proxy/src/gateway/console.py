@@ -14,7 +14,8 @@ POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'sel
           "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
           "object-src 'none'")
 # The paths of the page's views: a reload or a shared link lands on the same view.
-VIEWS = ("/", "/signin", "/signup", "/forgot-password", "/account")
+VIEWS = ("/", "/signin", "/signup", "/forgot-password", "/account",
+         "/oauth/google/callback", "/oauth/github/callback")
 
 blueprint = Blueprint("console", __name__)
 

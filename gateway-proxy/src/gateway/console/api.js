@@ -34,6 +34,13 @@ const WORDS = {
   "session:not_found": "That session has ended already.",
   "email:not_verified": "Verify your email address first: open the link we mailed you.",
   "totp:already_enabled": "Two-factor authentication is on already.",
+  "oauth:email_already_exists": "An account with this email exists here already. Sign in with its password, then link the provider from your account.",
+  "oauth:account_already_linked": "That account is linked to another Tessera account already.",
+  "oauth:invalid_state": "This sign-in took too long or was opened elsewhere. Start again from this page.",
+  "oauth:email_not_verified": "The provider has no verified email address for you; verify one there first.",
+  "oauth:provider_unavailable": "The provider could not be reached; try again in a moment.",
+  "oauth:cannot_unlink_last_connection": "This is your last way to sign in. Set a password first (Forgot your password? mails a link), then unlink.",
+  "user:token_expired": "The sign-up took longer than 10 minutes. Sign in with the provider again.",
   "system:service_unavailable": "Tessera is not answering right now; try again in a moment.",
   "system:gateway_timeout": "Tessera took too long to answer; try again in a moment.",
 };

@@ -9,8 +9,10 @@ const nav = document.getElementById("nav");
 const UNREACHABLE = "Tessera could not be reached; check the connection and try again.";
 const ROUTES = {
   "/": home, "/signin": signIn, "/signup": signUp, "/forgot-password": forgot,
-  "/account": account,
+  "/account": account, "/oauth/google/callback": callback, "/oauth/github/callback": callback,
 };
+const PROVIDERS = { google: "Google", github: "GitHub" };
+const FLOW = "tessera.oauth.flow";  // what the provider's answer is for: login or link
 
 // Whether the person moved within the page: then the new view takes the focus (so a screen
 // reader reads it); on a fresh load it stays at the top, before the skip link.
@@ -137,11 +139,90 @@ async function home() {
 async function signIn() {
   showNav(null);
   show("signin", "Sign in");
+  await offerProviders("[data-provider]", "provider", "login");
   onSubmit(view.querySelector("form"), async (fields) => {
     const answer = await call("POST", "/v0/auth/login", {
       email: fields.email, password: fields.password, remember_me: fields.remember_me });
     if (answer.status === 202) return secondFactor(answer.data.temp_token);
     await go("/account", { replace: true });
+  });
+}
+
+// Show the buttons (`selector`, naming their provider in `data-<attribute>`) of the providers
+// this platform has, each starting a `flow` there.
+async function offerProviders(selector, attribute, flow) {
+  const { providers } = (await call("GET", "/v0/auth/oauth/providers")).data;
+  for (const button of view.querySelectorAll(selector)) {
+    const name = button.dataset[attribute];
+    button.hidden = !providers.includes(name);
+    button.addEventListener("click", async () => {
+      try {
+        const { auth_url: url } = (await call(
+          "GET", `/v0/auth/oauth/${name}/authorize?flow=${flow}`)).data;
+        sessionStorage.setItem(FLOW, flow);
+        location.assign(url);
+      } catch (error) {
+        say(error instanceof Refusal ? words(error) : UNREACHABLE);
+      }
+    });
+  }
+}
+
+// The provider sent the browser back: finish signing in (or linking) with its code.
+async function callback() {
+  const provider = location.pathname.split("/")[2];
+  const answer = new URLSearchParams(location.search);
+  history.replaceState(null, "", location.pathname);  // the code is not for the history
+  const flow = sessionStorage.getItem(FLOW) ?? "login";
+  sessionStorage.removeItem(FLOW);
+  show("callback", `${PROVIDERS[provider]} sign-in`);
+  const back = flow === "link" ? "/account" : "/signin";
+  if (!answer.get("code")) {
+    await go(back, { replace: true });
+    return say(`${PROVIDERS[provider]} did not let you in; nothing changed.`);
+  }
+  const body = { code: answer.get("code"), state: answer.get("state") ?? "" };
+  let outcome;
+  try {
+    outcome = await call("POST", `/v0/auth/oauth/${provider}/${flow}`, body);
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    await go(back, { replace: true });
+    return say(words(error));
+  }
+  if (flow === "link") {
+    await go("/account", { replace: true });
+    return say(`${PROVIDERS[provider]} is linked: it signs you in too.`);
+  }
+  if (outcome.status === 202) return secondFactor(outcome.data.temp_token);
+  if (outcome.status === 200) return completeSignUp(outcome.data);
+  await go("/account", { replace: true });
+}
+
+function completeSignUp(pending) {
+  show("complete-signup", "Choose your handle");
+  view.querySelector("[data-slot=display_name]").textContent = pending.display_name;
+  view.querySelector("[data-slot=email]").textContent = pending.email;
+  const input = view.querySelector("#complete-handle");
+  const state = view.querySelector("#complete-handle-state");
+  let asked = 0;
+  input.addEventListener("input", () => {
+    const handle = input.value.trim();
+    const mine = ++asked;
+    state.textContent = "";
+    if (handle.length < 3) return;
+    setTimeout(async () => {
+      if (mine !== asked) return;  // typed on since: only the newest is asked about
+      const { available } = (await call(
+        "GET", `/v0/users/handle/${encodeURIComponent(handle)}/available`)).data;
+      if (mine === asked) state.textContent = available ? "Available" : "Someone has this handle";
+    }, 300);
+  });
+  onSubmit(view.querySelector("form"), async ({ handle }) => {
+    await call("POST", "/v0/auth/complete-signup",
+      { pending_token: pending.pending_token, handle });
+    await go("/account", { replace: true });
+    say("Your account is ready.");
   });
 }
 
@@ -214,6 +295,8 @@ async function account() {
     await listSessions();
   });
 
+  await offerProviders("[data-link]", "link", "link");
+  await listConnections();
   await twoFactor();
   const deletion = view.querySelector("#delete");
   onSubmit(deletion, async ({ secret }) => {
@@ -308,6 +391,24 @@ async function act(change, done) {
     say(error instanceof Refusal ? words(error) : UNREACHABLE);
   }
   await listSessions();
+}
+
+async function listConnections() {
+  const list = view.querySelector("#linked");
+  const { connections } = (await call("GET", "/v0/auth/oauth/connections")).data;
+  list.replaceChildren(...connections.map((connection) => {
+    const item = document.getElementById("connection").content.cloneNode(true);
+    const label = connection.provider === "Github" ? "GitHub" : connection.provider;
+    item.querySelector("[data-slot=provider]").textContent = label;
+    item.querySelector("[data-slot=since]").textContent =
+      `linked ${new Date(connection.created_at).toLocaleDateString()}`;
+    item.querySelector("[data-slot=unlink]").addEventListener("click", async () => {
+      await act(() => call("POST", "/v0/auth/oauth/connections/unlink",
+        { provider: connection.provider }), `${label} is unlinked.`);
+      await listConnections();
+    });
+    return item;
+  }));
 }
 
 async function listSessions() {

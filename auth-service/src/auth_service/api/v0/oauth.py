@@ -78,6 +78,19 @@ class UnlinkRequest(Schema):
     provider = fields.Enum(Label, required=True)
 
 
+class ProviderList(Schema):
+    providers = fields.List(fields.String(), required=True, metadata={
+        "description": "names as in the paths: google, github"})
+
+
+@blp.route("/oauth/providers")
+class Providers(MethodView):
+    @blp.response(200, ProviderList)
+    def get(self) -> dict[str, list[str]]:
+        """The providers this platform signs in with (beyond the original API)."""
+        return {"providers": social().enabled()}
+
+
 def _callback(body: dict[str, Any]) -> Callback:
     return Callback(body["code"], body["state"], browser=browser_id())
 
