@@ -317,3 +317,63 @@ def test_sign_up_with_github_then_link_google_and_unlink_it(platform, google, gi
     page.locator("#linked li", has_text="GitHub").get_by_role("button", name="Unlink").click()
     expect(page.locator("#status")).to_contain_text("last way to sign in")
     expect(page.locator("#linked li")).to_have_count(1)
+
+
+def test_a_public_profile_is_followed_and_unfollowed(platform, page):
+    star = new_user(display_name="Star Person")
+    assert requests.post(f"{platform.url}/v0/users", json=star, timeout=10).status_code == 201
+    signed_in_page(platform, page)
+    page.goto(f"{platform.url}/u/{star['handle']}")
+    heading(page, "Star Person")
+    followers = page.locator("[data-slot=followers]")
+    expect(followers).to_have_text("0")
+    accessible(page)
+    page.get_by_role("button", name="Follow").click()
+    expect(followers).to_have_text("1")
+    expect(page.locator("#status")).to_have_text("You follow Star Person.")
+    page.get_by_role("button", name="Unfollow").click()
+    expect(followers).to_have_text("0")
+    page.goto(f"{platform.url}/u/nobody-{unique()}")
+    heading(page, "Nobody has this handle")
+
+
+def test_people_are_searched_page_by_page(platform, page):
+    prefix = unique("zq")
+    for n in range(12):
+        user = new_user(handle=f"{prefix}{n:02d}")
+        assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    page.goto(f"{platform.url}/people")
+    heading(page, "People")
+    page.locator("main").get_by_label("Search by handle, name or bio").fill(prefix)
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#people-count")).to_have_text("12 people")
+    results = page.locator("#people-list li")
+    expect(results).to_have_count(10)
+    accessible(page)
+    page.get_by_role("button", name="Next page").click()
+    expect(results).to_have_count(2)
+    expect(page.get_by_role("button", name="Next page")).to_be_disabled()
+    page.get_by_role("button", name="Previous page").click()
+    expect(results).to_have_count(10)
+
+
+def test_the_security_log_and_the_activity_feed_are_live(platform, browser, page):
+    user = signed_in_page(platform, page)
+    log = page.locator("#security-log li")
+    expect(log.first).to_contain_text("Signed in")
+    before = log.count()
+    elsewhere = browser.new_context()
+    try:
+        other = elsewhere.new_page()
+        sign_in(other, platform, user)  # a sign-in from another browser ...
+        heading(other, "Your account")
+        expect(log).to_have_count(before + 1)  # ... appears here, without a reload
+        other.goto(f"{platform.url}/activity")
+        heading(other, "Activity")
+        accessible(other)
+        newcomer = new_user()
+        assert requests.post(f"{platform.url}/v0/users", json=newcomer,
+                             timeout=10).status_code == 201
+        expect(other.locator("#activity-log li").first).to_contain_text("Account created")
+    finally:
+        elsewhere.close()

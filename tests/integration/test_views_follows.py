@@ -40,9 +40,12 @@ def test_following_is_idempotent_and_shows_in_the_counts_at_once(services):
     ann, ann_browser = signed_up(services)
     bob, bob_browser = signed_up(services)
     assert counts(bob_browser, ann["handle"]) == (0, 0)
+    assert bob_browser.get(f"/v0/users/{ann['id']}/follow").get_json() == {"following": False}
     for _ in range(2):
         assert bob_browser.post(f"/v0/users/{ann['id']}/follow").status_code == 204
     assert counts(bob_browser, ann["handle"]) == (1, 0)
+    assert bob_browser.get(f"/v0/users/{ann['id']}/follow").get_json() == {"following": True}
+    assert ann_browser.get(f"/v0/users/{bob['id']}/follow").get_json() == {"following": False}
     assert counts(ann_browser, bob["handle"]) == (0, 1)
     me = bob_browser.get("/v0/user/me").get_json()
     assert (me["followers_count"], me["following_count"]) == (0, 1)

@@ -14,7 +14,7 @@ POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'sel
           "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
           "object-src 'none'")
 # The paths of the page's views: a reload or a shared link lands on the same view.
-VIEWS = ("/", "/signin", "/signup", "/forgot-password", "/account",
+VIEWS = ("/", "/signin", "/signup", "/forgot-password", "/account", "/people", "/activity",
          "/oauth/google/callback", "/oauth/github/callback")
 
 blueprint = Blueprint("console", __name__)
@@ -34,6 +34,7 @@ def page() -> Response:
 
 for _path in VIEWS:
     blueprint.add_url_rule(_path, f"view{_path.replace('/', '_')}", page)
+blueprint.add_url_rule("/u/<path:_handle>", "person", lambda _handle: page())
 
 
 @blueprint.get("/console/<any('app.js', 'api.js', 'console.css'):asset>")

@@ -52,6 +52,10 @@ def unfollow(session: orm.Session, follower_id: str, followee_id: str) -> None:
         emit(session, "user.unfollowed", {"user_id": follower_id, "followee_id": followee_id})
 
 
+def follows(session: orm.Session, follower_id: str, followee_id: str) -> bool:
+    return session.get(Follow, (follower_id, followee_id)) is not None
+
+
 def counts(session: orm.Session, user_id: str) -> Counts:
     def count(column: orm.InstrumentedAttribute[str]) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(Follow).where(

@@ -9,7 +9,8 @@ const nav = document.getElementById("nav");
 const UNREACHABLE = "Tessera could not be reached; check the connection and try again.";
 const ROUTES = {
   "/": home, "/signin": signIn, "/signup": signUp, "/forgot-password": forgot,
-  "/account": account, "/oauth/google/callback": callback, "/oauth/github/callback": callback,
+  "/account": account, "/people": people, "/activity": activity,
+  "/oauth/google/callback": callback, "/oauth/github/callback": callback,
 };
 const PROVIDERS = { google: "Google", github: "GitHub" };
 const FLOW = "tessera.oauth.flow";  // what the provider's answer is for: login or link
@@ -35,8 +36,23 @@ function go(path, { replace = false } = {}) {
   return route();
 }
 
+// The one live stream a view may hold open (the activity feed, the security log).
+let stream = null;
+
+function listen(path, onEntry) {
+  stream?.close();
+  stream = new EventSource(path);
+  stream.addEventListener("action_log", (event) => onEntry(JSON.parse(event.data)));
+}
+
+function viewOf(path) {
+  return path.startsWith("/u/") ? person : ROUTES[path];
+}
+
 async function route() {
-  const page = ROUTES[location.pathname] ?? home;
+  stream?.close();
+  stream = null;
+  const page = viewOf(location.pathname) ?? home;
   try {
     await page();
   } catch (error) {
@@ -61,8 +77,9 @@ function link(path, text) {
 }
 
 function showNav(user) {
+  const everyone = [link("/people", "People"), link("/activity", "Activity")];
   if (!user) {
-    nav.replaceChildren(link("/signin", "Sign in"), link("/signup", "Create an account"));
+    nav.replaceChildren(...everyone, link("/signin", "Sign in"));
     return;
   }
   const signOut = document.createElement("button");
@@ -74,7 +91,7 @@ function showNav(user) {
     await go("/signin", { replace: true });
     say("You are signed out.");
   });
-  nav.replaceChildren(link("/account", user.handle), signOut);
+  nav.replaceChildren(...everyone, link("/account", user.handle), signOut);
 }
 
 // Submitting `form` runs `send` with its fields; the button says it is busy meanwhile, and
@@ -298,6 +315,7 @@ async function account() {
   await offerProviders("[data-link]", "link", "link");
   await listConnections();
   await twoFactor();
+  await showLog("#security-log", `user_id=${user.id}`, { addresses: true });
   const deletion = view.querySelector("#delete");
   onSubmit(deletion, async ({ secret }) => {
     const status = (await call("GET", "/v0/auth/totp/status")).data;
@@ -312,6 +330,115 @@ async function account() {
       "Every other session is signed out.");
   });
   await listSessions();
+}
+
+const PAGE_SIZE = 10;
+
+async function people() {
+  showNav(await signedInUser());
+  show("people", "People");
+  const search = new URLSearchParams(location.search);
+  const query = search.get("query") ?? "";
+  const pageNumber = Math.max(1, Number(search.get("page")) || 1);
+  const form = view.querySelector("form");
+  form.elements.query.value = query;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const asked = form.elements.query.value.trim();
+    go(asked ? `/people?${new URLSearchParams({ query: asked })}` : "/people");
+  });
+  const params = new URLSearchParams({ page: pageNumber, page_size: PAGE_SIZE });
+  if (query) params.set("query", query);
+  const found = (await call("GET", `/v0/search/users?${params}`)).data;
+  view.querySelector("#people-count").textContent = found.total_hits === 1
+    ? "One person" : `${found.total_hits} people`;
+  view.querySelector("#people-list").replaceChildren(...found.users.map((user) => {
+    const item = document.createElement("li");
+    item.append(link(`/u/${encodeURIComponent(user.handle)}`, user.display_name),
+      ` @${user.handle}`);
+    return item;
+  }));
+  const page = (number) => `/people?${new URLSearchParams(
+    query ? { query, page: number } : { page: number })}`;
+  const newer = view.querySelector("[data-slot=newer]");
+  const older = view.querySelector("[data-slot=older]");
+  newer.disabled = pageNumber <= 1;
+  older.disabled = pageNumber >= found.total_pages;
+  newer.addEventListener("click", () => go(page(pageNumber - 1)));
+  older.addEventListener("click", () => go(page(pageNumber + 1)));
+}
+
+async function person() {
+  const handle = decodeURIComponent(location.pathname.slice(3));
+  const viewer = await signedInUser();
+  showNav(viewer);
+  let shown;
+  try {
+    shown = (await call("GET", `/v0/users/profile?${new URLSearchParams({ handle })}`)).data;
+  } catch (error) {
+    if (!(error instanceof Refusal && error.status === 404)) throw error;
+    show("person", "Nobody");
+    view.querySelector("[data-slot=display_name]").textContent = "Nobody has this handle";
+    return;
+  }
+  show("person", shown.display_name);
+  for (const slot of ["display_name", "handle", "bio"]) {
+    view.querySelector(`[data-slot=${slot}]`).textContent = shown[slot] ?? "";
+  }
+  const counts = async () => {
+    const fresh = (await call("GET", `/v0/users/profile/id?user_id=${shown.id}`)).data;
+    view.querySelector("[data-slot=followers]").textContent = fresh.followers_count;
+    view.querySelector("[data-slot=following]").textContent = fresh.following_count;
+  };
+  await counts();
+  if (!viewer || viewer.id === shown.id) return;
+  const button = view.querySelector("#follow");
+  const path = `/v0/users/${shown.id}/follow`;
+  let following = (await call("GET", path)).data.following;
+  const label = () => { button.textContent = following ? "Unfollow" : "Follow"; };
+  label();
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    try {
+      await call(following ? "DELETE" : "POST", path);
+      following = !following;
+      label();
+      await counts();
+      say(following ? `You follow ${shown.display_name}.`
+        : `You no longer follow ${shown.display_name}.`);
+    } catch (error) {
+      say(error instanceof Refusal ? words(error) : UNREACHABLE);
+    }
+  });
+}
+
+async function activity() {
+  showNav(await signedInUser());
+  show("activity", "Activity");
+  await showLog("#activity-log", "");
+}
+
+// The newest entries of the action log (`filter`: its query), then each new one as it
+// happens; `addresses`: the viewer's own entries, shown with where they came from.
+async function showLog(selector, filter, { addresses = false } = {}) {
+  const list = view.querySelector(selector);
+  const entry = (record) => {
+    const item = document.getElementById("entry").content.cloneNode(true);
+    item.querySelector("[data-slot=summary]").textContent = record.summary;
+    const when = new Date(record.created_at).toLocaleString();
+    item.querySelector("[data-slot=when]").textContent =
+      addresses && record.actor_ip ? `${when}, from ${record.actor_ip}` : when;
+    return item;
+  };
+  const query = filter ? `${filter}&` : "";
+  const { data } = (await call("GET", `/v0/action-logs?${query}limit=20`)).data;
+  const seen = new Set(data.map((record) => record.id));
+  list.replaceChildren(...data.map(entry));
+  listen(`/v0/eventstream/actions${filter ? `?${filter}` : ""}`, (record) => {
+    if (seen.has(record.id)) return;  // listed already, when the stream opened
+    seen.add(record.id);
+    list.prepend(entry(record));
+  });
 }
 
 // The two-factor section: its state, setting it up (QR code, confirming code, backup codes
@@ -479,7 +606,7 @@ function reauthenticate() {
 
 document.addEventListener("click", (event) => {
   const target = event.target.closest("a");
-  if (target && target.origin === location.origin && ROUTES[target.pathname]) {
+  if (target && target.origin === location.origin && viewOf(target.pathname)) {
     event.preventDefault();
     say("");
     go(target.pathname);

@@ -52,8 +52,20 @@ def _changing_follows() -> SessionRecord:
     return record
 
 
+class Following(Schema):
+    following = fields.Boolean(required=True)
+
+
 @blp.route("/<user_id>/follow")
 class Follow(MethodView):
+    @blp.arguments(UserPath, location="path", as_kwargs=True)
+    @blp.response(200, Following)
+    @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    def get(self, user_id: Any) -> dict[str, bool]:
+        """Whether the signed-in user follows this user."""
+        record = require_session()
+        return {"following": follows.follows(db.session, record.user_id, str(user_id))}
+
     @blp.arguments(UserPath, location="path", as_kwargs=True)
     @blp.response(204)
     @blp.alt_response(400, schema=ErrorEnvelope, description="user:cannot_follow_self")
