@@ -5,9 +5,12 @@ no script error or refused load anywhere (the page fixture fails the test on eit
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
 import requests
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.authenticator import Authenticator
@@ -20,13 +23,20 @@ AXE = (Path(__file__).parents[1] / "vendor" / "axe.min.js").read_text()
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 
 
+SCREENSHOTS = os.environ.get("TESSERA_SCREENSHOTS")  # a folder to keep each view's pictures in
+
+
 def accessible(page: Page) -> None:
     """axe-core finds nothing serious or critical in the view, at both widths, in light and
     dark colour schemes (it is run from the test, past the page's policy, never served)."""
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
-        for size in WIDTHS.values():
+        for name, size in WIDTHS.items():
             page.set_viewport_size(size)
+            if SCREENSHOTS and scheme == "light":
+                view = re.sub(r"[^a-z0-9]+", "-", page.title().split(" · ")[0].lower())
+                page.screenshot(path=Path(SCREENSHOTS) / f"{view.strip('-')}-{name}.png",
+                                full_page=True)
             page.evaluate(AXE)
             found = page.evaluate("""async () => (await axe.run(document, {
                 resultTypes: ["violations"]})).violations
@@ -377,3 +387,31 @@ def test_the_security_log_and_the_activity_feed_are_live(platform, browser, page
         expect(other.locator("#activity-log li").first).to_contain_text("Account created")
     finally:
         elsewhere.close()
+
+
+def test_pictures_are_previewed_and_saved_and_the_address_moves(platform, mailbox, page,
+                                                               tmp_path):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    verify_email(platform, user["email"])  # an unproven address cannot be moved away from
+    signed_in_page(platform, page, user)
+    picture = tmp_path / "me.png"
+    Image.new("RGB", (300, 200), (40, 120, 200)).save(picture)
+    page.locator("#avatar-file").set_input_files(str(picture))
+    expect(page.locator("#status")).to_have_text("Your profile picture is saved.")
+    expect(page.get_by_role("img", name="Your profile picture")).to_be_visible()
+    me = requests.get(f"{platform.url}/v0/users/profile", params={"handle": user["handle"]},
+                      timeout=10).json()
+    assert me["profile_image"]
+
+    moved = f"moved-{user['email']}"
+    page.locator("main").get_by_label("New address").fill(moved)
+    page.locator("#email").get_by_label("Password").fill(user["password"])
+    page.get_by_role("button", name="Move to this address").click()
+    expect(page.locator("#status")).to_contain_text(f"We mailed a link to {moved}")
+    link, _ = link_in(mailbox.wait_for(moved, "Confirm your email change"))
+    page.goto(link)
+    expect(page.locator("#status")).to_contain_text("new address")
+    page.goto(f"{platform.url}/account")
+    expect(page.locator("[data-slot=email]")).to_have_text(moved)
+    accessible(page)

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, send_from_directory
 
 FOLDER = Path(__file__).with_name("console")
-POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
           "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
           "object-src 'none'")
 # The paths of the page's views: a reload or a shared link lands on the same view.

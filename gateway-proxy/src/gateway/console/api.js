@@ -12,7 +12,9 @@ export class Refusal extends Error {
 
 export async function call(method, path, body) {
   const options = { method, credentials: "same-origin", headers: {} };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    options.body = body;  // multipart: the browser writes its own Content-Type
+  } else if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }
@@ -41,6 +43,8 @@ const WORDS = {
   "oauth:provider_unavailable": "The provider could not be reached; try again in a moment.",
   "oauth:cannot_unlink_last_connection": "This is your last way to sign in. Set a password first (Forgot your password? mails a link), then unlink.",
   "user:token_expired": "The sign-up took longer than 10 minutes. Sign in with the provider again.",
+  "file:read_error": "That file is too large.",
+  "system:payload_too_large": "That file is too large.",
   "system:service_unavailable": "Tessera is not answering right now; try again in a moment.",
   "system:gateway_timeout": "Tessera took too long to answer; try again in a moment.",
 };

@@ -302,6 +302,19 @@ async function account() {
     say("Your profile is saved.");
   });
 
+  showPicture("#avatar-preview", user.profile_image);
+  showPicture("#banner-preview", user.banner_image);
+  for (const input of view.querySelectorAll("input.file")) {
+    input.addEventListener("change", () => upload(input));
+  }
+
+  const email = view.querySelector("#email");
+  onSubmit(email, async (fields) => {
+    if (!(await withRecentSignIn(() => call("POST", "/v0/auth/change-email", fields)))) return;
+    email.reset();
+    say(`We mailed a link to ${fields.new_email}: the account moves there when you open it.`);
+  });
+
   const password = view.querySelector("#password");
   onSubmit(password, async (fields) => {
     if (!(await withRecentSignIn(() => call("POST", "/v0/auth/change-password", fields)))) {
@@ -508,6 +521,35 @@ function showBackupCodes(codes) {
   const download = view.querySelector("#totp-download");
   download.href = URL.createObjectURL(new Blob([`${codes.join("\n")}\n`], { type: "text/plain" }));
   view.querySelector("#totp-codes").hidden = false;
+}
+
+function showPicture(selector, url) {
+  const image = view.querySelector(selector);
+  image.hidden = !url;
+  if (url) image.src = url;
+}
+
+// A picture for the profile or banner slot: previewed at once, then sent; the platform fits
+// it (never crops) and answers its address.
+async function upload(input) {
+  const [file] = input.files;
+  if (!file) return;
+  const preview = view.querySelector(
+    input.dataset.slot === "profile-image" ? "#avatar-preview" : "#banner-preview");
+  const before = preview.src;
+  showPicture(`#${preview.id}`, URL.createObjectURL(file));
+  const form = new FormData();
+  form.append("file", file);
+  try {
+    const { image_url: url } = (await call("POST", `/v0/user/me/${input.dataset.slot}`, form)).data;
+    showPicture(`#${preview.id}`, url);
+    say(input.dataset.slot === "profile-image" ? "Your profile picture is saved."
+      : "Your banner is saved.");
+  } catch (error) {
+    showPicture(`#${preview.id}`, before.startsWith("blob:") ? "" : before);
+    say(error instanceof Refusal ? words(error) : UNREACHABLE);
+  }
+  input.value = "";
 }
 
 // Run a change that may need a recent sign-in, then say `done` and show the sessions again.
