@@ -115,6 +115,7 @@ def test_refusals_say_what_to_do_next(platform, page):
     assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
     sign_in(page, platform, {**user, "password": "not the password at all"})
     expect(page.locator("#signin-error")).to_contain_text("do not match an account")
+    accessible(page)
 
     page.goto(f"{platform.url}/signup")
     page.locator("main").get_by_label("Email").fill(f"other-{user['email']}")
