@@ -519,7 +519,16 @@ function showBackupCodes(codes) {
     return item;
   }));
   const download = view.querySelector("#totp-download");
-  download.href = URL.createObjectURL(new Blob([`${codes.join("\n")}\n`], { type: "text/plain" }));
+  const text = `${codes.join("\n")}\n`;
+  download.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+  view.querySelector("#totp-copy").onclick = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      say("The backup codes are copied.");
+    } catch {
+      say("This browser would not let us copy; download the codes instead.");
+    }
+  };
   view.querySelector("#totp-codes").hidden = false;
 }
 
