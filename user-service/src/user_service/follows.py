@@ -57,11 +57,14 @@ def follows(session: orm.Session, follower_id: str, followee_id: str) -> bool:
 
 
 def counts(session: orm.Session, user_id: str) -> Counts:
-    def count(column: orm.InstrumentedAttribute[str]) -> int:
-        return session.scalar(sa.select(sa.func.count()).select_from(Follow).where(
-            column == user_id)) or 0
+    """Both counts in one query (every profile shown asks for them)."""
+    def count(column: orm.InstrumentedAttribute[str]) -> sa.ScalarSelect[int]:
+        return sa.select(sa.func.count()).select_from(Follow).where(
+            column == user_id).scalar_subquery()
 
-    return Counts(followers=count(Follow.followee_id), following=count(Follow.follower_id))
+    followers, following = session.execute(sa.select(
+        count(Follow.followee_id), count(Follow.follower_id))).one()
+    return Counts(followers=followers, following=following)
 
 
 class Side(enum.Enum):

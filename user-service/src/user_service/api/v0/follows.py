@@ -18,16 +18,13 @@ from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema
 from user_service import errors, follows
 from user_service.api.v0.user_search import UserSummary
+from user_service.api.v0.users import UserIdArgs
 from user_service.models import db
 
 blp = Blueprint("v0-follows", __name__, url_prefix="/v0/users", description="Follows")
 
 
-class UserPath(Schema):
-    user_id = fields.UUID(required=True)
-
-
-class SidePath(UserPath):
+class SidePath(UserIdArgs):
     side = fields.Enum(follows.Side, by_value=True, required=True)
 
 
@@ -58,7 +55,7 @@ class Following(Schema):
 
 @blp.route("/<user_id>/follow")
 class Follow(MethodView):
-    @blp.arguments(UserPath, location="path", as_kwargs=True)
+    @blp.arguments(UserIdArgs, location="path", as_kwargs=True)
     @blp.response(200, Following)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     def get(self, user_id: Any) -> dict[str, bool]:
@@ -66,7 +63,7 @@ class Follow(MethodView):
         record = require_session()
         return {"following": follows.follows(db.session, record.user_id, str(user_id))}
 
-    @blp.arguments(UserPath, location="path", as_kwargs=True)
+    @blp.arguments(UserIdArgs, location="path", as_kwargs=True)
     @blp.response(204)
     @blp.alt_response(400, schema=ErrorEnvelope, description="user:cannot_follow_self")
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
@@ -79,7 +76,7 @@ class Follow(MethodView):
             follows.follow(db.session, record.user_id, str(user_id))
         return no_content()
 
-    @blp.arguments(UserPath, location="path", as_kwargs=True)
+    @blp.arguments(UserIdArgs, location="path", as_kwargs=True)
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded")

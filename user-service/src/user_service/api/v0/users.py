@@ -47,10 +47,6 @@ class UserResponse(PublicUserProfile):
     email = fields.String(required=True)
 
 
-PROFILE_COLUMNS = ("id", "handle", "display_name", "bio", "profile_image", "banner_image",
-                   "is_verified", "created_at")
-
-
 class Availability(Schema):
     available = fields.Boolean(required=True)
 
@@ -87,6 +83,11 @@ class HandleAvailability(MethodView):
 class ProfileChanges(Schema):
     display_name = Text(allow_none=True, validate=[validate.Length(min=1, max=50), not_blank])
     bio = Text(allow_none=True, validate=[validate.Length(max=500), not_blank])
+
+
+# What a public profile shows of the stored one (the counts come from the follows).
+PROFILE_COLUMNS = tuple(name for name in PublicUserProfile().fields
+                        if name not in {"followers_count", "following_count"})
 
 
 def public(profile: Profile) -> dict[str, Any]:
