@@ -398,12 +398,11 @@ async function person() {
   for (const slot of ["display_name", "handle", "bio"]) {
     view.querySelector(`[data-slot=${slot}]`).textContent = shown[slot] ?? "";
   }
-  const counts = async () => {
-    const fresh = (await call("GET", `/v0/users/profile/id?user_id=${shown.id}`)).data;
-    view.querySelector("[data-slot=followers]").textContent = fresh.followers_count;
-    view.querySelector("[data-slot=following]").textContent = fresh.following_count;
+  const showCounts = (profile) => {
+    view.querySelector("[data-slot=followers]").textContent = profile.followers_count;
+    view.querySelector("[data-slot=following]").textContent = profile.following_count;
   };
-  await counts();
+  showCounts(shown);
   if (!viewer || viewer.id === shown.id) return;
   const button = view.querySelector("#follow");
   const path = `/v0/users/${shown.id}/follow`;
@@ -416,7 +415,7 @@ async function person() {
       await call(following ? "DELETE" : "POST", path);
       following = !following;
       label();
-      await counts();
+      showCounts((await call("GET", `/v0/users/profile/id?user_id=${shown.id}`)).data);
       say(following ? `You follow ${shown.display_name}.`
         : `You no longer follow ${shown.display_name}.`);
     } catch (error) {

@@ -14,11 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Request
+from marshmallow import fields, validate
 
 from auth_service import errors
 from auth_service.models import EMAIL_MAX_LENGTH
 from tessera_shared import client_json
-from tessera_shared.validation import is_email
+from tessera_shared.validation import Schema, is_email
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Field:
     empty: str | None = None              # the document's sentence for "", where it has its own
     single_word: bool = False
     kind: str = "text"                    # or "email", "url"
+    description: str = ""                 # for the OpenAPI document
 
     def check(self, value: Any) -> str | None:
         """The value, or None for an optional field left out."""
@@ -61,6 +63,23 @@ class Field:
         return value
 
 
+    def documented(self) -> fields.Field:
+        """The field as the OpenAPI document shows it, from these same rules."""
+        low, high = self.lengths or (0, None)
+        if self.limit:
+            high = min(high or self.limit, self.limit)
+        kind = {"email": fields.Email, "url": fields.Url}.get(self.kind, fields.String)
+        extra = {"schemes": {"http", "https"}} if self.kind == "url" else {}
+        return kind(required=self.required, validate=validate.Length(min=max(low, 1), max=high),
+                    metadata={"description": self.description} if self.description else {},
+                    **extra)
+
+
+def schema(name: str, fields_: tuple[Field, ...]) -> type[Schema]:
+    """A body's schema for the OpenAPI document (bodies are read by `read`, not by it)."""
+    return Schema.from_dict({field.name: field.documented() for field in fields_}, name=name)
+
+
 def _is_web_address(value: str) -> bool:
     try:
         parts = urlsplit(value)
@@ -69,7 +88,8 @@ def _is_web_address(value: str) -> bool:
     return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
-USERNAME = Field("username", "Username", lengths=(3, 100), limit=64, single_word=True)
+USERNAME = Field("username", "Username", lengths=(3, 100), limit=64, single_word=True,
+                 description="no white space")
 EMAIL = Field("email", "Email", kind="email")
 PASSWORD = Field("password", "Password", lengths=(8, 200))
 NAME = Field("name", "Name", required=False, lengths=(3, 150), limit=64,
@@ -78,8 +98,9 @@ BIO = Field("bio", "Bio", required=False, lengths=(0, 200),
             empty="Password cannot be bio")  # sic: the document's sentence for an empty bio
 PRONOUNCE = Field("pronounce", "Pronounce", required=False, limit=64)
 WEBSITE = Field("website", "Website", required=False, limit=200, kind="url")
-CODE = Field("code", "Code", required=False, limit=64)  # Tessera's: TOTP or backup code
-RESET_ID = Field("uuid", "UUID", lengths=(1, 128))
+CODE = Field("code", "Code", required=False, limit=64, description="TOTP or backup code, "
+             "when two-factor authentication is on (Tessera's)")
+RESET_ID = Field("uuid", "UUID", lengths=(1, 128), description="the reset id from the mail")
 NEW_PASSWORD = Field("newPassword", "Password", lengths=(8, 200))
 
 

@@ -3,8 +3,8 @@ reset by a mailed id, over the platform's one user base (`/user/profile/<usernam
 user-service's). Every answer is `{"statusCode": "<status>", "message", "data"}`; decisions in
 docs/user-api.md.
 
-Bodies are read by `rules.read`, which answers in the document's sentences; the schemas here
-only describe them in the OpenAPI document.
+Bodies are read by `rules.read`, which answers in the document's sentences; the OpenAPI
+document describes each body from the same rules (`rules.schema`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from marshmallow import fields, validate
 
 from auth_service import mail
 from auth_service.accounts import SignUp
@@ -26,7 +25,6 @@ from tessera_shared.app import Blueprint, UserApiEnvelope, user_api_answer
 from tessera_shared.context import client_ip, requesting_client
 from tessera_shared.families import Family
 from tessera_shared.platform import platform
-from tessera_shared.validation import Schema
 
 blp = Blueprint("user-api", __name__, url_prefix="/user", description="User API (document 003)")
 
@@ -35,39 +33,18 @@ COOKIE = "TOKEN"
 KEEP_SESSIONS = 10  # a user's newest sessions of this family that stay open
 
 
-class UserApiCreate(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=3, max=64),
-                             metadata={"description": "no white space"})
-    email = fields.Email(required=True)
-    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
-    name = fields.String(validate=validate.Length(min=3, max=64))
-    bio = fields.String(validate=validate.Length(min=1, max=200))
-    pronounce = fields.String(validate=validate.Length(min=1, max=64))
-    website = fields.Url(validate=validate.Length(max=200), schemes={"http", "https"})
+CREATE = (rules.USERNAME, rules.EMAIL, rules.PASSWORD, rules.NAME, rules.BIO, rules.PRONOUNCE,
+          rules.WEBSITE)
+AUTH = (rules.USERNAME, rules.PASSWORD, rules.CODE)
+RESET_TOKEN = (rules.EMAIL,)
+RESET = (rules.RESET_ID, rules.NEW_PASSWORD)
 
 
-class UserApiAuth(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=3, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
-    code = fields.String(validate=validate.Length(max=64), metadata={
-        "description": "TOTP or backup code, when two-factor authentication is on (Tessera's)"})
-
-
-class UserApiResetToken(Schema):
-    email = fields.Email(required=True, metadata={"description": "or as a query parameter"})
-
-
-class UserApiReset(Schema):
-    uuid = fields.String(required=True, validate=validate.Length(min=1, max=128),
-                         metadata={"description": "the reset id from the mail"})
-    newPassword = fields.String(required=True,  # noqa: N815
-                                validate=validate.Length(min=8, max=200))
-
-
-def described(schema: type[Schema], *, required: bool = True
+def described(name: str, body: tuple[rules.Field, ...], *, required: bool = True
               ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document a body by the rules that read it."""
     return blp.doc(requestBody={"required": required, "content": {
-        "application/json": {"schema": schema}}})
+        "application/json": {"schema": rules.schema(name, body)}}})
 
 
 def _token() -> str | None:
@@ -81,7 +58,7 @@ def _token() -> str | None:
 
 @blp.route("/create")
 class Create(MethodView):
-    @described(UserApiCreate)
+    @described("UserApiCreate", CREATE)
     @blp.response(200, UserApiEnvelope, description="User created successfully; `data` is the "
                   "profile, as /user/profile shows it")
     @blp.alt_response(400, schema=UserApiEnvelope, description="a field missing (cannot be null), "
@@ -92,9 +69,7 @@ class Create(MethodView):
                       "exists")
     def post(self) -> Response:
         """Create an account; the address gets a verification mail."""
-        form = rules.read(request, (
-            rules.USERNAME, rules.EMAIL, rules.PASSWORD, rules.NAME, rules.BIO,
-            rules.PRONOUNCE, rules.WEBSITE))
+        form = rules.read(request, CREATE)
         username = form["username"]
         about = {key: form[key] for key in ("bio", "pronounce", "website")}
         accounts().sign_up(
@@ -110,7 +85,7 @@ class Create(MethodView):
 
 @blp.route("/auth")
 class Auth(MethodView):
-    @described(UserApiAuth)
+    @described("UserApiAuth", AUTH)
     @blp.response(200, UserApiEnvelope, description="Authenticated; the session is the `TOKEN` "
                   "cookie (also accepted as a `TOKEN` header or a bearer token)")
     @blp.alt_response(400, schema=UserApiEnvelope, description="a field missing, empty, or with "
@@ -120,7 +95,7 @@ class Auth(MethodView):
     @blp.alt_response(406, schema=UserApiEnvelope, description="a length out of its rules")
     def post(self) -> Response:
         """Sign in with username and password (and a code when TOTP is on)."""
-        form = rules.read(request, (rules.USERNAME, rules.PASSWORD, rules.CODE))
+        form = rules.read(request, AUTH)
         username = form["username"]
         user = named(accounts(), username)
         opened = authenticator().log_in_at_once(
@@ -170,7 +145,7 @@ class Logout(MethodView):
 
 @blp.route("/password-reset-token")
 class ResetToken(MethodView):
-    @described(UserApiResetToken, required=False)
+    @described("UserApiResetToken", RESET_TOKEN, required=False)
     @blp.doc(parameters=[{"in": "query", "name": "email", "schema": {"type": "string"},
                           "description": "or in the body"}])
     @blp.response(200, UserApiEnvelope, description="Password reset token generated (for any "
@@ -179,7 +154,7 @@ class ResetToken(MethodView):
     @blp.alt_response(406, schema=UserApiEnvelope, description="Invalid email")
     def post(self) -> Response:
         """Mail a reset id (and link) to the account with this address."""
-        form = rules.read(request, (rules.EMAIL,), query=True)
+        form = rules.read(request, RESET_TOKEN, query=True)
         email_flows().forgot_password(form["email"], ip=client_ip(),
                                       compose=mail.reset_id_mail)
         return user_api_answer(200, "Password reset token generated")
@@ -187,7 +162,7 @@ class ResetToken(MethodView):
 
 @blp.route("/password-reset")
 class Reset(MethodView):
-    @described(UserApiReset)
+    @described("UserApiReset", RESET)
     @blp.response(200, UserApiEnvelope, description="New password has been set successfully; every "
                   "session of the account ended")
     @blp.alt_response(400, schema=UserApiEnvelope, description="a field missing or empty, or a "
@@ -197,7 +172,7 @@ class Reset(MethodView):
                       "length out of its rules")
     def post(self) -> Response:
         """Set a new password with the mailed reset id (once)."""
-        form = rules.read(request, (rules.RESET_ID, rules.NEW_PASSWORD))
+        form = rules.read(request, RESET)
         email_flows().reset_password_by_id(form["uuid"], form["newPassword"],
                                            ip=client_ip())
         return user_api_answer(200, "New password has been set successfully")
