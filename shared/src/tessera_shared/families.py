@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from tessera_shared.errors import DomainError
@@ -83,6 +84,15 @@ def user_api_body(status: int, message: str, data: Any = "null") -> dict[str, An
     """`{"statusCode": "<status>", "message", "data"}`: the status as a string, and `data`
     the string "null" where there is nothing, as the document writes them."""
     return {"statusCode": str(status), "message": message, "data": data}
+
+
+def user_api_profile(shown: Mapping[str, str | None], *, followers: int,
+                     following: int) -> dict[str, Any]:
+    """A user as the user API shows one (its profile, and the account just created): the
+    text fields, "" where not set as the document writes them, and the follow counts."""
+    text = {key: shown.get(key) or "" for key in
+            ("username", "name", "bio", "website", "pronounce")}
+    return {**text, "followers": followers, "following": following}
 
 
 def users_api_body(success: bool | str, message: Any, details: str | None = None

@@ -23,7 +23,7 @@ from auth_service.extensions import accounts, authenticator, email_flows
 from auth_service.userhash import named
 from tessera_shared.app import Blueprint, UserApiEnvelope, user_api_answer
 from tessera_shared.context import client_ip, requesting_client
-from tessera_shared.families import Family
+from tessera_shared.families import Family, user_api_profile
 from tessera_shared.platform import platform
 
 blp = Blueprint("user-api", __name__, url_prefix="/user", description="User API (document 003)")
@@ -70,17 +70,14 @@ class Create(MethodView):
     def post(self) -> Response:
         """Create an account; the address gets a verification mail."""
         form = rules.read(request, CREATE)
-        username = form["username"]
+        username, name = form["username"], form["name"] or form["username"]
         about = {key: form[key] for key in ("bio", "pronounce", "website")}
         accounts().sign_up(
-            SignUp(email=form["email"], handle=username,
-                   display_name=form["name"] or username, password=form["password"],
-                   about=about),
+            SignUp(email=form["email"], handle=username, display_name=name,
+                   password=form["password"], about=about),
             requesting_client(), welcome=email_flows().send_verification)
-        return user_api_answer(200, "User created successfully", {
-            "username": username, "name": form["name"] or username,
-            **{key: value or "" for key, value in about.items()},
-            "followers": 0, "following": 0})
+        return user_api_answer(200, "User created successfully", user_api_profile(
+            {"username": username, "name": name, **about}, followers=0, following=0))
 
 
 @blp.route("/auth")

@@ -6,6 +6,7 @@ from flask import Response
 from flask.views import MethodView
 
 from tessera_shared.app import Blueprint, UserApiEnvelope, user_api_answer
+from tessera_shared.families import user_api_profile
 from user_service import follows, profiles
 from user_service.models import db
 
@@ -25,7 +26,7 @@ class Profile(MethodView):
         if profile is None:
             return user_api_answer(404, "User not found", "false")
         counts = follows.counts(db.session, profile.id)
-        return user_api_answer(200, profile.handle, {
-            "username": profile.handle, "name": profile.display_name, "bio": profile.bio or "",
-            "website": profile.website or "", "pronounce": profile.pronounce or "",
-            "followers": counts.followers, "following": counts.following})
+        return user_api_answer(200, profile.handle, user_api_profile(
+            {"username": profile.handle, "name": profile.display_name, "bio": profile.bio,
+             "website": profile.website, "pronounce": profile.pronounce},
+            followers=counts.followers, following=counts.following))
