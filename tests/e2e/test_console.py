@@ -73,7 +73,10 @@ def test_sign_up_verify_sign_in_and_out(platform, mailbox, page):
 
     link, _ = link_in(mailbox.wait_for(user["email"], "Verify your email"))
     page.goto(link)
-    expect(page.locator("#status")).to_contain_text("is verified")
+    heading(page, "Verify your email")
+    expect(page.locator("[data-slot=outcome]")).to_have_text("Your email address is verified.")
+    accessible(page)
+    page.get_by_role("link", name="Go to your account").click()
 
     sign_in(page, platform, user)
     heading(page, "Your account")
@@ -194,8 +197,11 @@ def test_forgot_password_mails_a_link_that_sets_a_new_one(platform, mailbox, pag
     link, _ = link_in(mailbox.wait_for(user["email"], "Reset your password"))
     page.goto(link)
     page.locator("main").get_by_label("New password").fill("a whole new passphrase")
+    heading(page, "Choose a new password")
+    accessible(page)
     page.locator("main").get_by_label("Once more").fill("a whole new passphrase")
     page.get_by_role("button", name="Set the new password").click()
+    heading(page, "Sign in")
     expect(page.locator("#status")).to_contain_text("password is changed")
     signed_in_page(platform, page, {**user, "password": "a whole new passphrase"})
 
@@ -412,7 +418,8 @@ def test_pictures_are_previewed_and_saved_and_the_address_moves(platform, mailbo
     expect(page.locator("#status")).to_contain_text(f"We mailed a link to {moved}")
     link, _ = link_in(mailbox.wait_for(moved, "Confirm your email change"))
     page.goto(link)
-    expect(page.locator("#status")).to_contain_text("new address")
+    heading(page, "Confirm your new address")
+    expect(page.locator("[data-slot=outcome]")).to_contain_text("uses this address")
     page.goto(f"{platform.url}/account")
     expect(page.locator("[data-slot=email]")).to_have_text(moved)
     accessible(page)

@@ -197,7 +197,7 @@ def test_redirects_never_show_a_service_s_internal_address(platform, path):
 
 
 def test_cached_page_assets_set_no_cookie(platform):
-    asset = requests.get(f"{platform.url}/pages/assets/pages.css", timeout=10)
+    asset = requests.get(f"{platform.url}/console/console.css", timeout=10)
     assert asset.status_code == 200
     assert "public" in asset.headers["Cache-Control"]
     assert "Set-Cookie" not in asset.headers

@@ -1,4 +1,6 @@
-"""The pages behind the mailed links, in headless Chromium (Debian's, driven by Playwright)."""
+"""The console's views behind the mailed links, in headless Chromium (Debian's, driven by
+Playwright): each spends its token once, keeps it out of the address bar, and says what
+happened and what to do next."""
 
 from __future__ import annotations
 
@@ -13,74 +15,94 @@ pytestmark = needs_chromium
 
 def signed_up(platform):
     user = new_user()
-    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
+    assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
     return user
 
 
-def says(page, text: str) -> None:
-    """Wait until the page's status line says `text` (without running code in the page, which
-    its Content-Security-Policy rightly forbids)."""
-    expect(page.locator("#status")).to_contain_text(text)
+def outcome(page, text: str) -> None:
+    expect(page.locator("[data-slot=outcome]")).to_contain_text(text)
 
 
-def test_the_verification_link_verifies_in_the_browser_once(platform, mailbox, page):
+def test_the_verification_link_verifies_once_and_leaves_no_token_behind(platform, mailbox,
+                                                                        page):
     user = signed_up(platform)
     link, _ = link_in(mailbox.wait_for(user["email"], "Verify your email"))
     page.goto(link)
-    says(page, "is verified")
-    assert "token" not in page.url  # the secret leaves the address bar
+    outcome(page, "is verified")
+    assert page.url == f"{platform.url}/verify-email"  # the secret left the address bar
+    page.go_back()  # nor is it in the history
+    assert "token" not in page.url
     page.goto(link)
-    says(page, "invalid, used or expired")
+    outcome(page, "invalid, used or expired")
+    expect(page.get_by_role("link", name="Go to your account")).to_be_hidden()
 
 
-def test_the_reset_link_lets_the_user_choose_a_new_password(platform, mailbox, page, tmp_path):
+def test_the_reset_link_asks_for_the_password_twice_and_sends_to_sign_in(platform, mailbox,
+                                                                         page):
     user = signed_up(platform)
-    requests.post(f"{platform.url}/v0/auth/forgot-password", json={"email": user["email"]})
+    requests.post(f"{platform.url}/v0/auth/forgot-password", json={"email": user["email"]},
+                  timeout=10)
     link, _ = link_in(mailbox.wait_for(user["email"], "Reset your password"))
     page.goto(link)
-    page.fill("#password", "a passphrase of my own")
-    page.fill("#repeat", "a different passphrase")
-    page.click("button[type=submit]")
-    says(page, "differ")
-    page.fill("#repeat", "a passphrase of my own")
-    page.click("button[type=submit]")
-    says(page, "password is changed")
-    expect(page.locator("#reset")).to_be_hidden()
-    page.screenshot(path=tmp_path / "reset.png")
-    login = visitor().post(f"{platform.url}/v0/auth/login", json={
+    form = page.locator("main form")
+    form.get_by_label("New password").fill("a passphrase of my own")
+    form.get_by_label("Once more").fill("a different passphrase")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.locator("#reset-repeat-error")).to_contain_text("differ")
+    expect(form.get_by_label("Once more")).to_be_focused()
+
+    form.get_by_label("New password").fill("short")
+    form.get_by_label("Once more").fill("short")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.locator("#reset-new_password-error")).to_contain_text("8")  # the API's rule
+
+    form.get_by_label("New password").fill("a passphrase of my own")
+    form.get_by_label("Once more").fill("a passphrase of my own")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    expect(page.locator("#status")).to_contain_text("password is changed")
+    login = visitor().post(f"{platform.url}/v0/auth/login", timeout=10, json={
         "email": user["email"], "password": "a passphrase of my own"})
     assert login.status_code == 204
 
 
-def test_the_email_change_link_confirms_the_new_address(platform, mailbox, page):
+def test_the_email_change_links_confirm_and_undo_the_change(platform, mailbox, page):
     user = signed_up(platform)
     verify_email(platform, user["email"])
     client = visitor()
-    client.post(f"{platform.url}/v0/auth/login",
+    client.post(f"{platform.url}/v0/auth/login", timeout=10,
                 json={"email": user["email"], "password": user["password"]})
     new_email = f"{unique()}@example.org"
-    client.post(f"{platform.url}/v0/auth/change-email",
+    client.post(f"{platform.url}/v0/auth/change-email", timeout=10,
                 json={"password": user["password"], "new_email": new_email})
     link, _ = link_in(mailbox.wait_for(new_email, "Confirm your email change"))
     page.goto(link)
-    says(page, "new address")
-    assert client.get(f"{platform.url}/v0/user/me").json()["email"] == new_email
+    outcome(page, "uses this address")
+    assert client.get(f"{platform.url}/v0/user/me", timeout=10).json()["email"] == new_email
+
     undo, _ = link_in(mailbox.wait_for(user["email"], "Your Tessera email address changed"))
     page.goto(undo)
-    says(page, "back on this address")
-    assert client.get(f"{platform.url}/v0/user/me").status_code == 401
+    outcome(page, "back on this address")
+    page.get_by_role("link", name="Choose a new password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Forgot your password?")
+    assert client.get(f"{platform.url}/v0/user/me", timeout=10).status_code == 401
 
 
 def test_a_link_without_its_token_says_what_to_do(platform, page):
     page.goto(f"{platform.url}/verify-email")
-    says(page, "no token")
+    outcome(page, "no token")
     page.goto(f"{platform.url}/reset-password")
-    says(page, "no token")
-    expect(page.locator("#reset")).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text("no token")
+    expect(page.locator("main form")).to_be_hidden()
 
 
-def test_the_pages_forbid_inline_scripts_and_are_never_cached(platform):
-    answer = requests.get(f"{platform.url}/reset-password?token=x")
-    assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
-    assert answer.headers["Cache-Control"] == "no-store"
-    assert "<script>" not in answer.text
+def test_the_link_views_forbid_inline_scripts_and_are_never_stored(platform):
+    for path in ("/verify-email", "/reset-password", "/confirm-email-change",
+                 "/report-email-change"):
+        answer = requests.get(f"{platform.url}{path}?token=x", timeout=10)
+        assert answer.status_code == 200
+        assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in answer.headers["Content-Security-Policy"]
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert "<script>" not in answer.text

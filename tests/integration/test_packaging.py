@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_wheel_carries_every_service_with_its_migrations_pages_and_assets(tmp_path):
+def test_the_wheel_carries_every_service_with_its_migrations_and_assets(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "--disable-pip-version-check", "-q", "-w", str(tmp_path), str(ROOT)],
                    check=True, capture_output=True)
@@ -19,8 +19,7 @@ def test_the_wheel_carries_every_service_with_its_migrations_pages_and_assets(tm
     for package in ("user_service", "auth_service", "registry_service", "events_service"):
         assert f"{package}/migrations/env.py" in names
         assert any(name.startswith(f"{package}/migrations/versions/0001_") for name in names)
-    for path in ("auth_service/pages/reset-password.html",
-                 "auth_service/data/common-passwords.txt.gz", "gateway/static/docs.html",
+    for path in ("auth_service/data/common-passwords.txt.gz", "gateway/static/docs.html",
                  "gateway/console/index.html", "gateway/console/app.js",
                  "tessera_launcher/cli.py", "tessera_shared/clients/profiles.py"):
         assert path in names

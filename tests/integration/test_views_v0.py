@@ -167,6 +167,26 @@ def test_an_expired_reset_link_looks_like_an_unknown_one(services):
     assert expired.get_json() == unknown.get_json()
 
 
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v0/auth/reset-password", {"token": "x" * 43}),
+    ("/v0/auth/change-password", {"current_password": "correct horse battery staple"}),
+])
+@pytest.mark.parametrize(("password", "reason"), [("short", "must be 8 to 200 characters"),
+                                                  ("password123", "too common")])
+def test_a_weak_new_password_is_refused_by_the_name_of_its_field(services, path, body,
+                                                                 password, reason):
+    user = new_user()
+    browser = services.browser()
+    assert browser.post("/v0/users", json=user).status_code == 201
+    assert browser.post("/v0/auth/login", json={"email": user["email"],
+                                                "password": user["password"]}).status_code == 204
+    answer = browser.post(path, json={**body, "new_password": password})
+    assert error_of(answer) == (400, "general:validation_error")
+    details = answer.get_json()["details"]
+    assert details.startswith("new_password: ")
+    assert reason in details
+
+
 @pytest.mark.parametrize("path", ["/v0/auth/oauth/google/authorize",
                                   "/v0/auth/oauth/github/authorize?flow=link"])
 def test_a_provider_without_a_client_id_is_not_served(services, path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from auth_service import cli, consumers, internal, pages, providers
+from auth_service import cli, consumers, internal, providers
 from auth_service.accounts import Accounts
 from auth_service.api.user_api import views as user_api
 from auth_service.api.users_api import views as users_api
@@ -59,6 +59,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(users_api.blp)
     api.register_blueprint(user_api.blp)
     app.register_blueprint(internal.blueprint)
-    app.register_blueprint(pages.blueprint)
     cli.init_app(app)
     return app

@@ -218,7 +218,7 @@ class Authenticator:
             self.confirm_password(account, current, record)
             if new == current:
                 raise bad_request("New password must be different from current password.")
-            passwords.check_new_password(new)
+            passwords.check_new_password(new, field="new_password")
             if not self.throttle.take(PASSWORD_CHANGES_PER_ACCOUNT, account.id):
                 raise errors.TOO_MANY_PASSWORD_CHANGES()
             account.password_hash = passwords.hash_password(new)

@@ -131,11 +131,13 @@ class EmailFlows:
 
     def reset_password(self, token: str, new_password: str, *, ip: str) -> None:
         """Set a new password from a reset link, and end every session of the account."""
+        passwords.check_new_password(new_password, field="new_password")
         self._reset_by_token(token, new_password, ip=ip, refusal=errors.INVALID_RESET())
 
     def reset_password_by_id(self, token: str, new_password: str, *, ip: str) -> None:
         """The user API's reset with the mailed id: as `reset_password`, but an id that ran
         out unspent says so, as that API's document has it."""
+        passwords.check_new_password(new_password, field="newPassword")
         try:
             self._reset_by_token(token, new_password, ip=ip,
                                  refusal=errors.RESET_ID_NOT_FOUND())
@@ -148,7 +150,6 @@ class EmailFlows:
     def _reset_by_token(self, token: str, new_password: str, *, ip: str,
                         refusal: DomainError) -> None:
         with unit_of_work(self.session):
-            passwords.check_new_password(new_password)
             claim = self.redeem(PASSWORD_RESET, token, ip=ip, refusal=refusal)
             account = account_of(self.session, claim["user_id"])
             _still_current(account, claim.get("stamp"), refusal)

@@ -57,9 +57,11 @@ def _common_passwords() -> frozenset[str]:
         return frozenset(line.strip() for line in lines)
 
 
-def check_new_password(password: str) -> None:
-    """The core policy for a password being set: 8 to 200 characters and not a common one."""
+def check_new_password(password: str, *, field: str = "password") -> None:
+    """The core policy for a password being set: 8 to 200 characters and not a common one.
+    A refusal names `field`, the request's name for the password, so a client can show it
+    beside the right input."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise validation_error(f"password: must be {MIN_LENGTH} to {MAX_LENGTH} characters.")
+        raise validation_error(f"{field}: must be {MIN_LENGTH} to {MAX_LENGTH} characters.")
     if password.lower().strip() in _common_passwords():
-        raise validation_error("password: this password is too common; choose another.")
+        raise validation_error(f"{field}: this password is too common; choose another.")

@@ -16,6 +16,9 @@ POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'sel
 # The paths of the page's views: a reload or a shared link lands on the same view.
 VIEWS = ("/", "/signin", "/signup", "/forgot-password", "/account", "/people", "/activity",
          "/oauth/google/callback", "/oauth/github/callback")
+# The views behind the links in Tessera's mails (`{PUBLIC_URL}/verify-email?token=...`).
+MAILED_LINKS = ("/verify-email", "/reset-password", "/confirm-email-change",
+                "/report-email-change")
 
 blueprint = Blueprint("console", __name__)
 
@@ -32,8 +35,16 @@ def page() -> Response:
     return response
 
 
+def mailed_link() -> Response:
+    response = page()
+    response.headers["Cache-Control"] = "no-store"  # the address carries a token
+    return response
+
+
 for _path in VIEWS:
     blueprint.add_url_rule(_path, f"view{_path.replace('/', '_')}", page)
+for _path in MAILED_LINKS:
+    blueprint.add_url_rule(_path, f"view{_path.replace('/', '_')}", mailed_link)
 blueprint.add_url_rule("/u/<path:_handle>", "person", lambda _handle: page())
 
 

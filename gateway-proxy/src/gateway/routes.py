@@ -66,12 +66,6 @@ ROUTES: tuple[Route, ...] = (
     _route("/user/**", "auth"),
     # public images, content-addressed, served by user-service
     _route("/media/**", "user", "GET", "HEAD"),
-    # the pages behind the links in mails (auth-service)
-    _route("/verify-email", "auth", "GET", "HEAD"),
-    _route("/reset-password", "auth", "GET", "HEAD"),
-    _route("/confirm-email-change", "auth", "GET", "HEAD"),
-    _route("/report-email-change", "auth", "GET", "HEAD"),
-    _route("/pages/assets/**", "auth", "GET", "HEAD"),
 )
 
 

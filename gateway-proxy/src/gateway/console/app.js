@@ -11,6 +11,8 @@ const ROUTES = {
   "/": home, "/signin": signIn, "/signup": signUp, "/forgot-password": forgot,
   "/account": account, "/people": people, "/activity": activity,
   "/oauth/google/callback": callback, "/oauth/github/callback": callback,
+  "/verify-email": mailedLink, "/confirm-email-change": mailedLink,
+  "/report-email-change": mailedLink, "/reset-password": resetPassword,
 };
 const PROVIDERS = { google: "Google", github: "GitHub" };
 const FLOW = "tessera.oauth.flow";  // what the provider's answer is for: login or link
@@ -133,15 +135,19 @@ function clearErrors(form) {
 
 function showRefusal(form, refusal) {
   const about = fieldOf(refusal);
-  const input = about && form.elements[about.field];
-  const message = input && document.getElementById(input.getAttribute("aria-describedby"));
-  if (message) {
-    message.textContent = about.text;
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
-    return;
-  }
+  if (about && showFieldError(form, about.field, about.text)) return;
   form.querySelector(".form-error").textContent = words(refusal);
+}
+
+// Say `text` beside the field `name` of `form`, if it has one with a place for errors.
+function showFieldError(form, name, text) {
+  const input = form.elements[name];
+  const message = input && document.getElementById(input.getAttribute("aria-describedby"));
+  if (!message) return false;
+  message.textContent = text;
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
+  return true;
 }
 
 async function home() {
@@ -259,6 +265,78 @@ function secondFactor(tempToken) {
   });
 }
 
+// The links Tessera mails carry a single-use token for one v0 call, made as the page opens.
+const MAILED = {
+  "/verify-email": {
+    title: "Verify your email", done: "Your email address is verified.",
+    next: ["/account", "Go to your account"],
+  },
+  "/confirm-email-change": {
+    title: "Confirm your new address", done: "Your account uses this address from now on.",
+    next: ["/account", "Go to your account"],
+  },
+  "/report-email-change": {
+    title: "Undo the email change",
+    done: "Your account is back on this address and every session is signed out. Choose a " +
+      "new password now: whoever changed the address may know the old one.",
+    next: ["/forgot-password", "Choose a new password"],
+  },
+};
+const NO_TOKEN = "This link has no token. Open the link from the mail exactly as it was sent.";
+
+// The link's token, taken out of the address bar and the history first: it is a secret.
+function tokenOfLink() {
+  const token = new URLSearchParams(location.search).get("token");
+  history.replaceState(null, "", location.pathname);
+  return token;
+}
+
+async function mailedLink() {
+  const flow = MAILED[location.pathname];
+  const token = tokenOfLink();
+  showNav(await signedInUser());
+  show("mailed-link", flow.title);
+  view.querySelector("[data-slot=title]").textContent = flow.title;
+  const outcome = view.querySelector("[data-slot=outcome]");
+  if (!token) {
+    outcome.textContent = NO_TOKEN;
+    return;
+  }
+  try {
+    await call("POST", `/v0/auth${location.pathname}`, { token });
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    outcome.textContent = words(error);
+    return;
+  }
+  outcome.textContent = flow.done;
+  showNav(await signedInUser());  // undoing an email change signs every session out
+  const next = view.querySelector("[data-slot=next]");
+  const [path, text] = flow.next;
+  Object.assign(next.firstElementChild, { href: path, textContent: text });
+  next.hidden = false;
+}
+
+async function resetPassword() {
+  const token = tokenOfLink();
+  showNav(null);
+  show("reset-password", "Choose a new password");
+  const form = view.querySelector("form");
+  if (!token) {
+    form.hidden = true;
+    return say(NO_TOKEN);
+  }
+  onSubmit(form, async ({ new_password: password, repeat }) => {
+    if (password !== repeat) {
+      showFieldError(form, "repeat", "The two passwords differ; type the same one twice.");
+      return;
+    }
+    await call("POST", "/v0/auth/reset-password", { token, new_password: password });
+    await go("/signin", { replace: true });
+    say("Your password is changed and every session was signed out. Sign in with the new one.");
+  });
+}
+
 async function signUp() {
   showNav(null);
   show("signup", "Create an account");
@@ -290,7 +368,17 @@ async function account() {
     view.querySelector(`[data-slot=${slot}]`).textContent = user[slot];
   }
   view.querySelector("[data-slot=verified]").textContent = user.is_verified
-    ? "Verified" : "Not verified yet: open the link we mailed you";
+    ? "Verified" : "Not verified yet: open the link we mailed you.";
+  const resend = view.querySelector("#resend");
+  resend.hidden = user.is_verified;
+  resend.addEventListener("click", async () => {
+    try {
+      await call("POST", "/v0/auth/resend-verification-email");
+      say(`A new link is on its way to ${user.email}; it works for an hour.`);
+    } catch (error) {
+      say(error instanceof Refusal ? words(error) : UNREACHABLE);
+    }
+  });
 
   const profile = view.querySelector("#profile");
   profile.elements.display_name.value = user.display_name;
