@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +22,28 @@ def checkout() -> Path:
     return here
 
 
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium (Playwright never downloads a browser):
+    install it when it is missing and this machine can, else say how (those tests skip)."""
+    if shutil.which("chromium"):
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        print("Chromium is missing, so the browser tests will be skipped; install it "
+              "(`apt-get install chromium` as root on Debian) to run them.", flush=True)
+        return
+    print("Installing Chromium for the browser tests (apt-get, about 15 s) ...", flush=True)
+    for step in (["apt-get", "update", "-qq"],
+                 ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+        if subprocess.run(step, stdout=subprocess.DEVNULL, check=False).returncode != 0:
+            print(f"`{' '.join(step)}` failed (above); the browser tests will be skipped.",
+                  flush=True)
+            return
+
+
 def run_tests(pytest_args: list[str]) -> int:
     """Lint, then the whole suite (unit, integration, end-to-end)."""
     root = checkout()
+    ensure_chromium()
     print("ruff: checking the code ...", flush=True)
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", str(root)],
                           check=False).returncode
