@@ -239,13 +239,7 @@ def test_signing_out_another_browser_after_confirming_it_is_you(platform, browse
         expect(sessions).to_have_count(2)
         expect(page.locator("#sessions")).to_contain_text("This browser")
 
-        # The sign-in is made old, as if the cookie had been taken minutes ago.
-        redis = platform.redis()
-        for key in redis.scan_iter("session:*"):
-            record = json.loads(redis.get(key))
-            if record["user_id"] == page_user_id(platform, user):
-                record["authenticated_at"] -= 3600
-                redis.set(key, json.dumps(record), keepttl=True)
+        age_sign_ins(platform, user)
         page.get_by_role("button", name="Sign out everywhere else").click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_be_visible()
@@ -264,6 +258,85 @@ def test_signing_out_another_browser_after_confirming_it_is_you(platform, browse
 def page_user_id(platform, user) -> str:
     return requests.get(f"{platform.url}/v0/users/profile", timeout=10,
                         params={"handle": user["handle"]}).json()["id"]
+
+
+def age_sign_ins(platform, user) -> None:
+    """Make the user's sign-ins an hour old, as if the cookie had been taken since: a
+    sensitive change then asks who it is."""
+    redis = platform.redis()
+    for key in redis.scan_iter("session:*"):
+        record = json.loads(redis.get(key))
+        if record["user_id"] == page_user_id(platform, user):
+            record["authenticated_at"] -= 3600
+            redis.set(key, json.dumps(record), keepttl=True)
+
+
+# Whether the focused element shows it (a file input is hidden: its label shows its focus).
+FOCUS_SHOWN = """() => {
+    const element = document.activeElement;
+    if (element === document.body) return true;  // between the page and the browser's own UI
+    const shown = element.matches("input.file") ? element.labels[0] : element;
+    const style = getComputedStyle(shown);
+    return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+}"""
+
+
+def tab_to(page: Page, target, *, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until `target` has the focus, checking that every element on
+    the way shows its focus."""
+    for _ in range(80):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        shown = page.evaluate(FOCUS_SHOWN)
+        assert shown, page.evaluate("document.activeElement.outerHTML.slice(0, 160)")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"the keyboard never reached {target}")
+
+
+def test_the_keyboard_alone_signs_up_in_and_out_and_confirms_it_is_you(platform, page):
+    user = new_user()
+    keys = page.keyboard
+    page.goto(f"{platform.url}/signup")
+    heading(page, "Create an account")
+    tab_to(page, page.get_by_role("link", name="Skip to the content"))
+    keys.press("Enter")
+    for field in ("email", "handle", "display_name", "password"):
+        tab_to(page, page.locator(f"#signup-{field}"))
+        keys.type(user[field])
+    keys.press("Enter")
+    heading(page, "Check your mail")
+    verify_email(platform, user["email"])
+
+    tab_to(page, page.locator("main").get_by_role("link", name="Sign in"))
+    keys.press("Enter")
+    heading(page, "Sign in")
+    tab_to(page, page.locator("#signin-email"))
+    keys.type(user["email"])
+    tab_to(page, page.locator("#signin-password"))
+    keys.type(user["password"])
+    keys.press("Enter")
+    heading(page, "Your account")
+
+    age_sign_ins(platform, user)
+    others = page.get_by_role("button", name="Sign out everywhere else")
+    tab_to(page, others)
+    keys.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Password")).to_be_focused()
+    keys.press("Escape")  # cancels: nothing is changed, and the focus goes back
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#status")).to_have_text("Nothing changed.")
+    expect(others).to_be_focused()
+    keys.press("Enter")
+    expect(dialog.get_by_label("Password")).to_be_focused()
+    keys.type(user["password"])
+    keys.press("Enter")
+    expect(page.locator("#status")).to_have_text("Every other session is signed out.")
+
+    tab_to(page, page.get_by_role("button", name="Sign out", exact=True), backwards=True)
+    keys.press("Enter")
+    heading(page, "Sign in")
+    expect(page.locator("#status")).to_have_text("You are signed out.")
 
 
 def test_two_factor_from_setup_to_a_backup_code_and_then_deleting_the_account(

@@ -705,7 +705,10 @@ async function withRecentSignIn(change) {
       throw error;
     }
   }
-  if (!(await reauthenticate())) return false;
+  if (!(await reauthenticate())) {
+    say("Nothing changed.");
+    return false;
+  }
   await change();
   return true;
 }
@@ -713,31 +716,33 @@ async function withRecentSignIn(change) {
 function reauthenticate() {
   const dialog = document.getElementById("reauthenticate");
   const form = dialog.querySelector("form");
+  const cancel = form.querySelector("[data-slot=cancel]");
   form.reset();
   clearErrors(form);
   return new Promise((resolve) => {
-    const finish = (confirmed) => {
-      form.removeEventListener("submit", submit);
-      cancel.removeEventListener("click", stop);
-      dialog.close();
-      resolve(confirmed);
-    };
+    let confirmed = false;
     const submit = async (event) => {
       event.preventDefault();
       const fields = fieldsOf(form);
       try {
         await call("POST", "/v0/auth/reauthenticate",
           fields.code ? fields : { password: fields.password });
-        finish(true);
+        confirmed = true;
+        dialog.close();
       } catch (error) {
         form.querySelector(".form-error").textContent =
           error instanceof Refusal ? words(error) : UNREACHABLE;
       }
     };
-    const cancel = form.querySelector("[data-slot=cancel]");
-    const stop = () => finish(false);
+    const dismiss = () => dialog.close();
+    // Every way out (confirmed, Cancel, the Escape key) closes the dialog: it ends here.
+    dialog.addEventListener("close", () => {
+      form.removeEventListener("submit", submit);
+      cancel.removeEventListener("click", dismiss);
+      resolve(confirmed);
+    }, { once: true });
     form.addEventListener("submit", submit);
-    cancel.addEventListener("click", stop);
+    cancel.addEventListener("click", dismiss);
     dialog.showModal();
   });
 }
