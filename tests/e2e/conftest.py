@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -162,6 +163,38 @@ if CHROMIUM is None and os.environ.get("CI"):
                             "as root with apt-get; see its output above.")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: `./tessera test` "
                                     "installs it as root, else apt-get install chromium")
+
+
+AXE = (Path(__file__).parents[1] / "vendor" / "axe.min.js").read_text()
+WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+
+
+SCREENSHOTS = os.environ.get("TESSERA_SCREENSHOTS")  # a folder to keep each view's pictures in
+
+
+def accessible(page: Page, shot: str | None = None) -> None:
+    """axe-core finds nothing serious or critical in the view, at both widths, in light and
+    dark colour schemes (it is run from the test, past the page's policy, never served).
+    With TESSERA_SCREENSHOTS set, the view's pictures are kept there, named `shot` or after
+    the page's title."""
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for name, size in WIDTHS.items():
+            page.set_viewport_size(size)
+            # The page is laid out and painted at the new width before anything looks at it.
+            page.evaluate("""() => new Promise(done => requestAnimationFrame(
+                () => requestAnimationFrame(() => done())))""")
+            if SCREENSHOTS and scheme == "light":
+                view = shot or re.sub(r"[^a-z0-9]+", "-", page.title().split(" · ")[0].lower())
+                # A modal dialog is shown over the screen, not over the whole page.
+                page.screenshot(path=Path(SCREENSHOTS) / f"{view.strip('-')}-{name}.png",
+                                full_page=page.locator("dialog[open]").count() == 0)
+            page.evaluate(AXE)
+            found = page.evaluate("""async () => (await axe.run(document, {
+                resultTypes: ["violations"]})).violations
+                .filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)""")
+            assert found == [], f"{scheme}, {size['width']} px: {found}"
 
 
 @pytest.fixture(scope="session")

@@ -5,45 +5,26 @@ no script error or refused load anywhere (the page fixture fails the test on eit
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
+import time
 
 import requests
 from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.authenticator import Authenticator
-from tests.e2e.conftest import launch, needs_chromium, new_user, unique, verify_email, visitor
+from tests.e2e.conftest import (
+    accessible,
+    launch,
+    needs_chromium,
+    new_user,
+    unique,
+    verify_email,
+    visitor,
+)
 from tests.mailbox import link_in
 
 pytestmark = needs_chromium
-
-AXE = (Path(__file__).parents[1] / "vendor" / "axe.min.js").read_text()
-WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
-
-
-SCREENSHOTS = os.environ.get("TESSERA_SCREENSHOTS")  # a folder to keep each view's pictures in
-
-
-def accessible(page: Page) -> None:
-    """axe-core finds nothing serious or critical in the view, at both widths, in light and
-    dark colour schemes (it is run from the test, past the page's policy, never served)."""
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        for name, size in WIDTHS.items():
-            page.set_viewport_size(size)
-            if SCREENSHOTS and scheme == "light":
-                view = re.sub(r"[^a-z0-9]+", "-", page.title().split(" · ")[0].lower())
-                page.screenshot(path=Path(SCREENSHOTS) / f"{view.strip('-')}-{name}.png",
-                                full_page=True)
-            page.evaluate(AXE)
-            found = page.evaluate("""async () => (await axe.run(document, {
-                resultTypes: ["violations"]})).violations
-                .filter(v => v.impact === "serious" || v.impact === "critical")
-                .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)""")
-            assert found == [], f"{scheme}, {size['width']} px: {found}"
-
 
 def heading(page: Page, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
@@ -91,6 +72,30 @@ def test_sign_up_verify_sign_in_and_out(platform, mailbox, page):
     expect(page.locator("#status")).to_have_text("You are signed out.")
     page.goto(f"{platform.url}/account")
     heading(page, "Sign in")  # signed out for real: the account view sends you to sign in
+
+
+def test_keep_me_signed_in_decides_whether_the_sign_in_outlives_the_browser(platform, browser):
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user, timeout=10).status_code == 201
+    lifetimes = {}
+    for remembered in (False, True):
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(f"{platform.url}/signin")
+            page.locator("main").get_by_label("Email").fill(user["email"])
+            page.locator("main").get_by_label("Password").fill(user["password"])
+            page.get_by_label("Keep me signed in on this device").set_checked(remembered)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            heading(page, "Your account")
+            [cookie] = [c for c in context.cookies() if c["name"] == "session_id"]
+            lifetimes[remembered] = cookie["expires"] - time.time()
+            assert cookie["httpOnly"]
+            assert cookie["sameSite"] == "Lax"
+        finally:
+            context.close()
+    assert lifetimes[False] < 0  # a session cookie: it ends with the browser
+    assert lifetimes[True] > 7 * 24 * 3600  # kept across restarts for the remembered lifetime
 
 
 def test_sign_in_with_a_code_from_the_authenticator(platform, page):
@@ -237,13 +242,13 @@ def test_signing_out_another_browser_after_confirming_it_is_you(platform, browse
         heading(page, "Your account")
         sessions = page.locator("#sessions li")
         expect(sessions).to_have_count(2)
-        expect(page.locator("#sessions")).to_contain_text("This browser")
+        expect(page.locator("#sessions")).to_contain_text("This browser (Chrome on Linux)")
 
         age_sign_ins(platform, user)
         page.get_by_role("button", name="Sign out everywhere else").click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_be_visible()
-        accessible(page)
+        accessible(page, shot="confirm-it-is-you")
         dialog.get_by_label("Password").fill(user["password"])
         dialog.get_by_role("button", name="Confirm").click()
         expect(page.locator("#status")).to_have_text("Every other session is signed out.")
@@ -351,13 +356,14 @@ def test_two_factor_from_setup_to_a_backup_code_and_then_deleting_the_account(
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
     secret = page.locator("#totp-secret").text_content()
     phone = Authenticator(f"otpauth://totp/Tessera:x?secret={secret}&issuer=Tessera")
-    accessible(page)
+    accessible(page, shot="two-factor-setup")
     main.get_by_label("Code from the app").fill(phone.code())
     page.get_by_role("button", name="Turn it on").click()
     expect(page.locator("#status")).to_have_text("Two-factor authentication is on.")
     codes = page.locator("#totp-code-list li").all_text_contents()
     assert len(codes) == 10
     expect(main).to_contain_text("10 backup codes left")
+    accessible(page, shot="backup-codes")
 
     page.get_by_role("button", name="Sign out", exact=True).click()
     sign_in(page, platform, user)
@@ -415,16 +421,17 @@ def test_a_public_profile_is_followed_and_unfollowed(platform, page):
     signed_in_page(platform, page)
     page.goto(f"{platform.url}/u/{star['handle']}")
     heading(page, "Star Person")
-    followers = page.locator("[data-slot=followers]")
-    expect(followers).to_have_text("0")
+    counts = page.locator("[data-slot=counts]")
+    expect(counts).to_have_text("0 followers · 0 following")
     accessible(page)
     page.get_by_role("button", name="Follow").click()
-    expect(followers).to_have_text("1")
+    expect(counts).to_have_text("1 follower · 0 following")
     expect(page.locator("#status")).to_have_text("You follow Star Person.")
     page.get_by_role("button", name="Unfollow").click()
-    expect(followers).to_have_text("0")
+    expect(counts).to_have_text("0 followers · 0 following")
     page.goto(f"{platform.url}/u/nobody-{unique()}")
     heading(page, "Nobody has this handle")
+    expect(counts).to_be_empty()
 
 
 def test_people_are_searched_page_by_page(platform, page):
@@ -451,6 +458,7 @@ def test_the_security_log_and_the_activity_feed_are_live(platform, browser, page
     user = signed_in_page(platform, page)
     log = page.locator("#security-log li")
     expect(log.first).to_contain_text("Signed in")
+    expect(log.first).to_contain_text(re.compile(r"from 127\.0\.0\.1$"))  # not "/32"
     before = log.count()
     elsewhere = browser.new_context()
     try:
@@ -493,6 +501,7 @@ def test_pictures_are_previewed_and_saved_and_the_address_moves(platform, mailbo
     page.goto(link)
     heading(page, "Confirm your new address")
     expect(page.locator("[data-slot=outcome]")).to_contain_text("uses this address")
+    accessible(page)
     page.goto(f"{platform.url}/account")
     expect(page.locator("[data-slot=email]")).to_have_text(moved)
     accessible(page)

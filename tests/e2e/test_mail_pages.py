@@ -7,7 +7,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import needs_chromium, new_user, unique, verify_email, visitor
+from tests.e2e.conftest import accessible, needs_chromium, new_user, unique, verify_email, visitor
 from tests.mailbox import link_in
 
 pytestmark = needs_chromium
@@ -49,6 +49,7 @@ def test_the_reset_link_asks_for_the_password_twice_and_sends_to_sign_in(platfor
     form.get_by_label("Once more").fill("a different passphrase")
     page.get_by_role("button", name="Set the new password").click()
     expect(page.locator("#reset-repeat-error")).to_contain_text("differ")
+    accessible(page, shot="choose-a-new-password-refused")
     expect(form.get_by_label("Once more")).to_be_focused()
 
     form.get_by_label("New password").fill("short")
@@ -83,6 +84,7 @@ def test_the_email_change_links_confirm_and_undo_the_change(platform, mailbox, p
     undo, _ = link_in(mailbox.wait_for(user["email"], "Your Tessera email address changed"))
     page.goto(undo)
     outcome(page, "back on this address")
+    accessible(page)
     page.get_by_role("link", name="Choose a new password").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Forgot your password?")
     assert client.get(f"{platform.url}/v0/user/me", timeout=10).status_code == 401

@@ -198,6 +198,7 @@ async function callback() {
   history.replaceState(null, "", location.pathname);  // the code is not for the history
   const flow = sessionStorage.getItem(FLOW) ?? "login";
   sessionStorage.removeItem(FLOW);
+  showNav(null);
   show("callback", `${PROVIDERS[provider]} sign-in`);
   const back = flow === "link" ? "/account" : "/signin";
   if (!answer.get("code")) {
@@ -487,8 +488,10 @@ async function person() {
     view.querySelector(`[data-slot=${slot}]`).textContent = shown[slot] ?? "";
   }
   const showCounts = (profile) => {
-    view.querySelector("[data-slot=followers]").textContent = profile.followers_count;
-    view.querySelector("[data-slot=following]").textContent = profile.following_count;
+    const followers = profile.followers_count;
+    view.querySelector("[data-slot=counts]").textContent =
+      `${followers} ${followers === 1 ? "follower" : "followers"} · ` +
+      `${profile.following_count} following`;
   };
   showCounts(shown);
   if (!viewer || viewer.id === shown.id) return;
@@ -527,7 +530,7 @@ async function showLog(selector, filter, { addresses = false } = {}) {
     item.querySelector("[data-slot=summary]").textContent = record.summary;
     const when = new Date(record.created_at).toLocaleString();
     item.querySelector("[data-slot=when]").textContent =
-      addresses && record.actor_ip ? `${when}, from ${record.actor_ip}` : when;
+      addresses && record.actor_ip ? `${when}, from ${addressOf(record.actor_ip)}` : when;
     return item;
   };
   const query = filter ? `${filter}&` : "";
@@ -676,6 +679,25 @@ async function listConnections() {
   }));
 }
 
+// People know their devices by browser and system, not by the user-agent string.
+const BROWSERS = [["Edg/", "Edge"], ["Firefox/", "Firefox"], ["Chrome/", "Chrome"],
+  ["Safari/", "Safari"]];
+const SYSTEMS = [["Android", "Android"], ["iPhone", "an iPhone"], ["iPad", "an iPad"],
+  ["Windows", "Windows"], ["Mac OS X", "macOS"], ["Linux", "Linux"]];
+
+function deviceOf(agent) {
+  if (!agent) return "An unnamed device";
+  const named = (names) => names.find(([mark]) => agent.includes(mark))?.[1];
+  const [browser, system] = [named(BROWSERS), named(SYSTEMS)];
+  return browser && system ? `${browser} on ${system}` : agent;
+}
+
+// The action log gives addresses as PostgreSQL writes them ("203.0.113.7/32"), as the
+// original API does; a person reads the address alone.
+function addressOf(ip) {
+  return ip.replace(/\/(32|128)$/, "");
+}
+
 async function listSessions() {
   const list = view.querySelector("#sessions");
   if (!list) return;
@@ -683,9 +705,11 @@ async function listSessions() {
   list.replaceChildren(...sessions.map((session) => {
     const item = document.getElementById("session").content.cloneNode(true);
     const seen = new Date(session.last_seen_at).toLocaleString();
-    item.querySelector("[data-slot=device]").textContent = session.current
-      ? "This browser" : (session.user_agent || "An unnamed device");
-    item.querySelector("[data-slot=where]").textContent = `${session.ip}, last seen ${seen}`;
+    const device = deviceOf(session.user_agent);
+    item.querySelector("[data-slot=device]").textContent = !session.current ? device
+      : `This browser${session.user_agent ? ` (${device})` : ""}`;
+    item.querySelector("[data-slot=where]").textContent =
+      `${addressOf(session.ip)}, last seen ${seen}`;
     const end = item.querySelector("[data-slot=end]");
     if (session.current) end.remove();
     else end.addEventListener("click", () => act(
