@@ -488,9 +488,23 @@ def test_pictures_are_previewed_and_saved_and_the_address_moves(platform, mailbo
     page.locator("#avatar-file").set_input_files(str(picture))
     expect(page.locator("#status")).to_have_text("Your profile picture is saved.")
     expect(page.get_by_role("img", name="Your profile picture")).to_be_visible()
+    banner = tmp_path / "banner.jpg"
+    Image.new("RGB", (1500, 500), (200, 80, 40)).save(banner)
+    page.locator("#banner-file").set_input_files(str(banner))
+    expect(page.locator("#status")).to_have_text("Your banner is saved.")
+    expect(page.get_by_role("img", name="Your banner")).to_be_visible()
     me = requests.get(f"{platform.url}/v0/users/profile", params={"handle": user["handle"]},
                       timeout=10).json()
     assert me["profile_image"]
+    assert me["banner_image"]
+    saved = page.locator("#avatar-preview").get_attribute("src")
+    assert "/media/" in saved
+
+    not_a_picture = tmp_path / "notes.png"
+    not_a_picture.write_text("these are words, not pixels")
+    page.locator("#avatar-file").set_input_files(str(not_a_picture))
+    expect(page.locator("#status")).to_contain_text("not an image that can be read")
+    expect(page.locator("#avatar-preview")).to_have_attribute("src", saved)  # the old one
 
     moved = f"moved-{user['email']}"
     page.locator("main").get_by_label("New address").fill(moved)

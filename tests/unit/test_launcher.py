@@ -11,10 +11,15 @@ import pytest
 
 from tessera_launcher import cli
 
-# Records its arguments; `install` leaves a `chromium` beside it, as the real one would.
+# Records its arguments; `install` leaves a `chromium` beside it, as the real one would, or
+# fails when the folder has a `broken` file. PATH holds nothing else, so the commands it uses
+# are named by their full paths.
 FAKE_APT_GET = """#!/bin/sh
 echo "$@" >> "{log}"
-case "$1" in install) printf '#!/bin/sh\\n' > "{bin}/chromium"; chmod +x "{bin}/chromium";; esac
+[ -e "{bin}/broken" ] && exit 100
+case "$1" in
+  install) echo '#!/bin/sh' > "{bin}/chromium" && /bin/chmod +x "{bin}/chromium";;
+esac
 """
 
 
@@ -41,7 +46,18 @@ def test_a_missing_chromium_is_installed_as_root(bin_dir, monkeypatch, capsys):
     assert log.read_text().splitlines() == [
         "update -qq", "install -y -qq --no-install-recommends chromium"]
     assert (bin_dir / "chromium").exists()
-    assert "Installing Chromium" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "Installing Chromium" in said
+    assert "could not be installed" not in said
+
+
+def test_a_failed_install_says_the_browser_tests_will_be_skipped(bin_dir, monkeypatch, capsys):
+    log = fake_apt_get(bin_dir)
+    (bin_dir / "broken").touch()
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    cli.ensure_chromium()
+    assert log.read_text().splitlines() == ["update -qq"]  # it stops at the first failure
+    assert "could not be installed" in capsys.readouterr().out
 
 
 def test_a_present_chromium_is_left_alone(bin_dir, monkeypatch):

@@ -131,16 +131,15 @@ class EmailFlows:
 
     def reset_password(self, token: str, new_password: str, *, ip: str) -> None:
         """Set a new password from a reset link, and end every session of the account."""
-        passwords.check_new_password(new_password, field="new_password")
-        self._reset_by_token(token, new_password, ip=ip, refusal=errors.INVALID_RESET())
+        self._reset_by_token(token, new_password, ip=ip, refusal=errors.INVALID_RESET(),
+                             field="new_password")
 
     def reset_password_by_id(self, token: str, new_password: str, *, ip: str) -> None:
         """The user API's reset with the mailed id: as `reset_password`, but an id that ran
         out unspent says so, as that API's document has it."""
-        passwords.check_new_password(new_password, field="newPassword")
         try:
             self._reset_by_token(token, new_password, ip=ip,
-                                 refusal=errors.RESET_ID_NOT_FOUND())
+                                 refusal=errors.RESET_ID_NOT_FOUND(), field="newPassword")
         except DomainError as refused:
             if (refused.code == errors.RESET_ID_NOT_FOUND.code
                     and self.tokens.expired(PASSWORD_RESET, token)):
@@ -148,7 +147,10 @@ class EmailFlows:
             raise
 
     def _reset_by_token(self, token: str, new_password: str, *, ip: str,
-                        refusal: DomainError) -> None:
+                        refusal: DomainError, field: str) -> None:
+        """`refusal`: what a token that is no good is answered with; `field`: the request's
+        name for the new password, which a weak one is refused by."""
+        passwords.check_new_password(new_password, field=field)
         with unit_of_work(self.session):
             claim = self.redeem(PASSWORD_RESET, token, ip=ip, refusal=refusal)
             account = account_of(self.session, claim["user_id"])

@@ -14,11 +14,11 @@ POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'sel
           "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
           "object-src 'none'")
 # The paths of the page's views: a reload or a shared link lands on the same view.
-VIEWS = ("/", "/signin", "/signup", "/forgot-password", "/account", "/people", "/activity",
-         "/oauth/google/callback", "/oauth/github/callback")
-# The views behind the links in Tessera's mails (`{PUBLIC_URL}/verify-email?token=...`).
-MAILED_LINKS = ("/verify-email", "/reset-password", "/confirm-email-change",
-                "/report-email-change")
+VIEWS = ("/", "/signin", "/signup", "/forgot-password", "/account", "/people", "/activity")
+# Views whose address carries a secret: the links in Tessera's mails
+# (`{PUBLIC_URL}/verify-email?token=...`) and the providers' answers (`?code=...`).
+SECRET_BEARING = ("/verify-email", "/reset-password", "/confirm-email-change",
+                  "/report-email-change", "/oauth/google/callback", "/oauth/github/callback")
 
 blueprint = Blueprint("console", __name__)
 
@@ -35,16 +35,16 @@ def page() -> Response:
     return response
 
 
-def mailed_link() -> Response:
+def secret_bearing_page() -> Response:
     response = page()
-    response.headers["Cache-Control"] = "no-store"  # the address carries a token
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 for _path in VIEWS:
     blueprint.add_url_rule(_path, f"view{_path.replace('/', '_')}", page)
-for _path in MAILED_LINKS:
-    blueprint.add_url_rule(_path, f"view{_path.replace('/', '_')}", mailed_link)
+for _path in SECRET_BEARING:
+    blueprint.add_url_rule(_path, f"view{_path.replace('/', '_')}", secret_bearing_page)
 blueprint.add_url_rule("/u/<path:_handle>", "person", lambda _handle: page())
 
 

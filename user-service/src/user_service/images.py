@@ -141,8 +141,9 @@ def _reencode(data: bytes, claimed: str, slot: Slot) -> tuple[bytes, str]:
     except DomainError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
-            Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise bad_request(f"The image could not be read ({type(error).__name__}).") from None
+            Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise bad_request("That file is not an image that can be read (or it is cut short); "
+                          "send a PNG, JPEG, WebP or GIF.") from None
     if claimed == "GIF" and slot.keep_gif:
         return data, "gif"
     if image.mode not in {"RGB", "RGBA"}:

@@ -130,7 +130,9 @@ function clearErrors(form) {
   for (const message of form.querySelectorAll(".field-error, .form-error")) {
     message.textContent = "";
   }
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  for (const input of form.querySelectorAll("[aria-invalid]")) {
+    input.removeAttribute("aria-invalid");
+  }
 }
 
 function showRefusal(form, refusal) {
@@ -139,10 +141,11 @@ function showRefusal(form, refusal) {
   form.querySelector(".form-error").textContent = words(refusal);
 }
 
-// Say `text` beside the field `name` of `form`, if it has one with a place for errors.
+// Say `text` beside the field `name` of `form`, if it has one with a place for errors (the
+// element `<input id>-error`, which the input names in its aria-describedby).
 function showFieldError(form, name, text) {
   const input = form.elements[name];
-  const message = input && document.getElementById(input.getAttribute("aria-describedby"));
+  const message = input && document.getElementById(`${input.id}-error`);
   if (!message) return false;
   message.textContent = text;
   input.setAttribute("aria-invalid", "true");
@@ -270,18 +273,19 @@ function secondFactor(tempToken) {
 const MAILED = {
   "/verify-email": {
     title: "Verify your email", done: "Your email address is verified.",
-    next: ["/account", "Go to your account"],
+    next: ["/account", "Go to your account"], dead: "token:invalid_verification",
   },
   "/confirm-email-change": {
     title: "Confirm your new address", done: "Your account uses this address from now on.",
-    next: ["/account", "Go to your account"],
+    next: ["/account", "Go to your account"], dead: "token:invalid_email_change",
   },
   "/report-email-change": {
     title: "Undo the email change",
     done: "Your account is back on this address and every session is signed out. Choose a " +
       "new password now: whoever changed the address may know the old one.",
-    next: ["/forgot-password", "Choose a new password"],
+    next: ["/forgot-password", "Choose a new password"], dead: "token:invalid_email_change_report",
   },
+  "/reset-password": { title: "Choose a new password", dead: "token:invalid_reset" },
 };
 const NO_TOKEN = "This link has no token. Open the link from the mail exactly as it was sent.";
 
@@ -292,47 +296,72 @@ function tokenOfLink() {
   return token;
 }
 
-async function mailedLink() {
-  const flow = MAILED[location.pathname];
-  const token = tokenOfLink();
-  showNav(await signedInUser());
+// What a link's refusal means to the person who opened it: a token cut short in the copy, or
+// one whose account is gone, is a link that no longer works; a taken address is no account
+// of theirs to sign in to.
+function linkRefusal(flow, refusal) {
+  if (refusal.code === "user:email_already_exists") {
+    return "Another account uses that address now, so the change cannot be made.";
+  }
+  const dead = refusal.code === "user:not_found" || fieldOf(refusal)?.field === "token";
+  return words(dead ? { code: flow.dead } : refusal);
+}
+
+// The view of a link: its title, and a status line that says what became of it.
+function showLink(flow) {
   show("mailed-link", flow.title);
   view.querySelector("[data-slot=title]").textContent = flow.title;
-  const outcome = view.querySelector("[data-slot=outcome]");
+  return view.querySelector("[data-slot=outcome]");
+}
+
+async function mailedLink() {
+  const path = location.pathname;  // before any wait: the person may move on meanwhile
+  const flow = MAILED[path];
+  const token = tokenOfLink();
+  showNav(await signedInUser());
+  const outcome = showLink(flow);
   if (!token) {
     outcome.textContent = NO_TOKEN;
     return;
   }
   try {
-    await call("POST", `/v0/auth${location.pathname}`, { token });
+    await call("POST", `/v0/auth${path}`, { token });
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
-    outcome.textContent = words(error);
+    outcome.textContent = linkRefusal(flow, error);
     return;
   }
   outcome.textContent = flow.done;
-  showNav(await signedInUser());  // undoing an email change signs every session out
   const next = view.querySelector("[data-slot=next]");
-  const [path, text] = flow.next;
-  Object.assign(next.firstElementChild, { href: path, textContent: text });
+  const [target, text] = flow.next;
+  Object.assign(next.firstElementChild, { href: target, textContent: text });
   next.hidden = false;
+  // Undoing an email change signs every session out; the change is made whatever this says.
+  showNav(await signedInUser().catch(() => null));
 }
 
 async function resetPassword() {
+  const flow = MAILED["/reset-password"];
   const token = tokenOfLink();
   showNav(null);
-  show("reset-password", "Choose a new password");
-  const form = view.querySelector("form");
   if (!token) {
-    form.hidden = true;
-    return say(NO_TOKEN);
+    showLink(flow).textContent = NO_TOKEN;
+    return;
   }
+  show("reset-password", flow.title);
+  const form = view.querySelector("form");
   onSubmit(form, async ({ new_password: password, repeat }) => {
     if (password !== repeat) {
       showFieldError(form, "repeat", "The two passwords differ; type the same one twice.");
       return;
     }
-    await call("POST", "/v0/auth/reset-password", { token, new_password: password });
+    try {
+      await call("POST", "/v0/auth/reset-password", { token, new_password: password });
+    } catch (error) {
+      if (!(error instanceof Refusal) || fieldOf(error)?.field === "new_password") throw error;
+      form.querySelector(".form-error").textContent = linkRefusal(flow, error);
+      return;
+    }
     await go("/signin", { replace: true });
     say("Your password is changed and every session was signed out. Sign in with the new one.");
   });
@@ -373,10 +402,14 @@ async function account() {
   const resend = view.querySelector("#resend");
   resend.hidden = user.is_verified;
   resend.addEventListener("click", async () => {
+    resend.disabled = true;
     try {
       await call("POST", "/v0/auth/resend-verification-email");
-      say(`A new link is on its way to ${user.email}; it works for an hour.`);
+      // The platform mails a few links an hour at most, and says nothing when it holds one.
+      say(`A new link is on its way to ${user.email}. Nothing yet? Look in the spam ` +
+        "folder; a few links an hour at most are sent.");
     } catch (error) {
+      resend.disabled = false;
       say(error instanceof Refusal ? words(error) : UNREACHABLE);
     }
   });
@@ -636,7 +669,8 @@ async function upload(input) {
   const preview = view.querySelector(
     input.dataset.slot === "profile-image" ? "#avatar-preview" : "#banner-preview");
   const before = preview.src;
-  showPicture(`#${preview.id}`, URL.createObjectURL(file));
+  const chosen = URL.createObjectURL(file);
+  showPicture(`#${preview.id}`, chosen);
   const form = new FormData();
   form.append("file", file);
   try {
@@ -645,10 +679,12 @@ async function upload(input) {
     say(input.dataset.slot === "profile-image" ? "Your profile picture is saved."
       : "Your banner is saved.");
   } catch (error) {
-    showPicture(`#${preview.id}`, before.startsWith("blob:") ? "" : before);
+    showPicture(`#${preview.id}`, before);
     say(error instanceof Refusal ? words(error) : UNREACHABLE);
+  } finally {
+    URL.revokeObjectURL(chosen);  // the preview now shows the saved picture, or the old one
+    input.value = "";
   }
-  input.value = "";
 }
 
 // Run a change that may need a recent sign-in, then say `done` and show the sessions again.
@@ -680,10 +716,11 @@ async function listConnections() {
 }
 
 // People know their devices by browser and system, not by the user-agent string.
-const BROWSERS = [["Edg/", "Edge"], ["Firefox/", "Firefox"], ["Chrome/", "Chrome"],
-  ["Safari/", "Safari"]];
+// The first mark found names it: Edge and Chrome on iOS also say "Safari/", Android "Linux".
+const BROWSERS = [["Edg", "Edge"], ["Firefox/", "Firefox"], ["FxiOS/", "Firefox"],
+  ["CriOS/", "Chrome"], ["Chrome/", "Chrome"], ["Safari/", "Safari"]];
 const SYSTEMS = [["Android", "Android"], ["iPhone", "an iPhone"], ["iPad", "an iPad"],
-  ["Windows", "Windows"], ["Mac OS X", "macOS"], ["Linux", "Linux"]];
+  ["Windows", "Windows"], ["Mac OS X", "macOS"], ["CrOS", "ChromeOS"], ["Linux", "Linux"]];
 
 function deviceOf(agent) {
   if (!agent) return "An unnamed device";
@@ -692,8 +729,8 @@ function deviceOf(agent) {
   return browser && system ? `${browser} on ${system}` : agent;
 }
 
-// The action log gives addresses as PostgreSQL writes them ("203.0.113.7/32"), as the
-// original API does; a person reads the address alone.
+// Addresses may come as PostgreSQL writes them ("203.0.113.7/32"), as the original API's
+// action log gives them; a person reads the address alone.
 function addressOf(ip) {
   return ip.replace(/\/(32|128)$/, "");
 }
