@@ -503,7 +503,7 @@ def test_pictures_are_previewed_and_saved_and_the_address_moves(platform, mailbo
     not_a_picture = tmp_path / "notes.png"
     not_a_picture.write_text("these are words, not pixels")
     page.locator("#avatar-file").set_input_files(str(not_a_picture))
-    expect(page.locator("#status")).to_contain_text("not an image that can be read")
+    expect(page.locator("#status")).to_contain_text("send JPEG, PNG, GIF or WebP")
     expect(page.locator("#avatar-preview")).to_have_attribute("src", saved)  # the old one
 
     moved = f"moved-{user['email']}"

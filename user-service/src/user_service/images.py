@@ -142,8 +142,8 @@ def _reencode(data: bytes, claimed: str, slot: Slot) -> tuple[bytes, str]:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
             Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise bad_request("That file is not an image that can be read (or it is cut short); "
-                          "send a PNG, JPEG, WebP or GIF.") from None
+        raise bad_request("That image could not be read (it may be damaged or cut short); "
+                          "send JPEG, PNG, GIF or WebP.") from None
     if claimed == "GIF" and slot.keep_gif:
         return data, "gif"
     if image.mode not in {"RGB", "RGBA"}:
