@@ -336,7 +336,8 @@ async function mailedLink() {
   const [target, text] = flow.next;
   Object.assign(next.firstElementChild, { href: target, textContent: text });
   next.hidden = false;
-  // Undoing an email change signs every session out; the change is made whatever this says.
+  // Undoing an email change signed every session out, so the header may change; the link
+  // has done its work even if this cannot be learnt.
   showNav(await signedInUser().catch(() => null));
 }
 
