@@ -109,6 +109,11 @@ class Blueprint(flask_smorest.Blueprint):
         **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "json_or_form": "application/json"}
 
+    def arguments(self, schema: Any, **options: Any) -> Any:
+        # Given a schema class, webargs makes an instance of it for every request; one made
+        # here serves them all (loading keeps no state on the schema).
+        return super().arguments(schema() if isinstance(schema, type) else schema, **options)
+
 
 class ServiceApi(Api):
     """flask-smorest's Api answering every HTTP error in the request's family envelope."""
@@ -174,54 +179,56 @@ def add_consumer(app: Flask, *, group: str, handlers: Mapping[str, Handler]) -> 
 
 
 def _register_request_hooks(app: Flask, settings: Settings) -> None:
+    # One hook each way: Flask pays for every registered hook on every request.
     @app.before_request
-    def _identify_request() -> None:
+    def _begin_request() -> None:
         g.started = time.perf_counter()
-        g.request_id = ids.request_id(request.headers.get("X-Request-ID", ""))
+        headers = request.headers
+        g.request_id = ids.request_id(headers.get("X-Request-ID", ""))
         # The gateway replaces any client-sent X-Forwarded-For with the one address it trusts.
-        forwarded = request.headers.get("X-Forwarded-For", "")
+        forwarded = headers.get("X-Forwarded-For", "")
         g.client_ip = forwarded.rsplit(",", 1)[-1].strip() or request.remote_addr or ""
-
-    @app.before_request
-    def _authenticate_internal_calls() -> None:
         if request.path.startswith("/internal/"):
-            # Services pass images to each other as base64; the signature covers the body.
-            request.max_content_length = MAX_INTERNAL_BODY
-            call = internal.Call(request.method, request.full_path.rstrip("?"),
-                                 request.get_data())
-            g.caller = internal.verify(settings.internal_secret, Platform.of(app).redis, call,
-                                       request.headers)
-
-    @app.after_request
-    def _mark_anonymous_visitor(response: Response) -> Response:
-        # The v0 original gives every client a long-lived random id before any sign-in; OAuth
-        # state and pending sign-ups are bound to it. Never on an answer that shared caches
-        # keep (media, page assets): every client would be handed the same id.
-        if (family_for_path(request.path) is Family.V0
-                and request.cookies.get(ANONYMOUS_COOKIE) != browser_id()
-                and not response.cache_control.public):
-            response.set_cookie(ANONYMOUS_COOKIE, browser_id(), max_age=365 * 24 * 3600,
-                                path="/", httponly=True, samesite="Lax",
-                                secure=settings.secure_cookies)
-        return response
-
-    @app.after_request
-    def _public_location(response: Response) -> Response:
-        # Werkzeug's own redirects (merged slashes, a missing trailing one) name this
-        # service's address, which is the gateway's upstream, not the client's: keep the path.
-        location = response.headers.get("Location")
-        if location and location.startswith(request.host_url):
-            response.headers["Location"] = "/" + location.removeprefix(request.host_url)
-        return response
+            _authenticate_internal_call(app, settings)
 
     @app.after_request
     def _finish_request(response: Response) -> Response:
+        _keep_location_public(response)
+        _mark_anonymous_visitor(response, secure=settings.secure_cookies)
         if "request_id" in g:
             response.headers["X-Request-ID"] = g.request_id
             access_log.info("%s %s %s", request.method, request.path, response.status_code,
                             extra={"status": response.status_code, "duration_ms": round(
                                 (time.perf_counter() - g.started) * 1000, 2)})
         return response
+
+
+def _authenticate_internal_call(app: Flask, settings: Settings) -> None:
+    # Services pass images to each other as base64; the signature covers the body.
+    request.max_content_length = MAX_INTERNAL_BODY
+    call = internal.Call(request.method, request.full_path.rstrip("?"), request.get_data())
+    g.caller = internal.verify(settings.internal_secret, Platform.of(app).redis, call,
+                               request.headers)
+
+
+def _keep_location_public(response: Response) -> None:
+    # Werkzeug's own redirects (merged slashes, a missing trailing one) name this service's
+    # address, which is the gateway's upstream, not the client's: keep the path.
+    location = response.headers.get("Location")
+    if location and location.startswith(request.host_url):
+        response.headers["Location"] = "/" + location.removeprefix(request.host_url)
+
+
+def _mark_anonymous_visitor(response: Response, *, secure: bool) -> None:
+    # The v0 original gives every client a long-lived random id before any sign-in; OAuth
+    # state and pending sign-ups are bound to it. Never on an answer that shared caches keep
+    # (media, page assets): every client would be handed the same id.
+    if family_for_path(request.path) is not Family.V0:
+        return
+    visitor = browser_id()
+    if request.cookies.get(ANONYMOUS_COOKIE) != visitor and not response.cache_control.public:
+        response.set_cookie(ANONYMOUS_COOKIE, visitor, max_age=365 * 24 * 3600, path="/",
+                            httponly=True, samesite="Lax", secure=secure)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -58,7 +58,9 @@ def engine_options(url: str) -> dict[str, Any]:
     # A failing statement's parameters (an email, a password hash, a sealed secret) never
     # reach an error message, and so never a log.
     if make_url(url).get_backend_name() == "sqlite":
-        return {"hide_parameters": True,
+        # A connection opened past the pool is closed again when returned, and each new one
+        # pays for its PRAGMAs: keep one for every request thread and background worker.
+        return {"hide_parameters": True, "pool_size": 16, "max_overflow": 16,
                 "connect_args": {"timeout": 10, "check_same_thread": False}}
     # psycopg 3 prepares a statement after five runs, and PostgreSQL then reuses a generic plan
     # made without the parameters' values; for full-text search that plan can be a table

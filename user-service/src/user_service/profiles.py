@@ -38,9 +38,12 @@ def any_exists(session: orm.Session) -> bool:
     return session.scalar(sa.select(Profile.id).limit(1)) is not None
 
 
+# Built once: every sign-up form asks this while a handle is typed.
+_HANDLE_TAKEN = sa.select(sa.exists().where(Profile.handle_key == sa.bindparam("key")))
+
+
 def handle_available(session: orm.Session, handle: str) -> bool:
-    return session.scalar(sa.select(sa.exists().where(
-        Profile.handle_key == handle_key(handle)))) is False
+    return session.scalar(_HANDLE_TAKEN, {"key": handle_key(handle)}) is False
 
 
 def check_handle(handle: str) -> None:

@@ -1,0 +1,181 @@
+"""The per-request floor: CPU per trivial request in user-service against a bare Flask app
+(`bench/bare.py`: the same SQLite lookup and jsonify, nothing else), both served the same way,
+under each serving model a service could use, in one run.
+
+    ./tessera bench floor                 # three runs per figure
+    ./tessera bench floor --quick         # one run per figure
+    ./tessera bench floor --seconds 3     # shorter loads
+
+The request is `GET /v0/users/handle/{h}/available`, straight to the service (no gateway).
+The platform runs on the launcher's defaults; the bare app and the extra user-service
+instances read its user database. Every server is stopped by PID at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.run import cpu_seconds, load, post, process_tree, progress, running_platform, save
+from tessera_launcher.launch import ServiceSpec, service_specs
+from tessera_shared.config import SERVICES, service_url_variable
+
+HANDLE = "benchuser"
+PATH = f"/v0/users/handle/{HANDLE}/available"
+CONNECTIONS = 8
+
+
+@dataclass(frozen=True)
+class Server:
+    """A serving model: how a WSGI app (`module:attribute`, or a factory call) is served."""
+
+    name: str
+    argv: tuple[str, ...]  # with {app} and {port} to fill in
+    factory_flag: str = ""  # how it is told that the app is a factory, if not by "()"
+
+    def command(self, app: str, port: int) -> list[str]:
+        argv = list(self.argv)
+        if self.factory_flag and app.endswith("()"):
+            app = app.removesuffix("()")
+            argv.insert(argv.index("{app}"), self.factory_flag)
+        return [part.format(app=app, port=port) for part in argv]
+
+
+def gunicorn(spec: ServiceSpec) -> Server:
+    """gunicorn as the launcher runs a service with `spec`'s worker class and counts."""
+    argv = spec.argv("127.0.0.1:{port}")
+    return Server(f"gunicorn {spec.worker_class} {spec.workers}x{spec.threads}",
+                  (*argv[:-1], "{app}"))
+
+
+def servers() -> list[Server]:
+    """The launcher's own setting for user-service first, then the candidates."""
+    [launched] = [spec for spec in service_specs({}) if spec.name == "user"]
+    cores = os.cpu_count() or 1
+    candidates = [gunicorn(launched),
+                  gunicorn(ServiceSpec("user", "", "gthread", workers=cores, threads=2)),
+                  gunicorn(ServiceSpec("user", "", "sync", workers=cores))]
+    if importlib.util.find_spec("granian"):
+        candidates.append(Server(f"granian wsgi {cores}x1", (
+            sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(cores),
+            "--blocking-threads", "1", "--host", "127.0.0.1", "--port", "{port}",
+            "--log-level", "warning", "--no-ws", "{app}"), factory_flag="--factory"))
+    return candidates
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server for {url} exited ({process.returncode})")
+        with (contextlib.suppress(OSError, urllib.error.URLError),
+              urllib.request.urlopen(url, timeout=2) as answer):
+            if answer.status == 200:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+
+
+@contextlib.contextmanager
+def serving(server: Server, app: str, env: dict[str, str]) -> Iterator[tuple[str, list[int]]]:
+    """`app` served by `server`: its URL and the PIDs of its process tree. Stopped by PID."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as metrics:
+        process = subprocess.Popen(server.command(app, port),
+                                   env={**env, "PROMETHEUS_MULTIPROC_DIR": metrics},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}{PATH}"
+            wait_for(url, process)
+            yield url, process_tree(process.pid)
+        finally:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def cpu_per_request(url: str, pids: list[int], seconds: int, runs: int) -> float:
+    """Median CPU microseconds the server's processes spend per request at 8 connections."""
+    load(url, CONNECTIONS, 1)  # warm: connections, caches, the pool
+    figures = []
+    for _ in range(runs):
+        before = cpu_seconds(pids)
+        done = load(url, CONNECTIONS, seconds)
+        figures.append((cpu_seconds(pids) - before) / done.requests * 1e6)
+    return statistics.median(figures)
+
+
+def platform_env(var_dir: Path) -> dict[str, str]:
+    """What a user-service instance beside the running platform's needs to share its data."""
+    facts = json.loads((var_dir / "run" / "platform.json").read_text())
+    stored = json.loads((var_dir / "secrets.json").read_text())
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    return {**env, **stored, "TESSERA_VAR_DIR": str(var_dir),
+            "PUBLIC_URL": facts["public_url"], "REDIS_URL": facts["redis_url"],
+            **{service_url_variable(name): facts[f"{name}_url"] for name in SERVICES}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="tessera bench floor",
+                                     description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one run per figure, not three")
+    parser.add_argument("--seconds", type=int, default=5,
+                        help="length of each load (default 5)")
+    args = parser.parse_args()
+    runs = 1 if args.quick else 3
+
+    print("Per-request floor — starting the platform with the launcher's defaults", flush=True)
+    results: dict = {"connections": CONNECTIONS, "path": PATH, "servers": {}}
+    with running_platform("floor") as (public, var_dir, _launcher):
+        post(f"{public}/v0/users", {"email": "bench@example.com", "handle": HANDLE,
+                                    "display_name": "Bench",
+                                    "password": "correct horse battery staple"})
+        env = platform_env(var_dir)
+        bare_env = {**env, "BARE_DATABASE": str(var_dir / "user.sqlite3")}
+        for server in servers():
+            progress(f"{server.name}: the bare Flask app")
+            with serving(server, "bench.bare:app", bare_env) as (url, pids):
+                bare = cpu_per_request(url, pids, args.seconds, runs)
+            progress(f"{server.name}: user-service")
+            with serving(server, "user_service:create_app()", env) as (url, pids):
+                ours = cpu_per_request(url, pids, args.seconds, runs)
+            results["servers"][server.name] = {
+                "bare_us": round(bare), "user_service_us": round(ours),
+                "ratio": round(ours / bare, 2)}
+            progress(f"{server.name}: bare {bare:.0f} µs, user-service {ours:.0f} µs, "
+                     f"{ours / bare:.2f}x")
+    figures = results["servers"]
+    best_bare = min(figure["bare_us"] for figure in figures.values())
+    print(f"\n{'server':<26}{'bare µs':>10}{'ours µs':>10}{'ours/bare':>11}{'ours/best':>11}")
+    for name, figure in figures.items():
+        print(f"{name:<26}{figure['bare_us']:>10}{figure['user_service_us']:>10}"
+              f"{figure['ratio']:>10.2f}x{figure['user_service_us'] / best_bare:>10.2f}x")
+    print(f"\nSaved to {save('floor', results)}; copy the figures to bench/RESULTS.md.")
+
+
+if __name__ == "__main__":
+    main()
