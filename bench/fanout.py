@@ -16,7 +16,6 @@ too.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import multiprocessing
@@ -30,7 +29,7 @@ from multiprocessing.synchronize import Event
 import psutil
 import redis
 
-from bench.run import running_platform, save
+from bench.run import parser_for, running_platform, save
 from events_service.live import CHANNEL
 from tessera_shared.ids import uuid7
 
@@ -180,9 +179,11 @@ def fan_out(target: Target, publish: redis.Redis, channel: str, clients: int, en
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--entries", type=int, default=20)
+    parser = parser_for("fanout", __doc__)
+    parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000],
+                        help="subscriber counts to measure (default 100 1000)")
+    parser.add_argument("--entries", type=int, default=20,
+                        help="entries published per subscriber count (default 20)")
     args = parser.parse_args()
     print("Fan-out benchmark — starting the platform with the launcher's defaults", flush=True)
     results: dict = {}

@@ -13,7 +13,6 @@ instances read its user database. Every server is stopped by PID at the end.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib.util
 import json
@@ -30,7 +29,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.run import cpu_seconds, load, post, process_tree, progress, running_platform, save
+from bench.run import (
+    cpu_seconds,
+    load,
+    parser_for,
+    post,
+    process_tree,
+    progress,
+    running_platform,
+    save,
+)
 from tessera_launcher.launch import ServiceSpec, service_specs
 from tessera_shared.config import SERVICES, service_url_variable
 
@@ -139,9 +147,7 @@ def platform_env(var_dir: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="tessera bench floor",
-                                     description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = parser_for("floor", __doc__)
     parser.add_argument("--quick", action="store_true", help="one run per figure, not three")
     parser.add_argument("--seconds", type=int, default=5,
                         help="length of each load (default 5)")

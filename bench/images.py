@@ -13,7 +13,6 @@ bounded in count.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import threading
@@ -25,7 +24,7 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from bench.run import progress, running_platform, save
+from bench.run import parser_for, progress, running_platform, save
 
 MAX_SIDE = 4096  # user-service's pixel budget (images.MAX_SIDE_DECODED)
 
@@ -49,7 +48,7 @@ def user_worker(var_dir: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = parser_for("images", __doc__)
     parser.add_argument("--uploads", type=int, default=8, help="uploads in the burst")
     args = parser.parse_args()
     largest, bomb = flat_png(MAX_SIDE), flat_png(7000)

@@ -18,13 +18,12 @@ is bounded in time or count.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
 import uuid
 
-from bench.run import median_load, progress, running_platform, save
+from bench.run import median_load, parser_for, progress, running_platform, save
 from tests.tensamin import Iota, Omikron, OmikronSocket, register_omikron
 
 
@@ -44,9 +43,10 @@ def summary(times: list[float]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = parser_for("registry", __doc__)
     parser.add_argument("--quick", action="store_true", help="one run per REST case")
-    parser.add_argument("--round-trips", type=int, default=2000)
+    parser.add_argument("--round-trips", type=int, default=2000,
+                        help="WebSocket round trips per socket case (default 2000)")
     args = parser.parse_args()
     runs, seconds = (1, 3) if args.quick else (3, 5)
     print("Registry benchmark — starting the platform with the launcher's defaults", flush=True)

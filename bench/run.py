@@ -20,6 +20,7 @@ Every load is bounded in time and stops by itself; the platform is stopped by PI
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import json
 import multiprocessing
@@ -30,6 +31,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import textwrap
 import threading
 import time
 import urllib.request
@@ -222,8 +224,28 @@ def post(url: str, payload: dict) -> int:
         return response.status
 
 
+def parser_for(case: str, doc: str | None) -> argparse.ArgumentParser:
+    """The command line of `./tessera bench <case>`, its help being the case's docstring."""
+    return argparse.ArgumentParser(prog=f"tessera bench {case}".strip(), description=doc,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def other_cases() -> str:
+    """The other benchmarks (`./tessera bench <case>`), each with its docstring's summary."""
+    lines = ["other cases (`./tessera bench <case> --help` shows each one's options):"]
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        if module.stem in {"__init__", "run", "bare"}:
+            continue
+        summary = ast.get_docstring(ast.parse(module.read_text())) or ""
+        lines.append(textwrap.fill(" ".join(summary.split("\n\n")[0].split()), width=92,
+                                   initial_indent=f"  {module.stem:<9}",
+                                   subsequent_indent=" " * 11))
+    return "\n".join(lines)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = parser_for("", __doc__)
+    parser.epilog = other_cases()
     parser.add_argument("--quick", action="store_true", help="one run per case")
     args = parser.parse_args()
     runs = 1 if args.quick else 3

@@ -11,7 +11,6 @@ query runs through `user_service.search.search`, exactly what the endpoint runs.
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import statistics
@@ -20,7 +19,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from bench.run import save
+from bench.run import parser_for, save
 from tessera_shared.config import Settings
 from tessera_shared.db import create_engine, database_url
 from tessera_shared.migrations import upgrade
@@ -83,9 +82,11 @@ def timed(action: object, runs: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--runs", type=int, default=100)
+    parser = parser_for("search", __doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000],
+                        help="user counts to fill and measure (default 100000 1000000)")
+    parser.add_argument("--runs", type=int, default=100,
+                        help="queries timed per case (default 100)")
     args = parser.parse_args()
     server = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
     base = sa.engine.make_url(server).set(database=f"tessera_bench_{secrets.token_hex(3)}")

@@ -75,3 +75,23 @@ def test_without_root_it_says_how_instead(bin_dir, monkeypatch, capsys):
     cli.ensure_chromium()
     assert not log.exists()
     assert "apt-get install chromium" in capsys.readouterr().out
+
+
+CASES = sorted(path.stem for path in (Path(__file__).parents[2] / "bench").glob("*.py")
+               if path.stem not in {"__init__", "run", "bare"})
+
+
+def test_bench_help_lists_every_case(capfd):
+    assert cli.main(["bench", "--help"]) == 0
+    shown = capfd.readouterr().out
+    assert "usage: tessera bench" in shown
+    for case in CASES:
+        assert f"\n  {case} " in shown
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_bench_case_explains_its_options(case, capfd):
+    assert cli.main(["bench", case, "--help"]) == 0
+    shown = capfd.readouterr().out
+    assert f"usage: tessera bench {case}" in shown
+    assert "./tessera bench" in shown  # its docstring, with the commands to run

@@ -92,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("registry", add_help=False,
                         help="registry omikron|iota add|list|remove, registry subscription "
                              "<user> <level> <days>")
-    commands.add_parser("bench", help="run the benchmarks (bench/run.py); other arguments "
-                                      "go to it")
+    # Its --help is the benchmarks' own (`tessera bench --help` lists every case).
+    commands.add_parser("bench", add_help=False,
+                        help="run the benchmarks: bench [--quick], or bench <case> [options] "
+                             "(floor, fanout, search, registry, images)")
     lint_command = commands.add_parser("lint", help="ruff over the whole tree")
     lint_command.add_argument("--fix", action="store_true")
     args, passed_on = parser.parse_known_args(argv)
