@@ -16,19 +16,25 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import logging
 import os
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import Flask
+from werkzeug.test import EnvironBuilder
+
+import bench.bare
+import user_service
 from bench.run import (
     cpu_seconds,
     load,
@@ -40,7 +46,7 @@ from bench.run import (
     save,
 )
 from tessera_launcher.launch import ServiceSpec, service_specs
-from tessera_shared.config import SERVICES, service_url_variable
+from tessera_shared.config import SERVICES, Settings, service_url_variable
 
 HANDLE = "benchuser"
 PATH = f"/v0/users/handle/{HANDLE}/available"
@@ -53,6 +59,7 @@ class Server:
 
     name: str
     argv: tuple[str, ...]  # with {app} and {port} to fill in
+    processes: int  # its process tree once every worker is up
     factory_flag: str = ""  # how it is told that the app is a factory, if not by "()"
 
     def command(self, app: str, port: int) -> list[str]:
@@ -67,7 +74,7 @@ def gunicorn(spec: ServiceSpec) -> Server:
     """gunicorn as the launcher runs a service with `spec`'s worker class and counts."""
     argv = spec.argv("127.0.0.1:{port}")
     return Server(f"gunicorn {spec.worker_class} {spec.workers}x{spec.threads}",
-                  (*argv[:-1], "{app}"))
+                  (*argv[:-1], "{app}"), processes=spec.workers + 1)
 
 
 def servers() -> list[Server]:
@@ -77,11 +84,15 @@ def servers() -> list[Server]:
     candidates = [gunicorn(launched),
                   gunicorn(ServiceSpec("user", "", "gthread", workers=cores, threads=2)),
                   gunicorn(ServiceSpec("user", "", "sync", workers=cores))]
+    # Under granian a service answers requests but runs no background work (its outbox
+    # relay and event consumer start from a gunicorn hook): a floor to aim at, not yet a
+    # way to run Tessera.
     if importlib.util.find_spec("granian"):
         candidates.append(Server(f"granian wsgi {cores}x1", (
             sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(cores),
             "--blocking-threads", "1", "--host", "127.0.0.1", "--port", "{port}",
-            "--log-level", "warning", "--no-ws", "{app}"), factory_flag="--factory"))
+            "--log-level", "warning", "--no-ws", "{app}"), processes=cores + 1,
+            factory_flag="--factory"))
     return candidates
 
 
@@ -96,8 +107,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 30) ->
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"the server for {url} exited ({process.returncode})")
-        with (contextlib.suppress(OSError, urllib.error.URLError),
-              urllib.request.urlopen(url, timeout=2) as answer):
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
             if answer.status == 200:
                 return
         time.sleep(0.1)
@@ -112,28 +122,66 @@ def serving(server: Server, app: str, env: dict[str, str]) -> Iterator[tuple[str
         process = subprocess.Popen(server.command(app, port),
                                    env={**env, "PROMETHEUS_MULTIPROC_DIR": metrics},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tree = [process.pid]
         try:
             url = f"http://127.0.0.1:{port}{PATH}"
             wait_for(url, process)
-            yield url, process_tree(process.pid)
+            tree = every_worker(process.pid, server.processes)
+            yield url, tree
         finally:
             process.terminate()
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                for pid in tree:  # the workers too, not only the one it started
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
                 process.wait()
 
 
+def every_worker(pid: int, processes: int, seconds: float = 30) -> list[int]:
+    """The server's process tree once all its workers are up (a late one would be missed)."""
+    deadline = time.monotonic() + seconds
+    while len(tree := process_tree(pid)) < processes:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {len(tree)} of {processes} processes started")
+        time.sleep(0.1)
+    return tree
+
+
 def cpu_per_request(url: str, pids: list[int], seconds: int, runs: int) -> float:
-    """Median CPU microseconds the server's processes spend per request at 8 connections."""
+    """Median CPU microseconds the server's processes spend per request at 8 connections;
+    a run with a refused answer, a socket error or a restarted worker is no figure."""
     load(url, CONNECTIONS, 1)  # warm: connections, caches, the pool
     figures = []
     for _ in range(runs):
         before = cpu_seconds(pids)
         done = load(url, CONNECTIONS, seconds)
-        figures.append((cpu_seconds(pids) - before) / done.requests * 1e6)
+        spent = cpu_seconds(pids) - before
+        if done.failures or sorted(process_tree(pids[0])) != sorted(pids):
+            raise SystemExit(f"{url}: {done.failures} failed answers, or a worker restarted")
+        figures.append(spent / done.requests * 1e6)
     return statistics.median(figures)
+
+
+def in_process_us(app: Flask, requests: int = 5000) -> float:
+    """CPU microseconds per request through `app.wsgi_app` alone, no server: what the app
+    itself costs. Its logs go nowhere meanwhile (they are still written)."""
+    environ = EnvironBuilder(path=f"/v0/users/handle/{HANDLE}/available").get_environ()
+    streams = [handler for handler in logging.getLogger().handlers
+               if isinstance(handler, logging.StreamHandler)]
+    with open(os.devnull, "w") as nowhere:
+        kept = [handler.setStream(nowhere) for handler in streams]
+        try:
+            for _ in range(300):  # warm
+                b"".join(app.wsgi_app(dict(environ), lambda *_: None))
+            started = time.process_time()
+            for _ in range(requests):
+                b"".join(app.wsgi_app(dict(environ), lambda *_: None))
+            return (time.process_time() - started) / requests * 1e6
+        finally:
+            for handler, stream in zip(streams, kept, strict=True):
+                handler.setStream(stream)
 
 
 def platform_env(var_dir: Path) -> dict[str, str]:
@@ -162,6 +210,13 @@ def main() -> None:
                                     "password": "correct horse battery staple"})
         env = platform_env(var_dir)
         bare_env = {**env, "BARE_DATABASE": str(var_dir / "user.sqlite3")}
+        progress("in process, no server: the bare Flask app and user-service")
+        os.environ["BARE_DATABASE"] = bare_env["BARE_DATABASE"]
+        bare = in_process_us(bench.bare.app)
+        ours = in_process_us(user_service.create_app(Settings.from_env("user", env)))
+        results["servers"]["in process, no server"] = {
+            "bare_us": round(bare), "user_service_us": round(ours),
+            "ratio": round(ours / bare, 2)}
         for server in servers():
             progress(f"{server.name}: the bare Flask app")
             with serving(server, "bench.bare:app", bare_env) as (url, pids):
@@ -175,7 +230,8 @@ def main() -> None:
             progress(f"{server.name}: bare {bare:.0f} µs, user-service {ours:.0f} µs, "
                      f"{ours / bare:.2f}x")
     figures = results["servers"]
-    best_bare = min(figure["bare_us"] for figure in figures.values())
+    best_bare = min(figure["bare_us"] for name, figure in figures.items()
+                    if name != "in process, no server")
     print(f"\n{'server':<26}{'bare µs':>10}{'ours µs':>10}{'ours/bare':>11}{'ours/best':>11}")
     for name, figure in figures.items():
         print(f"{name:<26}{figure['bare_us']:>10}{figure['user_service_us']:>10}"

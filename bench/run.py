@@ -47,12 +47,17 @@ OUT = Path(__file__).with_name("out")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+# The modules of bench/ that are not cases of their own.
+NOT_CASES = frozenset({"__init__", "run", "bare"})
+
+
 @dataclass
 class Load:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
     requests: int
+    failures: int = 0  # answers other than 2xx/3xx, and socket errors (wrk counts them)
 
 
 def progress(message: str) -> None:
@@ -80,7 +85,12 @@ def _wrk(url: str, connections: int, seconds: float, body: str | None) -> Load:
 
     total = int(re.search(r"(\d+) requests in", output).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    return Load(rps, latency("50"), latency("99"), total)
+    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    failures = (int(refused.group(1)) if refused else 0) + (
+        sum(map(int, errors.groups())) if errors else 0)
+    return Load(rps, latency("50"), latency("99"), total, failures)
 
 
 def _python_load(url: str, connections: int, seconds: float, body: str | None) -> Load:
@@ -234,7 +244,7 @@ def other_cases() -> str:
     """The other benchmarks (`./tessera bench <case>`), each with its docstring's summary."""
     lines = ["other cases (`./tessera bench <case> --help` shows each one's options):"]
     for module in sorted(Path(__file__).parent.glob("*.py")):
-        if module.stem in {"__init__", "run", "bare"}:
+        if module.stem in NOT_CASES:
             continue
         summary = ast.get_docstring(ast.parse(module.read_text())) or ""
         lines.append(textwrap.fill(" ".join(summary.split("\n\n")[0].split()), width=92,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.run import NOT_CASES
 from tessera_launcher import cli
 
 # Records its arguments; `install` leaves a `chromium` beside it, as the real one would, or
@@ -78,7 +79,7 @@ def test_without_root_it_says_how_instead(bin_dir, monkeypatch, capsys):
 
 
 CASES = sorted(path.stem for path in (Path(__file__).parents[2] / "bench").glob("*.py")
-               if path.stem not in {"__init__", "run", "bare"})
+               if path.stem not in NOT_CASES)
 
 
 def test_bench_help_lists_every_case(capfd):

@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                              "<user> <level> <days>")
     # Its --help is the benchmarks' own (`tessera bench --help` lists every case).
     commands.add_parser("bench", add_help=False,
-                        help="run the benchmarks: bench [--quick], or bench <case> [options] "
-                             "(floor, fanout, search, registry, images)")
+                        help="run the benchmarks: bench [--quick], or bench <case> [options]; "
+                             "bench --help lists the cases")
     lint_command = commands.add_parser("lint", help="ruff over the whole tree")
     lint_command.add_argument("--fix", action="store_true")
     args, passed_on = parser.parse_known_args(argv)

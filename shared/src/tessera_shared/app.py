@@ -179,7 +179,8 @@ def add_consumer(app: Flask, *, group: str, handlers: Mapping[str, Handler]) -> 
 
 
 def _register_request_hooks(app: Flask, settings: Settings) -> None:
-    # One hook each way: Flask pays for every registered hook on every request.
+    # One hook each way (metrics adds its own): Flask pays for every registered hook on
+    # every request.
     @app.before_request
     def _begin_request() -> None:
         g.started = time.perf_counter()

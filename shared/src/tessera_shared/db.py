@@ -59,7 +59,8 @@ def engine_options(url: str) -> dict[str, Any]:
     # reach an error message, and so never a log.
     if make_url(url).get_backend_name() == "sqlite":
         # A connection opened past the pool is closed again when returned, and each new one
-        # pays for its PRAGMAs: keep one for every request thread and background worker.
+        # runs its PRAGMAs: keep one for every request thread (the launcher gives a service
+        # up to 8) and background worker, with room to spare.
         return {"hide_parameters": True, "pool_size": 16, "max_overflow": 16,
                 "connect_args": {"timeout": 10, "check_same_thread": False}}
     # psycopg 3 prepares a statement after five runs, and PostgreSQL then reuses a generic plan
