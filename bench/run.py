@@ -272,10 +272,13 @@ def main() -> None:
         everything = process_tree(launcher.pid)
         time.sleep(2)
         idle_rss, idle_pss = memory_mib(everything)
+        # Each process on its own (the launcher and its redis are the rest of the sum).
+        each = {f"{name} {pid}": round(memory_mib([pid])[1], 1)
+                for name, tree in pids.items() for pid in tree}
         results["memory_idle_mib"] = {"rss": round(idle_rss), "pss": round(idle_pss),
-                                      "processes": len(everything)}
+                                      "processes": len(everything), "pss_per_process": each}
         progress(f"idle: RSS {idle_rss:.0f} MiB, PSS {idle_pss:.0f} MiB "
-                 f"over {len(everything)} processes")
+                 f"over {len(everything)} processes; PSS per process: {each}")
 
         handle = "benchuser"
         post(f"{public}/v0/users", {"email": "bench@example.com", "handle": handle,
