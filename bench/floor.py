@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import logging
 import os
 import signal
@@ -28,7 +27,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import Flask
 from werkzeug.test import EnvironBuilder
@@ -45,8 +43,8 @@ from bench.run import (
     running_platform,
     save,
 )
-from tessera_launcher.launch import ServiceSpec, service_specs
-from tessera_shared.config import SERVICES, Settings, service_url_variable
+from tessera_launcher.launch import ServiceSpec, running_env, service_specs
+from tessera_shared.config import Settings
 
 HANDLE = "benchuser"
 PATH = f"/v0/users/handle/{HANDLE}/available"
@@ -184,16 +182,6 @@ def in_process_us(app: Flask, requests: int = 5000) -> float:
                 handler.setStream(stream)
 
 
-def platform_env(var_dir: Path) -> dict[str, str]:
-    """What a user-service instance beside the running platform's needs to share its data."""
-    facts = json.loads((var_dir / "run" / "platform.json").read_text())
-    stored = json.loads((var_dir / "secrets.json").read_text())
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    return {**env, **stored, "TESSERA_VAR_DIR": str(var_dir),
-            "PUBLIC_URL": facts["public_url"], "REDIS_URL": facts["redis_url"],
-            **{service_url_variable(name): facts[f"{name}_url"] for name in SERVICES}}
-
-
 def main() -> None:
     parser = parser_for("floor", __doc__)
     parser.add_argument("--quick", action="store_true", help="one run per figure, not three")
@@ -208,7 +196,7 @@ def main() -> None:
         post(f"{public}/v0/users", {"email": "bench@example.com", "handle": HANDLE,
                                     "display_name": "Bench",
                                     "password": "correct horse battery staple"})
-        env = platform_env(var_dir)
+        env = running_env(var_dir, dict(os.environ))
         bare_env = {**env, "BARE_DATABASE": str(var_dir / "user.sqlite3")}
         progress("in process, no server: the bare Flask app and user-service")
         os.environ["BARE_DATABASE"] = bare_env["BARE_DATABASE"]

@@ -307,12 +307,17 @@ def admin(name: str, arguments: list[str]) -> int:
     if not running.exists():
         say("Tessera is not running here: start it with `./tessera up`, then run this again.")
         return 1
-    facts = json.loads(running.read_text())
-    env.update(REDIS_URL=facts["redis_url"], DATABASE_URL=facts.get("database_url", ""),
-               TESSERA_VAR_DIR=str(var_dir))
-    env.update({service_url_variable(name): facts[f"{name}_url"] for name in SERVICES})
-    env.update(load_secrets(var_dir, env))
-    return operate(name, arguments, env)
+    return operate(name, arguments, running_env(var_dir, env))
+
+
+def running_env(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """`env` with what reaches the platform running from `var_dir` (its Redis, databases,
+    services, public address and secrets), as `var/run/platform.json` records them."""
+    facts = json.loads((var_dir / "run" / "platform.json").read_text())
+    env = {**env, "REDIS_URL": facts["redis_url"], "DATABASE_URL": facts.get("database_url", ""),
+           "TESSERA_VAR_DIR": str(var_dir), "PUBLIC_URL": facts["public_url"],
+           **{service_url_variable(name): facts[f"{name}_url"] for name in SERVICES}}
+    return {**env, **load_secrets(var_dir, env)}
 
 
 def operate(name: str, arguments: list[str], env: dict[str, str]) -> int:
