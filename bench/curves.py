@@ -13,16 +13,10 @@ bounded in time.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import matplotlib as mpl
-
-mpl.use("Agg")  # files only: no display is needed or wanted
-import matplotlib.pyplot as plt  # after choosing the backend
-
+from bench.plot import chart
 from bench.run import Load, argon2_floor, load, parser_for, post, progress, running_platform, save
 
-CHARTS = Path(__file__).with_name("charts")
 LEVELS = [1, 2, 4, 8, 16, 32, 64]
 PASSWORD = "correct horse battery staple"
 
@@ -39,30 +33,11 @@ def curve(url: str, levels: list[int], seconds: int, body: str | None = None) ->
     return points
 
 
-def chart(name: str, title: str, levels: list[int], series: dict[str, list[Load]],
-          floor: float | None = None) -> Path:
-    """Throughput and p99 against connections, one line per series; `floor`: a ceiling of
-    throughput to draw (the hashing floor for login)."""
-    figure, (rate, tail) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    for label, points in series.items():
-        rate.plot(levels, [p.requests_per_second for p in points], marker="o", label=label)
-        tail.plot(levels, [p.p99_ms for p in points], marker="o", label=label)
-    if floor is not None:
-        rate.axhline(floor, linestyle="--", color="grey", label="argon2id floor")
-    for axis, label in ((rate, "requests per second"), (tail, "p99 latency (ms)")):
-        axis.set_xscale("log", base=2)
-        axis.set_xticks(levels, [str(level) for level in levels])
-        axis.set_xlabel("connections")
-        axis.set_ylabel(label)
-        axis.grid(alpha=0.3)
-        axis.set_ylim(bottom=0)
-    rate.legend()
-    figure.suptitle(title)
-    CHARTS.mkdir(exist_ok=True)
-    path = CHARTS / f"{name}.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+def panels(series: dict[str, list[Load]]) -> dict[str, dict[str, list[float]]]:
+    return {"requests per second": {label: [p.requests_per_second for p in points]
+                                    for label, points in series.items()},
+            "p99 latency (ms)": {label: [p.p99_ms for p in points]
+                                 for label, points in series.items()}}
 
 
 def main() -> None:
@@ -89,11 +64,12 @@ def main() -> None:
         body = json.dumps({"email": "bench@example.com", "password": PASSWORD})
         login = curve(f"{public}/v0/auth/login", args.levels, args.seconds, body)
 
+    connections = ("connections", args.levels)
     charts = [
-        chart("read-concurrency", "GET /v0/users/handle/{h}/available", args.levels,
-              {"straight to user-service": direct, "through the gateway": through}),
-        chart("login-concurrency", "POST /v0/auth/login through the gateway", args.levels,
-              {"login": login}, floor=floor),
+        chart("read-concurrency", "GET /v0/users/handle/{h}/available", connections,
+              panels({"straight to user-service": direct, "through the gateway": through})),
+        chart("login-concurrency", "POST /v0/auth/login through the gateway", connections,
+              panels({"login": login}), reference=("argon2id floor", floor)),
     ]
     results = {"levels": args.levels, "argon2_floor_per_s": round(floor, 1), **{
         name: [{"rps": round(p.requests_per_second, 1), "p50_ms": round(p.p50_ms, 2),

@@ -48,7 +48,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # The modules of bench/ that are not cases of their own.
-NOT_CASES = frozenset({"__init__", "run", "bare"})
+NOT_CASES = frozenset({"__init__", "run", "bare", "plot"})
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Search latency at 100k and 1M users on PostgreSQL, against a primary-key lookup measured on
-the same database in the same run.
+the same database in the same run; the p50 and p99 of each query against the number of users
+are drawn in bench/charts/search-users.png.
 
     ./tessera bench search                       # 100,000 and 1,000,000 users
     ./tessera bench search --sizes 10000         # quicker
@@ -19,6 +20,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from bench.plot import chart
 from bench.run import parser_for, save
 from tessera_shared.config import Settings
 from tessera_shared.db import create_engine, database_url
@@ -51,7 +53,7 @@ def fill(engine: sa.Engine, size: int) -> None:
     """`size` profiles, inserted without the index, which is then built once."""
     with engine.begin() as connection:
         connection.execute(sa.text(f"DROP INDEX IF EXISTS {search.INDEX_NAME}"))
-        connection.execute(sa.text("TRUNCATE profiles"))
+        connection.execute(sa.text("TRUNCATE profiles CASCADE"))  # follows refer to them
         connection.execute(sa.text(f"""
             INSERT INTO profiles (id, handle, handle_key, display_name, bio, is_verified,
                                   created_at, updated_at)
@@ -127,6 +129,12 @@ def main() -> None:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{base.database}_user" '
                                        "WITH (FORCE)"))
         admin.dispose()
+    sizes = args.sizes
+    drawn = chart("search-users", "user search on PostgreSQL (user_service.search)",
+                  ("users", sizes), {f"{stat} (ms)": {
+                      label: [results["sizes"][size][label][f"{stat}_ms"] for size in sizes]
+                      for label in QUERIES} for stat in ("p50", "p99")})
+    print(f"Chart: bench/charts/{drawn.name}")
     print(f"Saved to {save('search', results)}")
 
 

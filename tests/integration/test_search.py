@@ -97,3 +97,31 @@ def test_totals_and_pages_stop_at_the_originals_1000_hits(session, monkeypatch):
     assert len(search.search(session, None, page=2, page_size=2).profiles) == 1
     assert search.search(session, None, page=3, page_size=2).profiles == []
     assert search.search(session, "ann", page=1, page_size=20).total == 3
+
+
+def test_a_broad_query_ranks_a_capped_set_of_candidates(session, monkeypatch):
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    found = search.search(session, "ann", page=1, page_size=20)
+    assert found.total == 2  # three match; two were ranked
+    assert len(found.profiles) == 2
+    assert search.search(session, "ann", page=2, page_size=1).profiles  # pages within them
+
+
+def test_the_profile_whose_handle_is_the_query_survives_the_cap(session, monkeypatch):
+    for number in range(6):
+        profiles.create(session, NewProfile(str(uuid.uuid4()), f"ann{number}", "Ann"))
+    profiles.create(session, NewProfile(str(uuid.uuid4()), "Ann", "Someone"))
+    session.commit()
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    found = search.search(session, "ANN", page=1, page_size=20)
+    assert "Ann" in handles(found)
+    assert search.search(session, "ann zzz", page=1, page_size=20).total == 0
+
+
+def test_below_the_cap_every_match_is_ranked_in_the_same_order(session, monkeypatch):
+    ranked = handles(search.search(session, "ann", page=1, page_size=20))
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    assert handles(search.search(session, "ann", page=1, page_size=20)) == ranked
+    assert [handles(search.search(session, "ann", page=n, page_size=1))[0]
+            for n in (1, 2, 3)] == ranked
+    assert search.search(session, "ann", page=4, page_size=1) == search.Page([], 3)
