@@ -29,14 +29,14 @@ def start_upstream(port: int, log_dir: Path) -> Child:
 
 
 class Stack:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, redis_url: str) -> None:
         self.tmp = tmp
         self.upstream_port, self.port = free_port(), free_port()
         self.upstream = start_upstream(self.upstream_port, tmp)
         up = f"http://127.0.0.1:{self.upstream_port}"
         env = {**os.environ, "AUTH_SERVICE_URL": up, "EVENTS_SERVICE_URL": up,
                "REGISTRY_SERVICE_URL": up, "USER_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
-               "PORT": str(self.port), "GATEWAY_READ_TIMEOUT": "3",
+               "PORT": str(self.port), "GATEWAY_READ_TIMEOUT": "3", "REDIS_URL": redis_url,
                "CORS_ALLOWED_ORIGINS": "https://app.example"}
         self.gateway = spawn("gateway", [*GUNICORN, "-b", f"127.0.0.1:{self.port}",
                                          "gateway:create_app()"], env, tmp)
@@ -49,8 +49,8 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("gateway"))
+def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Stack]:
+    running = Stack(tmp_path_factory.mktemp("gateway"), redis_url)
     yield running
     running.stop()
 
@@ -141,7 +141,7 @@ def test_large_answers_stream_through_intact(stack):
 
 
 def test_server_sent_events_pass_through_unbuffered(stack):
-    with requests.get(f"{stack.url}/v0/eventstream/ticks", stream=True, timeout=10,
+    with requests.get(f"{stack.url}/v0/auth/ticks", stream=True, timeout=10,
                       headers={"X-Request-ID": "stream-1234"}) as stream:
         assert stream.headers["Content-Type"].startswith("text/event-stream")
         assert stream.headers["Cache-Control"] == "no-cache"
@@ -150,7 +150,7 @@ def test_server_sent_events_pass_through_unbuffered(stack):
         chunks = stream.iter_content(chunk_size=None)
         # The service holds the stream open after the first event: it must arrive anyway.
         assert b"data: first" in next(chunks)
-        requests.post(f"{stack.url}/v0/eventstream/release")
+        requests.post(f"{stack.url}/v0/auth/release")
         assert b"data: second" in b"".join(chunks)
 
 
@@ -215,8 +215,8 @@ def test_a_malformed_request_line_does_not_break_the_gateway(stack):
     assert requests.get(f"{stack.url}/v0/auth/echo").status_code == 200
 
 
-def test_the_gateway_stops_promptly_on_sigterm(tmp_path):
-    stack = Stack(tmp_path)
+def test_the_gateway_stops_promptly_on_sigterm(tmp_path, redis_url):
+    stack = Stack(tmp_path, redis_url)
     stack.gateway.process.terminate()
     assert stack.gateway.process.wait(15) == 0
     stack.upstream.stop()

@@ -1,42 +1,33 @@
-"""The live action-log stream in a real events-service app and Redis: what it holds on to, and
-whose rights it reads with while it stays open."""
+"""The live action-log stream in a real events-service app and Redis: what it hands over to the
+gateway (whose side is test_gateway_live.py), and what it publishes for it."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
-from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import redis
+import sqlalchemy as sa
+from flask import Flask
 
 import events_service
-from events_service.live import CHANNEL, publisher
+from events_service import actions
+from events_service.live import publisher
+from events_service.models import ActionLog, db
 from tessera_shared.config import Settings
+from tessera_shared.live import CHANNEL, EVERY_ENTRY, HANDOFF_HEADER, Entry, Handoff, Viewer
 from tessera_shared.migrations import upgrade
+from tessera_shared.outbox import Event
 from tessera_shared.platform import platform
 from tessera_shared.sessions import Client
 
 
-def subscribers(redis_client: redis.Redis) -> int:
-    return redis_client.pubsub_numsub(CHANNEL)[0][1]
-
-
 @pytest.fixture
-def events_app(service_env: dict[str, str], redis_client: redis.Redis) -> Iterator:
+def events_app(service_env: dict[str, str]) -> Flask:
     settings = Settings.from_env("events", service_env)
     upgrade(settings)
-    app = events_service.create_app(settings)
-    broadcaster = app.extensions["events"].broadcaster
-    before = subscribers(redis_client)
-    broadcaster.start()
-    deadline = time.monotonic() + 10
-    while subscribers(redis_client) <= before:  # entries published earlier would be lost
-        assert time.monotonic() < deadline, "the broadcaster never subscribed"
-        time.sleep(0.01)
-    yield app
-    broadcaster.stop()
+    return events_service.create_app(settings)
 
 
 def sign_in(app, user_id: str, role: str = "user") -> str:
@@ -46,83 +37,109 @@ def sign_in(app, user_id: str, role: str = "user") -> str:
     return token
 
 
-def private_entry(actor_id: str) -> dict:
-    return {"id": str(uuid.uuid4()), "action": "auth:login_failed", "actor_id": actor_id,
-            "actor_ip": "10.9.9.9", "resource_type": "User", "resource_id": actor_id,
-            "summary": "A sign-in failed", "metadata": {"user_agent": "SecretBrowser/1.0"},
-            "public": False, "created_at": "2026-12-01T00:00:00Z"}
-
-
-def open_stream(app, token: str | None = None):
+def open_stream(app, token: str | None = None, query: str = "", **headers: str):
     client = app.test_client()
     if token:
         client.set_cookie("session_id", token)
-    response = client.get("/v0/eventstream/actions", buffered=False)
-    chunks = iter(response.response)
-    assert next(chunks) == b": connected\n\n"
-    return response, chunks
+    return client.get(f"/v0/eventstream/actions{query}", headers=headers)
 
 
-def frame_of(chunks, entry: dict) -> bytes:
-    """The stream's frame for `entry`, skipping keep-alives and entries of other tests (a
-    Redis shared with other platforms carries theirs too)."""
-    for chunk in chunks:
-        if entry["id"].encode() in chunk:
-            return chunk
-    raise AssertionError("the stream ended without the entry")
+def handoff_of(response) -> Handoff:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.content_type.startswith("text/event-stream")
+    return Handoff.decode(response.headers[HANDOFF_HEADER])
 
 
-def ends_without(chunks, entry: dict) -> bool:
-    """The stream ends, and never shows `entry`."""
-    return all(entry["id"].encode() not in chunk for chunk in chunks)
+def store(app, count: int) -> list[str]:
+    """Ids of `count` public entries, stored as the consumer stores them, oldest first."""
+    with app.app_context():
+        for _ in range(count):
+            event = Event(str(uuid.uuid4()), "user.registered", "user", datetime.now(UTC),
+                          {"user_id": str(uuid.uuid4()), "handle": "someone"})
+            actions.record_event(db.session, event, lambda record: None)
+            db.session.commit()
+        return list(db.session.scalars(sa.select(ActionLog.id).order_by(ActionLog.id)))
 
 
-def test_head_on_the_stream_subscribes_nothing(events_app):
-    for _ in range(5):
-        assert events_app.test_client().head("/v0/eventstream/actions").status_code == 200
-    assert events_app.extensions["events"].broadcaster.subscriptions == set()
+def test_an_anonymous_stream_gets_public_frames_and_no_session_to_hold(events_app):
+    handoff = handoff_of(open_stream(events_app))
+    assert (handoff.after, handoff.more, handoff.viewer) == (None, False, None)
+    assert handoff.full_with == frozenset()
+    assert handoff.required == frozenset()
 
 
-def test_a_closed_stream_gives_its_subscription_back(events_app):
-    response, _ = open_stream(events_app)
-    assert len(events_app.extensions["events"].broadcaster.subscriptions) == 1
-    response.close()
-    assert events_app.extensions["events"].broadcaster.subscriptions == set()
-
-
-def test_a_stream_shows_its_viewer_their_own_private_entries(events_app, redis_client):
+def test_a_signed_in_stream_sees_its_own_entries_in_full_while_its_session_holds(events_app):
     user_id = str(uuid.uuid4())
-    response, chunks = open_stream(events_app, sign_in(events_app, user_id))
-    entry = private_entry(user_id)
-    publisher(redis_client)(entry)
-    assert b"SecretBrowser" in frame_of(chunks, entry)
-    response.close()
+    handoff = handoff_of(open_stream(events_app, sign_in(events_app, user_id)))
+    assert handoff.full_with == {f"actor:{user_id}"}
+    assert handoff.viewer == Viewer(user_id, "user")
 
 
-@pytest.mark.parametrize("change", ["logout", "demotion"])
-def test_a_stream_whose_session_ended_or_changed_rights_ends_before_showing_more(
-        events_app, redis_client: redis.Redis, change):
-    user_id = str(uuid.uuid4())
-    role = "admin" if change == "demotion" else "user"
-    token = sign_in(events_app, user_id, role)
-    response, chunks = open_stream(events_app, token)
-    with events_app.app_context():
-        if change == "logout":
-            platform().sessions.revoke(token)
-        else:
-            platform().sessions.set_role(user_id, "user")
-    entry = private_entry(user_id if change == "logout" else str(uuid.uuid4()))
-    publisher(redis_client)(entry)
-    assert ends_without(chunks, entry)
-    response.close()
-    assert events_app.extensions["events"].broadcaster.subscriptions == set()
+def test_an_admin_stream_sees_every_entry_in_full(events_app):
+    handoff = handoff_of(open_stream(events_app, sign_in(events_app, "root", "admin")))
+    assert handoff.full_with == {EVERY_ENTRY}
+    assert handoff.viewer == Viewer("root", "admin")
 
 
-def test_public_entries_need_no_session_check_and_keep_flowing(events_app, redis_client):
-    response, chunks = open_stream(events_app)
-    entry = {**private_entry(str(uuid.uuid4())), "action": "user:create", "public": True,
-             "metadata": {"handle": "someone"}}
-    publisher(redis_client)(entry)
-    shown = json.loads(frame_of(chunks, entry).split(b"data: ", 1)[1])
-    assert (shown["action"], shown["actor_ip"]) == ("user:create", None)
-    response.close()
+def test_filters_become_the_tags_an_entry_must_carry(events_app):
+    someone = str(uuid.uuid4())
+    handoff = handoff_of(open_stream(
+        events_app, query=f"?user_id={someone}&resource_id={someone}&resource_type=User"))
+    assert handoff.required == {f"actor:{someone}", f"resource:{someone}", "type:User"}
+
+
+def test_a_bad_filter_is_refused_in_the_v0_envelope_and_hands_nothing_over(events_app):
+    response = open_stream(events_app, query="?resource_type=Comment")
+    assert response.status_code == 400
+    assert HANDOFF_HEADER not in response.headers
+    assert "code" in response.get_json()
+
+
+def test_a_reconnecting_stream_is_replayed_in_pages_from_its_last_event_id(events_app,
+                                                                           monkeypatch):
+    from events_service.api.v0 import action_logs  # noqa: PLC0415
+
+    monkeypatch.setattr(action_logs, "REPLAY_PAGE", 2)
+    first, *missed = store(events_app, 4)
+    response = open_stream(events_app, **{"Last-Event-ID": first})
+    handoff = handoff_of(response)
+    assert (handoff.after, handoff.more) == (missed[1], True)
+    assert [line.split()[1] for line in response.get_data(as_text=True).splitlines()
+            if line.startswith("id:")] == missed[:2]
+    last = handoff_of(open_stream(events_app, **{"Last-Event-ID": handoff.after}))
+    assert (last.after, last.more) == (missed[2], False)
+
+
+def test_an_unknown_last_event_id_starts_from_now(events_app):
+    response = open_stream(events_app, **{"Last-Event-ID": "zzz-not-an-id"})
+    assert handoff_of(response).after is None
+    assert response.get_data() == b""
+
+
+def test_each_stored_entry_is_published_once_rendered_for_each_audience(events_app,
+                                                                       redis_client):
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(CHANNEL)
+    actor = str(uuid.uuid4())
+    record = {"id": str(uuid.uuid4()), "action": "auth:login_failed", "actor_id": actor,
+              "actor_ip": "10.9.9.9", "resource_type": "User", "resource_id": actor,
+              "summary": "A sign-in failed", "metadata": {"user_agent": "SecretBrowser/1.0"},
+              "public": False, "created_at": "2026-12-01T00:00:00Z"}
+    publisher(redis_client)(record)
+    message = None
+    while message is None:
+        message = pubsub.get_message(timeout=5)
+    pubsub.close()
+    entry = Entry.decode(message["data"])
+    assert entry.tags == {EVERY_ENTRY, f"actor:{actor}", f"resource:{actor}", "type:User"}
+    assert b"SecretBrowser" in entry.full
+    assert b"10.9.9.9/32" in entry.full
+    assert entry.public is None  # a security entry: for its actor and admins only
+
+
+def test_a_publish_that_fails_is_logged_and_the_entry_kept(events_app, caplog):
+    gone = redis.Redis(port=1, socket_connect_timeout=0.2)
+    publisher(gone)({"id": "x", "action": "user:create", "actor_id": None, "actor_ip": None,
+                     "resource_type": "User", "resource_id": None, "summary": "s",
+                     "metadata": None, "public": True, "created_at": "2026-12-01T00:00:00Z"})
+    assert "live publish failed" in caplog.text

@@ -1,5 +1,6 @@
 """A stand-in upstream for the gateway's own tests: it shows what arrived and can answer
-slowly, in a stream, in bulk or over a WebSocket. (The platform's real services are tested
+slowly, in a stream, in bulk, over a WebSocket, or hand a live stream over as events-service
+does. (The platform's real services are tested
 through the gateway in tests/e2e.)"""
 
 from __future__ import annotations
@@ -7,6 +8,17 @@ from __future__ import annotations
 import gevent.event
 from flask import Flask, Response, jsonify, request
 from flask_sock import Sock
+
+from tessera_shared.live import HANDOFF_HEADER, Handoff, Viewer
+
+
+def replay_id(page: int) -> str:
+    """An entry id older than any real one (uuid7 ids begin with the time)."""
+    return f"00000000-0000-7000-8000-{page:012d}"
+
+
+def tags(listed: str | None) -> frozenset[str]:
+    return frozenset(listed.split(",")) if listed else frozenset()
 
 
 def create_app() -> Flask:
@@ -37,7 +49,7 @@ def create_app() -> Flask:
 
         return Response(stream(), content_type="text/plain")
 
-    @app.get("/v0/eventstream/ticks")
+    @app.get("/v0/auth/ticks")
     def ticks() -> Response:
         released.clear()
 
@@ -49,10 +61,30 @@ def create_app() -> Flask:
         return Response(stream(), content_type="text/event-stream",
                         headers={"Cache-Control": "no-cache"})
 
-    @app.post("/v0/eventstream/release")
+    @app.post("/v0/auth/release")
     def release() -> Response:
         released.set()
         return jsonify(ok=True)
+
+    @app.get("/v0/eventstream/actions")
+    def live_stream() -> Response:
+        """Hands the stream over as the query says: `viewer=<user id>:<role>`, `required` and
+        `full_with` (comma-separated tags), `pages` (replay pages after `replay_id(1)`), and
+        `refuse=1` for a refusal instead."""
+        if request.args.get("refuse"):
+            return jsonify(message="no such filter"), 400
+        viewer = request.args.get("viewer")
+        last = request.headers.get("Last-Event-ID")
+        page = int(last.rsplit("-", 1)[1]) if last else 0
+        pages = int(request.args.get("pages", "0"))
+        handoff = Handoff(
+            after=replay_id(page + 1) if last else None, more=bool(last) and page + 1 < pages,
+            required=tags(request.args.get("required")),
+            full_with=tags(request.args.get("full_with")),
+            viewer=Viewer(*viewer.split(":")) if viewer else None)
+        replay = f"id: {replay_id(page + 1)}\ndata: page {page + 1}\n\n" if last else ""
+        return Response(replay, content_type="text/event-stream",
+                        headers={HANDOFF_HEADER: handoff.encode()})
 
     @sock.route("/ws/omikron")
     def omikron(ws) -> None:

@@ -1,6 +1,26 @@
-"""Who sees what of an action-log entry."""
+"""Who sees what of an action-log entry, in pages and on the live stream (whose handoff the
+gateway applies: tessera_shared.live)."""
 
-from events_service.actions import Filters, ResourceType, Viewer, shown, visible
+from events_service import live
+from events_service.actions import (
+    Filters,
+    ResourceType,
+    Viewer,
+    full_view_tags,
+    required_tags,
+    shown,
+)
+from tessera_shared.live import Handoff
+
+
+def visible(record: dict, viewer: Viewer, filters: Filters) -> bool:
+    """Whether a live stream with this viewer and these filters gets the entry, and if so,
+    whether in the same form a page shows it."""
+    handoff = Handoff(None, False, required_tags(filters), full_view_tags(viewer), None)
+    sent = handoff.view(live.entry(record))
+    if sent is not None:
+        assert sent[0] == live.frame(shown(record, viewer))
+    return sent is not None
 
 LOGIN = {"id": "2", "action": "auth:login", "actor_id": "ann", "actor_ip": "203.0.113.7",
          "resource_type": "User", "resource_id": "ann", "summary": "Signed in",
@@ -41,3 +61,13 @@ def test_admins_see_every_entry_in_full():
     admin = Viewer("carol", admin=True)
     assert visible(LOGIN, admin, Filters())
     assert shown(LOGIN, admin)["actor_ip"] == "203.0.113.7/32"
+
+
+def test_filters_on_resources_apply_to_live_entries():
+    assert visible(SIGN_UP, ANONYMOUS, Filters(resource_id="ann"))
+    assert not visible(SIGN_UP, ANONYMOUS, Filters(resource_id="bob"))
+    assert visible(SIGN_UP, BOB, Filters(user_id="ann", resource_type=ResourceType.USER))
+
+
+def test_a_stranger_never_gets_a_security_entry_whatever_the_filters_say():
+    assert not visible(LOGIN, BOB, Filters(user_id="ann"))

@@ -13,6 +13,7 @@ import pytest
 
 from tessera_shared import errors as platform_errors
 from tessera_shared import families
+from tessera_shared.extensions import Extension
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"user-service": "user_service", "auth-service": "auth_service",
@@ -79,8 +80,12 @@ def test_the_omikron_protocol_types_only_declared_codes():
 def test_every_service_has_the_same_layout(folder: str):
     package = ROOT / folder / "src" / SERVICES[folder]
     for required in ("__init__.py", "models.py", "errors.py", "consumers.py",
-                     "extensions.py", "api/__init__.py", "migrations/env.py"):
+                     "api/__init__.py", "migrations/env.py"):
         assert (package / required).is_file(), f"{folder} has no {required}"
+    if (package / "extensions.py").exists():  # where create_app binds helpers for the views
+        bound = vars(importlib.import_module(f"{SERVICES[folder]}.extensions")).values()
+        assert any(isinstance(value, type) and issubclass(value, Extension)
+                   and value is not Extension for value in bound)
     families_served = [path.parent.name for path in (package / "api").glob("*/__init__.py")]
     assert families_served, f"{folder} serves no API family (api/<family>/)"
     consumers = importlib.import_module(f"{SERVICES[folder]}.consumers")

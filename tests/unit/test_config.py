@@ -30,7 +30,14 @@ def test_bad_trusted_proxies_fail_fast_and_name_the_variable():
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         GatewaySettings.from_env({**{f"{s.upper()}_SERVICE_URL": "http://127.0.0.1:1"
                                      for s in ("user", "auth", "registry", "events")},
+                                  "REDIS_URL": "redis://127.0.0.1:1/0",
                                   "TRUSTED_PROXIES": "10.0.0.0/33"})
+
+
+def test_the_gateway_needs_redis_for_the_live_streams():
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        GatewaySettings.from_env({f"{s.upper()}_SERVICE_URL": "http://127.0.0.1:1"
+                                  for s in ("user", "auth", "registry", "events")})
 
 
 def test_the_gateway_needs_every_service_address():

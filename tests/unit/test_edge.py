@@ -4,7 +4,8 @@ from gateway.config import GatewaySettings
 from gateway.edge import Edge
 
 BASE_ENV = {f"{name.upper()}_SERVICE_URL": f"http://127.0.0.1:{9000 + i}"
-            for i, name in enumerate(("user", "auth", "registry", "events"))}
+            for i, name in enumerate(("user", "auth", "registry", "events"))} | {
+                "REDIS_URL": "redis://127.0.0.1:1/0"}
 
 
 def edge(**env: str) -> Edge:

@@ -1,4 +1,5 @@
-"""events-service: the action log (the audit trail) and its live SSE stream."""
+"""events-service: the action log (the audit trail) and its live SSE stream, whose
+connections the gateway holds (`tessera_shared.live`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from flask import Flask
 
 from events_service import consumers
 from events_service.api.v0 import action_logs
-from events_service.extensions import Helpers
-from events_service.live import Broadcaster
 from events_service.models import db
 from tessera_shared.app import add_consumer, create_service_app
 from tessera_shared.config import Settings
@@ -19,8 +18,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app, api = create_service_app(__name__, settings, db, title="Tessera events service")
     platform = Platform.of(app)
     add_consumer(app, group="events-service", handlers=consumers.handlers(platform))
-    broadcaster = Broadcaster(platform.redis)
-    Helpers(broadcaster).init_app(app)
-    platform.background.append(broadcaster)
     api.register_blueprint(action_logs.blp)
     return app

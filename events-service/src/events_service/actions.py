@@ -21,6 +21,7 @@ from events_service.catalog import CATALOG
 from events_service.models import ActionLog
 from tessera_shared.clock import rfc3339
 from tessera_shared.ids import uuid7
+from tessera_shared.live import EVERY_ENTRY
 from tessera_shared.outbox import Event
 from tessera_shared.transactions import after_commit
 
@@ -92,13 +93,34 @@ def render(record: dict[str, Any], *, full: bool) -> dict[str, Any]:
             "created_at": record["created_at"]}
 
 
-def visible(record: dict[str, Any], viewer: Viewer, filters: Filters) -> bool:
-    """Whether a live entry goes to a stream with this viewer and these filters."""
-    return ((record["public"] or viewer.sees_everything_of(record))
-            and (filters.user_id is None or record["actor_id"] == filters.user_id)
-            and (filters.resource_id is None or record["resource_id"] == filters.resource_id)
-            and (filters.resource_type is None
-                 or record["resource_type"] == filters.resource_type.value))
+# What the live stream matches entries by (tessera_shared.live): an entry's tags name its
+# actor, resource and type; a stream requires the tags of its filters, and its viewer's tags
+# earn the full frame.
+def tags(record: dict[str, Any]) -> frozenset[str]:
+    found = {EVERY_ENTRY, f"type:{record['resource_type']}"}
+    if record["actor_id"] is not None:
+        found.add(f"actor:{record['actor_id']}")
+    if record["resource_id"] is not None:
+        found.add(f"resource:{record['resource_id']}")
+    return frozenset(found)
+
+
+def required_tags(filters: Filters) -> frozenset[str]:
+    found = set()
+    if filters.user_id is not None:
+        found.add(f"actor:{filters.user_id}")
+    if filters.resource_id is not None:
+        found.add(f"resource:{filters.resource_id}")
+    if filters.resource_type is not None:
+        found.add(f"type:{filters.resource_type.value}")
+    return frozenset(found)
+
+
+def full_view_tags(viewer: Viewer) -> frozenset[str]:
+    """The tags of the entries this viewer sees in full (see `Viewer.sees_everything_of`)."""
+    if viewer.admin:
+        return frozenset({EVERY_ENTRY})
+    return frozenset() if viewer.user_id is None else frozenset({f"actor:{viewer.user_id}"})
 
 
 def record_event(session: orm.Session, event: Event,

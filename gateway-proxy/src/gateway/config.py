@@ -27,6 +27,7 @@ class Upstream:
 class GatewaySettings:
     upstreams: dict[str, Upstream]
     public_url: str
+    redis_url: str  # the live streams' channel, and the sessions they hold for
     trusted_proxies: tuple[Network, ...]
     cors_allowed_origins: frozenset[str]
     connect_timeout: float = 2.0
@@ -56,13 +57,16 @@ class GatewaySettings:
                 raise ConfigError(f"{variable} must look like http://host:port, "
                                   f"not {env[variable]!r}.")
             upstreams[name] = Upstream(name, url.hostname, url.port)
+        if not env.get("REDIS_URL"):
+            raise ConfigError("REDIS_URL is not set: the gateway holds the live streams, fed "
+                              "from Redis. `./tessera up` sets it for you.")
         public_url = public_url_of(env)
         origins = {o.strip().rstrip("/") for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
                    if o.strip()}
         public = urlsplit(public_url)
         origins.add(f"{public.scheme}://{public.netloc}")
         return cls(
-            upstreams=upstreams, public_url=public_url,
+            upstreams=upstreams, public_url=public_url, redis_url=env["REDIS_URL"],
             trusted_proxies=parse_networks(env.get("TRUSTED_PROXIES", "")),
             cors_allowed_origins=frozenset(origins),
             connect_timeout=float(env.get("GATEWAY_CONNECT_TIMEOUT", "2")),

@@ -15,15 +15,19 @@ from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import quote
 
 from prometheus_client import Counter, Histogram
+from werkzeug.http import parse_cookie
 
 from gateway import websocket
 from gateway.config import GatewaySettings
 from gateway.edge import Edge, Headers, merge
+from gateway.live import FeedUnavailableError, LiveFeed, LiveStream, Reader
 from gateway.routes import ROUTES, Route, match
 from gateway.upstream import Connection, Response, UpstreamPool, UpstreamProtocolError
 from tessera_shared import errors
 from tessera_shared.errors import DomainError
 from tessera_shared.families import render_error
+from tessera_shared.live import HANDOFF_HEADER, Handoff
+from tessera_shared.sessions import COOKIE_NAME
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ _DROPPED = frozenset({"HTTP_HOST", "HTTP_EXPECT", "HTTP_X_FORWARDED_FOR", "HTTP_
                       *("HTTP_" + name.upper().replace("-", "_") for name in HOP_BY_HOP)})
 _INTERNAL = "HTTP_X_TESSERA_"
 WHOLE_BODY_LIMIT = 1 << 20      # answers up to this size are read whole, then sent
+_HANDOFF = HANDOFF_HEADER.lower()
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # safe to send twice
 
 REQUESTS = Counter("tessera_gateway_requests_total", "Requests proxied", ["service", "status"])
@@ -86,6 +91,15 @@ def _asks_for_websocket(environ: dict, method: str) -> bool:
             and environ.get("HTTP_UPGRADE", "").strip().lower() == "websocket")
 
 
+def _passed_on(headers: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """A service's answer headers as the client gets them: no hop-by-hop ones, and nothing
+    meant for the gateway alone."""
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered not in HOP_BY_HOP and not lowered.startswith("x-tessera-"):
+            yield name, value
+
+
 def _is_traversal(path: str) -> bool:
     return "/../" in path or "/./" in path or path.endswith(("/..", "/.")) or "\x00" in path
 
@@ -101,6 +115,7 @@ class Gateway:
                                          read_timeout=settings.read_timeout)
                       for name, upstream in settings.upstreams.items()}
         self.proto = "https" if settings.https else "http"
+        self.live = LiveFeed(settings.redis_url)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -163,20 +178,27 @@ class Gateway:
                     ("X-Request-ID", request_id)]
         return headers
 
+    def _request_head(self, environ: dict, route: Route, request_id: str, body: bytes, *,
+                      upgrade: bool) -> bytes:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
+        headers = self._forwarded_headers(environ, route, request_id)
+        if upgrade:
+            headers += [("Upgrade", "websocket"), ("Connection", "Upgrade")]
+        if body or method in {"POST", "PUT", "PATCH"}:
+            headers.append(("Content-Length", str(len(body))))
+        return "".join((f"{method} {self._target(environ, path)} HTTP/1.1\r\n",
+                        *(f"{name}: {value}\r\n" for name, value in headers),
+                        "\r\n")).encode("latin-1")
+
     def _forward(self, route: Route, environ: dict, start_response: Callable, request_id: str,
                  edge_headers: Headers) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
+        if route.live and method == "GET":
+            return self._live(route, environ, start_response, request_id, edge_headers)
         upgrade = route.websocket and _asks_for_websocket(environ, method)
         try:
             body = _read_body(environ, route.max_body)
-            headers = self._forwarded_headers(environ, route, request_id)
-            if upgrade:
-                headers += [("Upgrade", "websocket"), ("Connection", "Upgrade")]
-            if body or method in {"POST", "PUT", "PATCH"}:
-                headers.append(("Content-Length", str(len(body))))
-            head = "".join((f"{method} {self._target(environ, path)} HTTP/1.1\r\n",
-                            *(f"{name}: {value}\r\n" for name, value in headers),
-                            "\r\n")).encode("latin-1")
+            head = self._request_head(environ, route, request_id, body, upgrade=upgrade)
             connection, response = self._exchange(route.service, head, body, method=method)
         except DomainError as error:
             return self._error(start_response, path, error, edge_headers)
@@ -189,8 +211,7 @@ class Gateway:
             pool.release(connection)
             return self._error(start_response, path, errors.BAD_GATEWAY(
                 f"The {route.service} service switched protocols unasked."), edge_headers)
-        response_headers = merge(((name, value) for name, value in response.headers
-                                  if name.lower() not in HOP_BY_HOP), edge_headers)
+        response_headers = merge(_passed_on(response.headers), edge_headers)
         status = f"{response.status} {response.reason}"
         if response.length is not None and response.length <= WHOLE_BODY_LIMIT:
             try:
@@ -207,6 +228,76 @@ class Gateway:
         connection.settimeout(self.settings.stream_idle_timeout)
         start_response(status, response_headers)
         return _Stream(pool, connection, response)
+
+    def _live(self, route: Route, environ: dict, start_response: Callable, request_id: str,
+              edge_headers: Headers) -> Iterable[bytes]:
+        """A live stream: subscribed before the service is asked, so that nothing published
+        while it replays is missed; then held here, fed by the worker's one subscription."""
+        path = environ.get("PATH_INFO") or "/"
+        try:
+            _read_body(environ, route.max_body)  # a GET's body is nobody's, but never left unread
+            subscription = self.live.subscribe()
+        except DomainError as error:
+            return self._error(start_response, path, error, edge_headers)
+        except FeedUnavailableError:
+            return self._error(start_response, path, errors.SERVICE_UNAVAILABLE(
+                "The live stream is unavailable right now; reconnect in a few seconds."),
+                edge_headers)
+        try:
+            response, replay, handoff = self._live_page(route, environ, request_id)
+        except DomainError as error:
+            self.live.unsubscribe(subscription)
+            return self._error(start_response, path, error, edge_headers)
+        REQUESTS.labels(route.service, str(response.status)).inc()
+        status = f"{response.status} {response.reason}"
+        headers = merge(_passed_on(response.headers), edge_headers)
+        if handoff is None:  # the service answered something else (a refusal)
+            self.live.unsubscribe(subscription)
+            start_response(status, headers)
+            return [replay]
+
+        def next_page(after: str) -> tuple[Handoff, bytes] | None:
+            try:
+                _, page, more = self._live_page(route, {**environ, "HTTP_LAST_EVENT_ID": after},
+                                                request_id)
+            except DomainError:
+                return None  # the client reconnects from the last entry it got
+            return None if more is None else (more, page)
+
+        start_response(status, [(name, value) for name, value in headers
+                                if name.lower() != "content-length"])
+        return LiveStream(self.live, subscription, (handoff, replay), next_page,
+                          Reader(parse_cookie(environ).get(COOKIE_NAME),
+                                 environ.get("gunicorn.socket")))
+
+    def _live_page(self, route: Route, environ: dict,
+                   request_id: str) -> tuple[Response, bytes, Handoff | None]:
+        """The service's answer to a stream's request, read whole, and the handoff it makes
+        (None if it made none). Raises the DomainError the client is to get."""
+        head = self._request_head(environ, route, request_id, b"", upgrade=False)
+        connection, response = self._exchange(route.service, head, b"", method="GET")
+        pool = self.pools[route.service]
+        try:
+            if response.length is None or response.length > WHOLE_BODY_LIMIT:
+                raise errors.BAD_GATEWAY(f"The {route.service} service streamed a live answer.")
+            body = response.read()
+        except TimeoutError:
+            raise errors.GATEWAY_TIMEOUT(
+                f"The {route.service} service took too long to answer.") from None
+        except (OSError, UpstreamProtocolError):
+            raise errors.BAD_GATEWAY() from None
+        finally:
+            pool.release(connection)
+        offered = next((value for name, value in response.headers
+                        if name.lower() == _HANDOFF), None)
+        if response.status != 200 or offered is None:
+            return response, body, None
+        try:
+            return response, body, Handoff.decode(offered)
+        except ValueError:
+            raise errors.BAD_GATEWAY(
+                f"The {route.service} service handed over a stream it did not describe."
+            ) from None
 
     def _exchange(self, service: str, head: bytes, body: bytes, *,
                   method: str) -> tuple[Connection, Response]:

@@ -8,6 +8,7 @@ the gateway answers them itself (its own endpoints, or 404 in the family's envel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tessera_shared import limits
 
@@ -22,6 +23,7 @@ class Route:
     max_body: int = limits.REQUEST_BODY
     websocket: bool = False
     refuses_foreign_origins: bool = False  # a browser Origin not on the allow-list gets 403
+    live: bool = False  # a GET the service may hand over as a live stream (gateway.live)
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods and method not in self.methods:
@@ -32,10 +34,8 @@ class Route:
         return path == self.pattern
 
 
-def _route(pattern: str, service: str, *methods: str, max_body: int = limits.REQUEST_BODY,
-           websocket: bool = False, refuses_foreign_origins: bool = False) -> Route:
-    return Route(pattern, service, frozenset(methods), max_body, websocket,
-                 refuses_foreign_origins)
+def _route(pattern: str, service: str, *methods: str, **options: Any) -> Route:
+    return Route(pattern, service, frozenset(methods), **options)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -50,7 +50,7 @@ ROUTES: tuple[Route, ...] = (
     _route("/v0/search/**", "user"),
     _route("/v0/auth/**", "auth"),
     _route("/v0/action-logs/**", "events"),
-    _route("/v0/eventstream/**", "events"),
+    _route("/v0/eventstream/**", "events", live=True),
     # registry REST and WebSocket — Tensamin AuthServer and Omega (000, 001)
     _route("/api/get/**", "registry", refuses_foreign_origins=True),
     _route("/api/change/**", "registry", max_body=limits.REGISTRY_CHANGE,

@@ -29,13 +29,15 @@ from tessera_shared.migrations import upgrade
 @dataclass(frozen=True)
 class ServiceSpec:
     """How one service runs under gunicorn. Hashing and image work get threads (they release
-    the GIL); streaming services get gevent (thousands of idle connections are cheap)."""
+    the GIL); streaming services get gevent (thousands of idle connections are cheap), with
+    `connections` open at once per worker."""
 
     name: str
     app: str
     worker_class: str
     workers: int = 1
     threads: int = 1
+    connections: int = 2000
 
     def argv(self, bind: str) -> list[str]:
         """gunicorn's command line; `bind` is `host:port`, or `fd://N` for a bound socket."""
@@ -45,18 +47,21 @@ class ServiceSpec:
         if self.worker_class == "gthread":
             argv += ["--threads", str(self.threads)]
         else:
-            argv += ["--worker-connections", "2000"]
+            argv += ["--worker-connections", str(self.connections)]
         return [*argv, self.app]
 
 
 def service_specs(env: dict[str, str]) -> list[ServiceSpec]:
     gateway_workers = int(env.get("GATEWAY_WORKERS", "1"))
+    # Each live stream holds a connection for as long as it is open.
+    gateway_connections = int(env.get("GATEWAY_WORKER_CONNECTIONS", "16384"))
     return [
         ServiceSpec("user", "user_service:create_app()", "gthread", threads=8),
         ServiceSpec("auth", "auth_service:create_app()", "gthread", threads=8),
         ServiceSpec("registry", "registry_service:create_app()", "gevent"),
         ServiceSpec("events", "events_service:create_app()", "gevent"),
-        ServiceSpec("gateway", "gateway:create_app()", "gevent", workers=gateway_workers),
+        ServiceSpec("gateway", "gateway:create_app()", "gevent", workers=gateway_workers,
+                    connections=gateway_connections),
     ]
 
 
@@ -183,7 +188,7 @@ class Supervisor:
     def start(self) -> str:
         """Bring everything up; returns the public URL."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        # Every open stream costs the gateway two sockets: allow as many as the system does.
+        # Every open live stream holds a socket in the gateway: allow as many as the system does.
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < hard:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import queue
 import re
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from events_service import actions
-from events_service.extensions import broadcaster as live_broadcaster
+from events_service.live import frame
 from events_service.models import db
+from tessera_shared import live
 from tessera_shared.app import Blueprint
 from tessera_shared.context import current_session
-from tessera_shared.platform import platform
-from tessera_shared.sessions import COOKIE_NAME, SessionRecord
+from tessera_shared.live import HANDOFF_HEADER, Handoff
+from tessera_shared.sessions import SessionRecord
 from tessera_shared.validation import Schema
 
 blp = Blueprint("v0-action-logs", __name__, url_prefix="/v0", description="Action logs")
-KEEP_ALIVE_SECONDS = 15
+REPLAY_PAGE = 500  # entries replayed per answer; the gateway asks again for the next page
 ENTRY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -73,11 +71,6 @@ def filters(args: dict[str, Any]) -> actions.Filters:
         resource_type=args.get("resource_type"))
 
 
-def frame(entry: dict[str, Any]) -> bytes:
-    return (f"event: action_log\nid: {entry['id']}\n"
-            f"data: {json.dumps(entry, separators=(',', ':'))}\n\n").encode()
-
-
 @blp.route("/action-logs")
 class ActionLogs(MethodView):
     @blp.arguments(PageArgs, location="query")
@@ -98,55 +91,20 @@ class ActionStream(MethodView):
     @blp.arguments(FilterArgs, location="query")
     @blp.response(200, content_type="text/event-stream")
     def get(self, args: dict[str, Any]) -> Response:
-        """Live action-log entries (SSE). Reconnect with `Last-Event-ID` to get what was
-        missed, in order, with no entry twice."""
-        who, wanted = viewer(), filters(args)
+        """Live action-log entries (SSE), held open by the gateway. Reconnect with
+        `Last-Event-ID` to get what was missed, in order, with no entry twice."""
+        session = current_session()
+        who, wanted = viewer_of(session), filters(args)
         last = request.headers.get("Last-Event-ID", "").strip().lower()
         if not ENTRY_ID.match(last):
             last = None  # not an id we gave: start from now rather than never send anything
-        broadcaster = live_broadcaster()
-        token = request.cookies.get(COOKIE_NAME)
-
-        def still_the_viewer() -> bool:
-            """The session the stream opened with is still live, with the same rights (a
-            logout, a revoked session or a changed role ends what it may read)."""
-            # Without refreshing it: an open tab alone must not keep a session alive.
-            return who.user_id is None or viewer_of(
-                platform().sessions.read(token, refresh=False)) == who
-
-        def events() -> Iterator[bytes]:
-            # Subscribed only once the body is read (never for HEAD), before the replay, so
-            # nothing falls between the two.
-            subscription = broadcaster.subscribe()
-            sent = last
-            try:
-                yield b": connected\n\n"
-                if sent is not None:
-                    while missed := actions.replay(db.session, who, wanted, sent):
-                        for entry in missed:
-                            yield frame(actions.shown(actions.as_record(entry), who))
-                        sent = missed[-1].id
-                    db.session.remove()  # no database connection held while streaming
-                while not subscription.overflowed:
-                    try:
-                        live = subscription.entries.get(timeout=KEEP_ALIVE_SECONDS)
-                    except queue.Empty:
-                        if not still_the_viewer():
-                            return
-                        yield b": keep-alive\n\n"
-                        continue
-                    record = live.record
-                    if (sent is not None and record["id"] <= sent) or not actions.visible(
-                            record, who, wanted):
-                        continue
-                    full = who.sees_everything_of(record)  # shown for who is reading
-                    if full and not still_the_viewer():
-                        return  # the client reconnects, and reads as whoever it now is
-                    yield live.frame(full, lambda full, r=record:
-                                     frame(actions.render(r, full=full)))
-                    sent = record["id"]
-            finally:
-                broadcaster.unsubscribe(subscription)
-
-        return Response(stream_with_context(events()), content_type="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        missed = actions.replay(db.session, who, wanted, last, REPLAY_PAGE) if last else []
+        handoff = Handoff(
+            after=missed[-1].id if missed else last, more=len(missed) == REPLAY_PAGE,
+            required=actions.required_tags(wanted), full_with=actions.full_view_tags(who),
+            viewer=None if session is None else live.Viewer(session.user_id, session.role))
+        replay = b"".join(frame(actions.shown(actions.as_record(entry), who))
+                          for entry in missed)
+        return Response(replay, content_type="text/event-stream", headers={
+            HANDOFF_HEADER: handoff.encode(), "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no"})
