@@ -121,14 +121,13 @@ def _sqlite(session: orm.Session, words: list[str], limit: int, offset: int) -> 
 def _ranked_page(session: orm.Session, ranked: sa.TextClause, matches: sa.ColumnElement[bool],
                  limit: int, offset: int) -> Page:
     """One page of `ranked` (key: a profile id, score, matched: how many candidates there
-    were) with the profiles it names; the total comes with the page unless the page is
-    empty."""
+    were) with the profiles it names; the total comes with the page."""
     if not limit:
         return Page([], _capped_count(session, matches))
     page = ranked.bindparams(candidates=CANDIDATES, limit=limit, offset=offset).columns(
         sa.column("key"), sa.column("score"), sa.column("matched")).subquery()
     rows = session.execute(sa.select(Profile, page.c.matched).join(page, page.c.key == Profile.id)
                            .order_by(page.c.score.desc(), Profile.id)).all()
-    if not rows:
-        return Page([], _capped_count(session, matches))
+    if not rows:  # nothing matches at all, or the page lies beyond the matches
+        return Page([], _capped_count(session, matches) if offset else 0)
     return Page([profile for profile, _ in rows], min(rows[0].matched, MAX_TOTAL_HITS))
