@@ -20,10 +20,10 @@ GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "python:tessera_shared.gunic
             "-k", "gevent", "-w", "1"]
 
 
-def start_upstream(port: int, log_dir: Path) -> Child:
+def start_upstream(port: int, log_dir: Path, redis_url: str) -> Child:
     child = spawn("upstream", [*GUNICORN, "-b", f"127.0.0.1:{port}",
                                "tests.integration.upstream_app:create_app()"],
-                  {**os.environ, "PYTHONPATH": str(ROOT)}, log_dir)
+                  {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url}, log_dir)
     wait_until_ready(child, f"http://127.0.0.1:{port}/v0/auth/echo")
     return child
 
@@ -32,7 +32,7 @@ class Stack:
     def __init__(self, tmp: Path, redis_url: str) -> None:
         self.tmp = tmp
         self.upstream_port, self.port = free_port(), free_port()
-        self.upstream = start_upstream(self.upstream_port, tmp)
+        self.upstream = start_upstream(self.upstream_port, tmp, redis_url)
         up = f"http://127.0.0.1:{self.upstream_port}"
         env = {**os.environ, "AUTH_SERVICE_URL": up, "EVENTS_SERVICE_URL": up,
                "REGISTRY_SERVICE_URL": up, "USER_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
@@ -166,10 +166,11 @@ def test_websockets_pass_through_both_ways(stack):
             ws.close()
 
 
-def test_a_pooled_connection_the_service_dropped_is_replaced_transparently(stack, tmp_path):
+def test_a_pooled_connection_the_service_dropped_is_replaced_transparently(stack, tmp_path,
+                                                                          redis_url):
     assert requests.get(f"{stack.url}/v0/auth/echo").status_code == 200
     stack.upstream.stop()
-    stack.upstream = start_upstream(stack.upstream_port, tmp_path)
+    stack.upstream = start_upstream(stack.upstream_port, tmp_path, redis_url)
     assert requests.get(f"{stack.url}/v0/auth/echo").status_code == 200
 
 

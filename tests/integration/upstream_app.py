@@ -5,11 +5,14 @@ through the gateway in tests/e2e.)"""
 
 from __future__ import annotations
 
+import os
+
 import gevent.event
+import redis
 from flask import Flask, Response, jsonify, request
 from flask_sock import Sock
 
-from tessera_shared.live import HANDOFF_HEADER, Handoff, Viewer
+from tessera_shared.live import CHANNEL, EVERY_ENTRY, HANDOFF_HEADER, Entry, Handoff, Viewer
 
 
 def replay_id(page: int) -> str:
@@ -69,10 +72,15 @@ def create_app() -> Flask:
     @app.get("/v0/eventstream/actions")
     def live_stream() -> Response:
         """Hands the stream over as the query says: `viewer=<user id>:<role>`, `required` and
-        `full_with` (comma-separated tags), `pages` (replay pages after `replay_id(1)`), and
+        `full_with` (comma-separated tags), `pages` (replay pages after `replay_id(1)`),
+        `publish` (entry ids to publish live while answering, as if stored meanwhile), and
         `refuse=1` for a refusal instead."""
         if request.args.get("refuse"):
             return jsonify(message="no such filter"), 400
+        for entry_id in tags(request.args.get("publish")):
+            frame = f"id: {entry_id}\ndata: live\n\n".encode()
+            redis.Redis.from_url(os.environ["REDIS_URL"]).publish(CHANNEL, Entry(
+                entry_id, frozenset({EVERY_ENTRY}), frame, frame).encode())
         viewer = request.args.get("viewer")
         last = request.headers.get("Last-Event-ID")
         page = int(last.rsplit("-", 1)[1]) if last else 0

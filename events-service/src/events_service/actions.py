@@ -199,6 +199,10 @@ def page(session: orm.Session, viewer: Viewer, filters: Filters, window: Window)
                 has_older=oldest is not None and beyond(ActionLog.id < oldest))
 
 
+def stored(session: orm.Session, entry_id: str) -> bool:
+    return session.get(ActionLog, entry_id) is not None
+
+
 def replay(session: orm.Session, viewer: Viewer, filters: Filters, after: str,
            batch: int = 500) -> list[ActionLog]:
     """Entries after `after`, oldest first: what a reconnecting stream missed."""

@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,7 +49,8 @@ class FeedUnavailableError(Exception):
 @dataclass(frozen=True)
 class Reader:
     """Who holds a stream open: their session cookie, and the socket gunicorn's gevent
-    worker serves them on (None elsewhere: no direct writes then)."""
+    worker answers them on in chunks, in the clear (None elsewhere, for HTTP/1.0 or over
+    TLS: no direct writes then)."""
 
     token: str | None
     socket: socket.socket | None
@@ -207,13 +209,22 @@ class LiveStream:
         self.handoff, self.replay = first
         self.next_page = next_page
         self.reader = reader
+        self._checked_at = time.monotonic()  # events-service read the session just now
 
     def _holds(self) -> bool:
         """The session the stream opened with is still live, with the same rights."""
         viewer = self.handoff.viewer
+        if viewer is None:
+            return True
+        self._checked_at = time.monotonic()
         # Without refreshing it: an open tab alone must not keep a session alive.
-        return viewer is None or viewer.holds(
-            self.feed.sessions.read(self.reader.token, refresh=False))
+        return viewer.holds(self.feed.sessions.read(self.reader.token, refresh=False))
+
+    def _still_holds(self) -> bool:
+        """`_holds`, asked at most once a keep-alive interval: a busy stream of public
+        entries ends within that of a sign-out too, not only a quiet one."""
+        due = time.monotonic() - self._checked_at >= KEEP_ALIVE_SECONDS
+        return not due or self._holds()
 
     def _direct(self, handoff: Handoff) -> Direct | None:
         """How the feed may write this stream itself: only an anonymous one (no session to
@@ -247,6 +258,8 @@ class LiveStream:
                         return
                     yield b": keep-alive\n\n"
                     continue
+                if not self._still_holds():
+                    return
                 frames, holds = self._frames(arrived, handoff, after)
                 if frames:
                     yield frames  # entries that came together go out in one write

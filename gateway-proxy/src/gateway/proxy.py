@@ -266,9 +266,13 @@ class Gateway:
 
         start_response(status, [(name, value) for name, value in headers
                                 if name.lower() != "content-length"])
+        # Direct writes are chunks in the clear: only where gunicorn answers in chunks
+        # (HTTP/1.1), on a socket without TLS.
+        chunked = (environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
+                   and environ.get("wsgi.url_scheme") == "http")
         return LiveStream(self.live, subscription, (handoff, replay), next_page,
                           Reader(parse_cookie(environ).get(COOKIE_NAME),
-                                 environ.get("gunicorn.socket")))
+                                 environ.get("gunicorn.socket") if chunked else None))
 
     def _live_page(self, route: Route, environ: dict,
                    request_id: str) -> tuple[Response, bytes, Handoff | None]:

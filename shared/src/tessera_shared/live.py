@@ -44,11 +44,16 @@ class Entry:
         """Raises ValueError for anything that is not an entry."""
         try:
             message = json.loads(raw)
-            public = message["public"]
-            return cls(message["id"], frozenset(message["tags"]), message["full"].encode(),
-                       None if public is None else public.encode())
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            entry_id, tags, full, public = (message["id"], message["tags"], message["full"],
+                                            message["public"])
+        except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"not a live entry: {raw[:200]!r}") from error
+        if not (isinstance(entry_id, str) and isinstance(full, str)
+                and isinstance(public, str | None) and isinstance(tags, list)
+                and all(isinstance(tag, str) for tag in tags)):
+            raise ValueError(f"not a live entry: {raw[:200]!r}")
+        return cls(entry_id, frozenset(tags), full.encode(),
+                   None if public is None else public.encode())
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,8 @@ class ActionStream(MethodView):
         session = current_session()
         who, wanted = viewer_of(session), filters(args)
         last = request.headers.get("Last-Event-ID", "").strip().lower()
-        if not ENTRY_ID.match(last):
-            last = None  # not an id we gave: start from now rather than never send anything
+        if not ENTRY_ID.match(last) or not actions.stored(db.session, last):
+            last = None  # not an entry we gave: start from now rather than never send anything
         missed = actions.replay(db.session, who, wanted, last, REPLAY_PAGE) if last else []
         handoff = Handoff(
             after=missed[-1].id if missed else last, more=len(missed) == REPLAY_PAGE,
