@@ -6,7 +6,8 @@
 Cases (see ../shared/reference/perf-notes.md for why each anchor):
   gateway  GET of a small profile answer, through the gateway vs straight to user-service:
            throughput ratio at 32 connections, added p50 latency at 1 connection, and the CPU
-           each hop spends per request.
+           each hop spends per request; and against Debian's nginx proxying the same
+           endpoint, when installed (apt-get install nginx-light).
   login    POST /v0/auth/login through the gateway vs the bare argon2id verify loop (same
            parameters, one process per core): the fraction of the hashing floor we keep.
   memory   the whole platform's resident memory (RSS and PSS summed over every process) at
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auth_service.passwords import hash_password, verify_password
+from bench import nginx
 from tessera_launcher import detached
 from tessera_launcher.processes import LaunchError
 
@@ -48,7 +50,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # The modules of bench/ that are not cases of their own.
-NOT_CASES = frozenset({"__init__", "run", "bare", "plot"})
+NOT_CASES = frozenset({"__init__", "run", "bare", "plot", "nginx"})
 
 
 @dataclass
@@ -197,6 +199,27 @@ def argon2_floor(seconds: float) -> float:
     return counter.value / seconds
 
 
+NGINX_PROXY = """location / { proxy_pass http://service; proxy_http_version 1.1;
+                  proxy_set_header Connection ""; proxy_set_header Host $host;
+                  proxy_set_header X-Forwarded-For $remote_addr; }"""
+
+
+def nginx_anchor(service_url: str, path: str, runs: int, through_1: Load,
+                 through_32: Load) -> dict:
+    """nginx proxying the same endpoint to the same service with pooled connections, one
+    worker as the gateway has, and the gateway's figures read against it."""
+    upstream = f"upstream service {{ server {service_url.split('//', 1)[1]}; keepalive 64; }}"
+    with nginx.running(NGINX_PROXY, http=upstream) as (port, _pid):
+        url = f"http://127.0.0.1:{port}{path}"
+        load(url, 8, 2)
+        one, many = median_load(url, 1, 5, runs), median_load(url, 32, 8, runs)
+    return {"nginx_rps": round(many.requests_per_second),
+            "nginx_p50_ms_c1": round(one.p50_ms, 3),
+            "gateway_vs_nginx_throughput": round(through_32.requests_per_second
+                                                 / many.requests_per_second, 3),
+            "gateway_minus_nginx_p50_ms_c1": round(through_1.p50_ms - one.p50_ms, 3)}
+
+
 def median_load(url: str, connections: int, seconds: float, runs: int,
                 body: str | None = None) -> Load:
     loads = [load(url, connections, seconds, body) for _ in range(runs)]
@@ -326,6 +349,12 @@ def main() -> None:
             "gateway_cpu_vs_service": round(gateway_us / user_through_us, 2),
         }
         results["memory_under_load_mib"] = {"rss": round(peak[0]), "pss": round(peak[1])}
+        if nginx.available():
+            progress("gateway: the same through Debian's nginx (what an operator might use)")
+            results["gateway"].update(nginx_anchor(facts["user_url"], path, runs,
+                                                   through_1, through_32))
+        else:
+            progress("gateway: no nginx anchor (apt-get install nginx-light)")
         progress(f"gateway: {results['gateway']}")
 
         progress("login: the argon2id floor (one verifying process per core)")
