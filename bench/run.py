@@ -9,7 +9,9 @@ Cases (see ../shared/reference/perf-notes.md for why each anchor):
            each hop spends per request; and against Debian's nginx proxying the same
            endpoint, when installed (apt-get install nginx-light).
   login    POST /v0/auth/login through the gateway vs the bare argon2id verify loop (same
-           parameters, one process per core): the fraction of the hashing floor we keep.
+           parameters, one process per core): the fraction of the hashing floor we keep;
+           and a signed-in session check's p99 and throughput while logins run, against
+           the same check at idle (logins must not starve it: p99 <= 5x, rate >= 0.5x).
   memory   the whole platform's resident memory (RSS and PSS summed over every process) at
            idle and under the gateway load.
 
@@ -40,7 +42,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from auth_service.passwords import hash_password, verify_password
+from auth_service.passwords import HASHER
 from bench import nginx
 from tessera_launcher import detached
 from tessera_launcher.processes import LaunchError
@@ -68,7 +70,8 @@ def progress(message: str) -> None:
 
 # -- load generation -----------------------------------------------------------------------
 
-def _wrk(url: str, connections: int, seconds: float, body: str | None) -> Load:
+def _wrk(url: str, connections: int, seconds: float, body: str | None,
+         headers: dict[str, str]) -> Load:
     # wrk drops an answer slower than its 2 s default as an error; a queue of logins behind
     # the hashing floor is slower than that and is what a p99 should show.
     argv = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
@@ -77,7 +80,9 @@ def _wrk(url: str, connections: int, seconds: float, body: str | None) -> Load:
         if body is not None:
             script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
                          'wrk.headers["Content-Type"] = "application/json"\n')
-    if body is not None:
+        for name, value in headers.items():
+            script.write(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n")
+    if body is not None or headers:
         argv[1:1] = ["-s", script.name]
     output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)
@@ -97,7 +102,8 @@ def _wrk(url: str, connections: int, seconds: float, body: str | None) -> Load:
     return Load(rps, latency("50"), latency("99"), total, failures)
 
 
-def _python_load(url: str, connections: int, seconds: float, body: str | None) -> Load:
+def _python_load(url: str, connections: int, seconds: float, body: str | None,
+                 headers: dict[str, str]) -> Load:
     import http.client  # noqa: PLC0415
     from urllib.parse import urlsplit  # noqa: PLC0415
 
@@ -112,10 +118,10 @@ def _python_load(url: str, connections: int, seconds: float, body: str | None) -
         while time.monotonic() < deadline:
             started = time.perf_counter()
             if body is None:
-                connection.request("GET", target)
+                connection.request("GET", target, headers=headers)
             else:
                 connection.request("POST", target, body,
-                                   {"Content-Type": "application/json"})
+                                   {"Content-Type": "application/json", **headers})
             connection.getresponse().read()
             mine.append(time.perf_counter() - started)
         latencies.extend(mine)
@@ -130,9 +136,10 @@ def _python_load(url: str, connections: int, seconds: float, body: str | None) -
                 ordered[int(len(ordered) * 0.99)] * 1000, len(ordered))
 
 
-def load(url: str, connections: int, seconds: float, body: str | None = None) -> Load:
+def load(url: str, connections: int, seconds: float, body: str | None = None,
+         headers: dict[str, str] | None = None) -> Load:
     run = _wrk if shutil.which("wrk") else _python_load
-    return run(url, connections, seconds, body)
+    return run(url, connections, seconds, body, headers or {})
 
 
 # -- process accounting --------------------------------------------------------------------
@@ -180,7 +187,7 @@ def memory_mib(pids: list[int]) -> tuple[float, float]:
 def _verify_loop(stored: str, seconds: float, counter: multiprocessing.Value) -> None:
     deadline, done = time.monotonic() + seconds, 0
     while time.monotonic() < deadline:
-        verify_password(stored, "correct horse battery staple")
+        HASHER.verify(stored, "correct horse battery staple")
         done += 1
     with counter.get_lock():
         counter.value += done
@@ -188,7 +195,7 @@ def _verify_loop(stored: str, seconds: float, counter: multiprocessing.Value) ->
 
 def argon2_floor(seconds: float) -> float:
     """Verifies per second with the platform's parameters, one process per core."""
-    stored = hash_password("correct horse battery staple")
+    stored = HASHER.hash("correct horse battery staple")
     counter = multiprocessing.Value("i", 0)
     workers = [multiprocessing.Process(target=_verify_loop, args=(stored, seconds, counter))
                for _ in range(os.cpu_count() or 1)]
@@ -220,9 +227,43 @@ def nginx_anchor(service_url: str, path: str, runs: int, through_1: Load,
             "gateway_minus_nginx_p50_ms_c1": round(through_1.p50_ms - one.p50_ms, 3)}
 
 
+def signed_in_cookie(public: str, body: str) -> str:
+    request = urllib.request.Request(f"{public}/v0/auth/login", body.encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return response.headers["Set-Cookie"].split(";", 1)[0]
+
+
+def login_isolation(public: str, body: str, runs: int) -> dict:
+    """Whether logins at the hashing floor starve the requests beside them: a signed-in
+    session check on auth-service (`GET /v0/auth/totp/status`, 2 connections), at idle and
+    while 8 connections log in."""
+    check, cookie = f"{public}/v0/auth/totp/status", {"Cookie": signed_in_cookie(public, body)}
+    load(check, 2, 1, headers=cookie)
+    idle = median_load(check, 2, 4, runs, headers=cookie)
+    busy: list[Load] = []
+    for _ in range(runs):
+        logins = threading.Thread(target=load, args=(f"{public}/v0/auth/login", 8, 7, body))
+        logins.start()
+        time.sleep(1.5)  # logins queue up to the floor first
+        busy.append(load(check, 2, 4, headers=cookie))
+        logins.join()
+    during = Load(statistics.median(x.requests_per_second for x in busy),
+                  statistics.median(x.p50_ms for x in busy),
+                  statistics.median(x.p99_ms for x in busy), sum(x.requests for x in busy),
+                  sum(x.failures for x in busy))
+    return {"idle_rps": round(idle.requests_per_second), "idle_p99_ms": round(idle.p99_ms, 2),
+            "during_logins_rps": round(during.requests_per_second),
+            "during_logins_p99_ms": round(during.p99_ms, 2),
+            "p99_vs_idle": round(during.p99_ms / idle.p99_ms, 2),
+            "throughput_vs_idle": round(during.requests_per_second
+                                        / idle.requests_per_second, 2),
+            "failures": idle.failures + during.failures}
+
+
 def median_load(url: str, connections: int, seconds: float, runs: int,
-                body: str | None = None) -> Load:
-    loads = [load(url, connections, seconds, body) for _ in range(runs)]
+                body: str | None = None, headers: dict[str, str] | None = None) -> Load:
+    loads = [load(url, connections, seconds, body, headers) for _ in range(runs)]
     return Load(statistics.median(x.requests_per_second for x in loads),
                 statistics.median(x.p50_ms for x in loads),
                 statistics.median(x.p99_ms for x in loads), sum(x.requests for x in loads))
@@ -376,6 +417,8 @@ def main() -> None:
                                              / login.requests, 2) for name in pids},
         }
         progress(f"login: {results['login']}")
+        results["login_isolation"] = login_isolation(public, body, runs)
+        progress(f"login isolation: {results['login_isolation']}")
 
     print(json.dumps(results, indent=2))
     print(f"\nSaved to {save('results', results)}; copy the figures to bench/RESULTS.md.")

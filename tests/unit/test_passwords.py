@@ -1,3 +1,7 @@
+import os
+import sys
+import threading
+
 import pytest
 from argon2 import PasswordHasher
 
@@ -14,6 +18,18 @@ def test_a_hash_verifies_its_password_only():
 
 def test_no_hash_never_verifies_yet_still_pays_for_a_hash():
     assert not passwords.verify_password(None, "anything")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice per thread is Linux's")
+def test_hashing_runs_in_its_own_threads_below_the_request_threads_priority():
+    def where() -> tuple[str, int]:
+        me = threading.current_thread()
+        return me.name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    name, nice = passwords._hashing().submit(where).result()
+    assert name.startswith("argon2")
+    assert nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + passwords.HASHING_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < nice  # callers: not
 
 
 def test_hashes_made_with_weaker_parameters_are_due_for_rehash():

@@ -57,7 +57,9 @@ def service_specs(env: dict[str, str]) -> list[ServiceSpec]:
     gateway_connections = int(env.get("GATEWAY_WORKER_CONNECTIONS", "16384"))
     return [
         ServiceSpec("user", "user_service:create_app()", "gthread", threads=8),
-        ServiceSpec("auth", "auth_service:create_app()", "gthread", threads=8),
+        # Twice user's threads: logins wait for their hash holding a thread, and the threads
+        # left over answer session checks meanwhile (bench: login isolation).
+        ServiceSpec("auth", "auth_service:create_app()", "gthread", threads=16),
         ServiceSpec("registry", "registry_service:create_app()", "gevent"),
         ServiceSpec("events", "events_service:create_app()", "gevent"),
         ServiceSpec("gateway", "gateway:create_app()", "gevent", workers=gateway_workers,
