@@ -1,7 +1,9 @@
 """Live action-log fan-out: publish-to-delivery latency to N SSE subscribers through the
 gateway, against anchors measured in the same run: the bare Redis PUBLISH -> SUBSCRIBE round
-trip, and Redis itself broadcasting the same entries to N subscribers read by the same client.
-p50, p99 and the gateway's memory against subscribers go to bench/charts/fanout-subscribers.png.
+trip, Redis itself broadcasting the same entries to N subscribers read by the same client, and
+(when Debian's nginx-light and libnginx-mod-nchan are installed) nginx's nchan module feeding
+them as EventSource. p50, p99 and memory against subscribers go to
+bench/charts/fanout-subscribers.png.
 
     ./tessera bench fanout                  # 100, 1,000 and 10,000 subscribers, 20 entries each
     ./tessera bench fanout --clients 200
@@ -29,6 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event
+from pathlib import Path
 
 import psutil
 import redis
@@ -286,6 +289,24 @@ def medians(rows: list[dict]) -> dict:
     return {**merged, "delivered": f"{sum(d[0] for d in delivered)}/{sum(d[1] for d in delivered)}"}
 
 
+LABELS = {"redis_broadcast": "Redis broadcast (anchor)", "nchan": "nginx + nchan (anchor)",
+          "sse": "through the gateway"}
+MEMORY = {"sse": "gateway", "nchan": "nchan"}  # whose PSS each path's memory is
+
+
+def draw(results: dict, counts: list[int], paths: list[str]) -> Path:
+    return chart("fanout-subscribers", "live fan-out: publish to delivery, anonymous SSE",
+                 ("subscribers", counts), {
+                     f"{stat} (ms)": {
+                         LABELS[name]: [results[f"{name}_{n}"][f"{stat}_ms"] for n in counts]
+                         for name in paths}
+                     for stat in ("p50", "p99")} | {
+                     "memory held (MiB PSS)": {
+                         LABELS[name]: [results[f"{name}_{n}"][f"{MEMORY[name]}_pss_mib"]
+                                        for n in counts]
+                         for name in paths if name in MEMORY}})
+
+
 def main() -> None:
     parser = parser_for("fanout", __doc__)
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000, 10_000],
@@ -335,20 +356,7 @@ def main() -> None:
                             ours[f"{stat}_ms"] / results[f"{anchor}_{clients}"][f"{stat}_ms"], 2)
             print(f"  {clients:>6} subscribers, medians: " + json.dumps(
                 {name: results[f"{name}_{clients}"] for name in paths}), flush=True)
-    counts = args.clients
-    labels = {"redis_broadcast": "Redis broadcast (anchor)", "nchan": "nginx + nchan (anchor)",
-              "sse": "through the gateway"}
-    drawn = chart("fanout-subscribers", "live fan-out: publish to delivery, anonymous SSE",
-                  ("subscribers", counts), {
-                      f"{stat} (ms)": {
-                          labels[name]: [results[f"{name}_{n}"][f"{stat}_ms"] for n in counts]
-                          for name in paths}
-                      for stat in ("p50", "p99")} | {
-                      "memory (MiB PSS)": {
-                          label: [results[f"{name}_{n}"][f"{process}_pss_mib"] for n in counts]
-                          for name, process, label in (("sse", "gateway", "gateway"),
-                                                       ("nchan", "nchan", "nginx + nchan"))
-                          if name in paths}})
+    drawn = draw(results, args.clients, list(paths))
     print(f"Chart: bench/charts/{drawn.name}")
     print(f"Saved to {save('fanout', results)}")
 

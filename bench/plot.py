@@ -21,9 +21,14 @@ def chart(name: str, title: str, x: tuple[str, list[int]], panels: dict[str, Ser
     xlabel, xs = x
     figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2),
                                 constrained_layout=True, squeeze=False)
+    colours: dict[str, str] = {}  # one colour per series across every panel
+    first_labels = set(next(iter(panels.values())))
     for axis, (ylabel, series) in zip(axes[0], panels.items(), strict=True):
         for label, ys in series.items():
-            axis.plot(xs, ys, marker="o", label=label)
+            colour = colours.setdefault(label, f"C{len(colours)}")
+            axis.plot(xs, ys, marker="o", label=label, color=colour)
+        if set(series) - first_labels:
+            axis.legend()
         axis.set_xscale("log", base=2 if xs[-1] <= 1024 else 10)
         axis.set_xticks(xs, [f"{value:,}" for value in xs])
         axis.set_xlabel(xlabel)
