@@ -3,9 +3,11 @@ lives here."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask
 
-from auth_service import cli, consumers, internal, providers
+from auth_service import cli, consumers, internal
 from auth_service.accounts import Accounts
 from auth_service.api.user_api import views as user_api
 from auth_service.api.users_api import views as users_api
@@ -25,6 +27,19 @@ from tessera_shared.config import Settings
 from tessera_shared.context import request_id
 from tessera_shared.platform import Platform
 
+if TYPE_CHECKING:
+    from auth_service.providers import Provider
+
+
+def identity_providers(app: Flask, settings: Settings) -> dict[str, Provider]:
+    """Google and GitHub, where configured. Their module is imported only then: authlib and
+    requests weigh ~16 MiB in every auth process that would never use them."""
+    if not (settings.oauth.google or settings.oauth.github):
+        return {}
+    from auth_service import providers  # noqa: PLC0415
+
+    return providers.configured(app, settings)
+
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("auth")
@@ -42,8 +57,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         authenticator=authenticator,
         email_flows=EmailFlows(settings, tokens, ResetCodes(platform.redis), authenticator,
                                profiles),
-        social=SocialSignIn(providers.configured(app, settings), tokens, accounts,
-                            authenticator, providers.fetch_avatar),
+        social=SocialSignIn(identity_providers(app, settings), tokens, accounts,
+                            authenticator),
         two_factor=two_factor,
     ).init_app(app)
     with app.app_context():

@@ -12,13 +12,11 @@ becomes a 500 of ours.
 
 from __future__ import annotations
 
-import enum
 import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import requests
@@ -30,6 +28,7 @@ from joserfc.errors import JoseError
 
 from auth_service import errors
 from auth_service.models import EMAIL_MAX_LENGTH
+from auth_service.social import Attempt, Identity
 from tessera_shared import limits
 from tessera_shared.config import OAuthClient, Settings
 from tessera_shared.validation import is_email
@@ -40,32 +39,6 @@ TIMEOUT = 10  # seconds each read from a provider may take
 AVATAR_SECONDS = 5  # for the whole picture
 DISPLAY_NAME_MAX = 20  # v0's rule for display names
 NO_NAME = "New user"
-
-
-class Label(enum.Enum):
-    """The providers as the wire names them: the original's enum names, by provider name."""
-
-    Google = "google"
-    Github = "github"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who the provider says signed in: its id for them and their verified email."""
-
-    provider: str  # "google" or "github"
-    subject: str
-    email: str
-    display_name: str
-    avatar_url: str | None
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """What the sign-in keeps while the browser is at the provider (inside the state)."""
-
-    code_verifier: str
-    nonce: str | None
 
 
 class Provider(ABC):
@@ -81,6 +54,12 @@ class Provider(ABC):
 
     def new_attempt(self) -> Attempt:
         return Attempt(code_verifier=generate_token(48), nonce=None)
+
+    def avatar(self, url: str | None) -> bytes | None:
+        """The provider's picture of the person, if it can be had within a few seconds and
+        the profile image's size; None otherwise (an avatar is a nicety: a sign-up never
+        fails for want of one)."""
+        return fetch_avatar(url)
 
     def authorization_url(self, state: str, attempt: Attempt) -> str:
         """Where to send the browser: the provider's consent page, with `state` and the
@@ -236,9 +215,6 @@ def configured(app: Flask, settings: Settings) -> dict[str, Provider]:
 
 
 def fetch_avatar(url: str | None) -> bytes | None:
-    """The provider's picture of the person, if it can be had within a few seconds and the
-    profile image's size; None otherwise (an avatar is a nicety: a sign-up never fails for want
-    of one)."""
     if not url or not url.startswith(("https://", "http://")):
         return None
     deadline = time.monotonic() + AVATAR_SECONDS

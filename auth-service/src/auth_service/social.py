@@ -15,9 +15,9 @@ from __future__ import annotations
 import base64
 import enum
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -30,7 +30,6 @@ from auth_service.authentication import (
     require_recent_authentication,
 )
 from auth_service.models import Account, Connection
-from auth_service.providers import Attempt, Identity, Label, Provider
 from auth_service.tokens import OAUTH_PENDING, OAUTH_STATE, TokenStore
 from tessera_shared.errors import UNAUTHORIZED, DomainError, bad_request
 from tessera_shared.outbox import emit
@@ -38,8 +37,37 @@ from tessera_shared.sessions import Client, SessionRecord
 from tessera_shared.throttle import OAUTH_ATTEMPTS_PER_IP
 from tessera_shared.transactions import after_commit, unit_of_work
 
+if TYPE_CHECKING:  # the providers bring authlib and requests: imported only when configured
+    from auth_service.providers import Provider
+
 log = logging.getLogger(__name__)
 
+
+
+class Label(enum.Enum):
+    """The providers as the wire names them: the original's enum names, by provider name."""
+
+    Google = "google"
+    Github = "github"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the provider says signed in: its id for them and their verified email."""
+
+    provider: str  # "google" or "github"
+    subject: str
+    email: str
+    display_name: str
+    avatar_url: str | None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the sign-in keeps while the browser is at the provider (inside the state)."""
+
+    code_verifier: str
+    nonce: str | None
 
 
 class Flow(enum.Enum):
@@ -75,13 +103,11 @@ class SocialSignIn:
     work); the providers are called outside any transaction."""
 
     def __init__(self, providers: dict[str, Provider], tokens: TokenStore, accounts: Accounts,
-                 authenticator: Authenticator,
-                 fetch_avatar: Callable[[str | None], bytes | None]) -> None:
+                 authenticator: Authenticator) -> None:
         self.providers = providers
         self.tokens = tokens
         self.accounts = accounts
         self.authenticator = authenticator
-        self.fetch_avatar = fetch_avatar
         # The accounts' database session and profiles client are these use cases' too.
         self.session = accounts.session
         self.profiles = accounts.profiles
@@ -145,7 +171,7 @@ class SocialSignIn:
                 after_commit(self.session, lambda: self.tokens.discard(OAUTH_PENDING, token))
         finally:
             lock.release()
-        self._adopt_avatar(account.id, identity.avatar_url)
+        self._adopt_avatar(account.id, identity)
         return signed_in
 
     def link(self, record: SessionRecord, name: str, callback: Callback, *, ip: str) -> None:
@@ -248,10 +274,11 @@ class SocialSignIn:
         emit(self.session, "auth.oauth_linked",
              {"user_id": account.id, "provider": Label(identity.provider).name, "ip": ip})
 
-    def _adopt_avatar(self, user_id: str, url: str | None) -> None:
+    def _adopt_avatar(self, user_id: str, identity: Identity) -> None:
         """The provider's picture becomes the profile image, through user-service's image
         pipeline; best effort: the account exists whether or not this works."""
-        data = self.fetch_avatar(url)
+        provider = self.providers.get(identity.provider)
+        data = provider.avatar(identity.avatar_url) if provider is not None else None
         if data is None:
             return
         try:

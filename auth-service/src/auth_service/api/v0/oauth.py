@@ -14,8 +14,7 @@ from auth_service.api.v0.cookies import signed_in_response
 from auth_service.api.v0.rules import NAME
 from auth_service.authentication import REAUTHENTICATE, SecondFactorRequired
 from auth_service.extensions import social
-from auth_service.providers import Label
-from auth_service.social import Callback, Flow, PendingSignUp
+from auth_service.social import Callback, Flow, Label, PendingSignUp
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import (
     browser_id,
