@@ -20,16 +20,40 @@ def test_no_hash_never_verifies_yet_still_pays_for_a_hash():
     assert not passwords.verify_password(None, "anything")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice per thread is Linux's")
-def test_hashing_runs_in_its_own_threads_below_the_request_threads_priority():
-    def where() -> tuple[str, int]:
-        me = threading.current_thread()
-        return me.name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+class Recording:
+    """argon2's hasher, noting the thread each hash runs in."""
 
-    name, nice = passwords._hashing().submit(where).result()
-    assert name.startswith("argon2")
-    assert nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + passwords.HASHING_NICE)
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < nice  # callers: not
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+
+    def hash(self, password: str) -> str:
+        self.threads.append(threading.current_thread().name)
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(password)
+
+    def verify(self, stored: str, password: str) -> bool:
+        self.threads.append(threading.current_thread().name)
+        return PasswordHasher().verify(stored, password)
+
+
+def test_every_hash_runs_in_the_hashing_pool_even_for_unknown_accounts(monkeypatch):
+    recording = Recording()
+    monkeypatch.setattr(passwords, "HASHER", recording)
+    passwords._dummy_hash.cache_clear()
+    stored = passwords.hash_password("a long passphrase")
+    assert passwords.verify_password(stored, "a long passphrase")
+    assert not passwords.verify_password(None, "a long passphrase")  # no account: one more
+    passwords._dummy_hash.cache_clear()
+    assert len(recording.threads) == 4  # hash, verify, the dummy's hash, its verify
+    assert all(name.startswith("argon2") for name in recording.threads)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice per thread is Linux's")
+def test_the_hashing_threads_run_below_the_request_threads_priority():
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    caller = nice()
+    assert passwords._HASHING.submit(nice).result() == min(19, caller + passwords.HASHING_NICE)
 
 
 def test_hashes_made_with_weaker_parameters_are_due_for_rehash():

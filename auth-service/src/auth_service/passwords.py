@@ -38,28 +38,26 @@ def _lower_priority() -> None:
                        min(19, os.getpriority(os.PRIO_PROCESS, me) + HASHING_NICE))
 
 
-@cache
-def _hashing() -> ThreadPoolExecutor:
-    """Made on first use, so in each gunicorn worker after it has forked."""
-    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="argon2",
+# Its threads start with the first hash, so in each gunicorn worker after it has forked.
+_HASHING = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="argon2",
                               initializer=_lower_priority)
 
 
 def hash_password(password: str) -> str:
-    return _hashing().submit(HASHER.hash, password).result()
+    return _HASHING.submit(HASHER.hash, password).result()
 
 
-def _matches(password_hash: str, password: str) -> bool:
+def _matches(password_hash: str | None, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash, password)
+        return HASHER.verify(password_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (no such account, or no password) it costs the same."""
-    matched = _hashing().submit(_matches, password_hash or _dummy_hash(), password).result()
-    return matched and password_hash is not None
+    return _HASHING.submit(_matches, password_hash, password).result() and (
+        password_hash is not None)
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -68,6 +66,7 @@ def needs_rehash(password_hash: str) -> bool:
 
 @cache
 def _dummy_hash() -> str:
+    """Made once per process, in the hashing pool (two first callers may both make one)."""
     return HASHER.hash(os.urandom(16).hex())
 
 

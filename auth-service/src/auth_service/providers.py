@@ -215,6 +215,7 @@ def configured(app: Flask, settings: Settings) -> dict[str, Provider]:
 
 
 def fetch_avatar(url: str | None) -> bytes | None:
+    """A picture by its URL, within `AVATAR_SECONDS` and the profile image's size."""
     if not url or not url.startswith(("https://", "http://")):
         return None
     deadline = time.monotonic() + AVATAR_SECONDS

@@ -54,19 +54,26 @@ def ensure_database(url: str) -> bool:
         server.dispose()
 
 
+# Every request thread may hold a connection at once (a login holds its own while it waits
+# for its hash), and so may each background worker: the launcher gives a service up to 16
+# threads, and a service runs at most four background workers.
+CONNECTIONS_IN_USE = 16 + 4
+
+
 def engine_options(url: str) -> dict[str, Any]:
     # A failing statement's parameters (an email, a password hash, a sealed secret) never
     # reach an error message, and so never a log.
     if make_url(url).get_backend_name() == "sqlite":
         # A connection opened past the pool is closed again when returned, and each new one
-        # runs its PRAGMAs: keep one for every request thread (the launcher gives a service
-        # up to 8) and background worker, with room to spare.
-        return {"hide_parameters": True, "pool_size": 16, "max_overflow": 16,
+        # runs its PRAGMAs: keep one for every thread that may want one.
+        return {"hide_parameters": True, "pool_size": CONNECTIONS_IN_USE, "max_overflow": 8,
                 "connect_args": {"timeout": 10, "check_same_thread": False}}
     # psycopg 3 prepares a statement after five runs, and PostgreSQL then reuses a generic plan
     # made without the parameters' values; for full-text search that plan can be a table
     # scan (measured at 1M profiles: 1.4 ms became 10.7 ms). Planning each time is cheaper.
-    return {"hide_parameters": True, "pool_pre_ping": True, "pool_size": 5, "max_overflow": 10,
+    # Few kept open (four services share the server's 100), as many as may be in use at once.
+    return {"hide_parameters": True, "pool_pre_ping": True, "pool_size": 5,
+            "max_overflow": CONNECTIONS_IN_USE - 5,
             "connect_args": {"prepare_threshold": None}}
 
 
