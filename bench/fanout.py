@@ -33,12 +33,11 @@ from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
-import psutil
 import redis
 
 from bench import nginx
 from bench.plot import chart
-from bench.run import memory_mib, parser_for, running_platform, save
+from bench.run import cpu_seconds, memory_mib, parser_for, process_tree, running_platform, save
 from events_service.live import entry as live_entry
 from tessera_shared.ids import uuid7
 from tessera_shared.live import CHANNEL
@@ -172,17 +171,6 @@ def connect_seconds(count: int) -> float:
     return 60 + count / 50
 
 
-def server_cpu_seconds(pids: list[int]) -> float:
-    """CPU time of these processes and their workers so far."""
-    total = 0.0
-    for pid in pids:
-        process = psutil.Process(pid)
-        for member in (process, *process.children(recursive=True)):
-            times = member.cpu_times()
-            total += times.user + times.system
-    return total
-
-
 def as_record(sent_ns: int) -> dict:
     """A public entry as events-service stores it; the summary carries the send time
     (anonymous readers see no metadata)."""
@@ -226,9 +214,9 @@ def nchan(clients: int) -> Iterator[tuple[int, int] | None]:
         yield up
 
 
-def tree(pids: list[int]) -> list[int]:
-    return [member.pid for pid in pids
-            for member in (psutil.Process(pid), *psutil.Process(pid).children(recursive=True))]
+def every(pids: list[int]) -> list[int]:
+    """These processes and all their descendants (a gunicorn master and its workers)."""
+    return [member for pid in pids for member in process_tree(pid)]
 
 
 @dataclass(frozen=True)
@@ -241,7 +229,7 @@ class Servers:
 
     @classmethod
     def of(cls, pids: dict[str, list[int]]) -> Servers:
-        return cls(pids, {name: memory_mib(tree(each))[1] for name, each in pids.items()})
+        return cls(pids, {name: memory_mib(every(each))[1] for name, each in pids.items()})
 
 
 def fan_out(target: Target, publish: Publish, clients: int, entries: int,
@@ -260,8 +248,8 @@ def fan_out(target: Target, publish: Publish, clients: int, entries: int,
         if not ready.wait(connect_seconds(clients) + 10):
             raise SystemExit(f"subscribers did not all connect within "
                              f"{connect_seconds(clients) + 10:.0f} s")
-    held = {name: memory_mib(tree(pids))[1] for name, pids in servers.pids.items()}
-    cpu_before = {name: server_cpu_seconds(pids) for name, pids in servers.pids.items()}
+    held = {name: memory_mib(every(pids))[1] for name, pids in servers.pids.items()}
+    cpu_before = {name: cpu_seconds(every(pids)) for name, pids in servers.pids.items()}
     for _ in range(entries):
         publish(as_record(time.monotonic_ns()))
         time.sleep(0.2)
@@ -273,7 +261,7 @@ def fan_out(target: Target, publish: Publish, clients: int, entries: int,
            "p99_ms": round(percentile(received, 0.99), 2),
            "max_ms": round(max(received), 2)}
     for name, pids in servers.pids.items():
-        used = server_cpu_seconds(pids) - cpu_before[name]
+        used = cpu_seconds(every(pids)) - cpu_before[name]
         row[f"{name}_cpu_ms_per_entry"] = round(used * 1000 / entries, 1)
         row[f"{name}_pss_mib"] = round(held[name], 1)
         row[f"{name}_mib_per_1000_streams"] = round(

@@ -215,14 +215,9 @@ class Gateway:
         status = f"{response.status} {response.reason}"
         if response.length is not None and response.length <= WHOLE_BODY_LIMIT:
             try:
-                data = response.read()
-            except TimeoutError:
-                return self._error(start_response, path, errors.GATEWAY_TIMEOUT(
-                    f"The {route.service} service took too long to answer."), edge_headers)
-            except (OSError, UpstreamProtocolError):
-                return self._error(start_response, path, errors.BAD_GATEWAY(), edge_headers)
-            finally:
-                pool.release(connection)
+                data = self._read_whole(route.service, connection, response)
+            except DomainError as error:
+                return self._error(start_response, path, error, edge_headers)
             start_response(status, response_headers)
             return [data]
         connection.settimeout(self.settings.stream_idle_timeout)
@@ -280,18 +275,10 @@ class Gateway:
         (None if it made none). Raises the DomainError the client is to get."""
         head = self._request_head(environ, route, request_id, b"", upgrade=False)
         connection, response = self._exchange(route.service, head, b"", method="GET")
-        pool = self.pools[route.service]
-        try:
-            if response.length is None or response.length > WHOLE_BODY_LIMIT:
-                raise errors.BAD_GATEWAY(f"The {route.service} service streamed a live answer.")
-            body = response.read()
-        except TimeoutError:
-            raise errors.GATEWAY_TIMEOUT(
-                f"The {route.service} service took too long to answer.") from None
-        except (OSError, UpstreamProtocolError):
-            raise errors.BAD_GATEWAY() from None
-        finally:
-            pool.release(connection)
+        if response.length is None or response.length > WHOLE_BODY_LIMIT:
+            self.pools[route.service].release(connection)
+            raise errors.BAD_GATEWAY(f"The {route.service} service streamed a live answer.")
+        body = self._read_whole(route.service, connection, response)
         offered = next((value for name, value in response.headers
                         if name.lower() == _HANDOFF), None)
         if response.status != 200 or offered is None:
@@ -302,6 +289,19 @@ class Gateway:
             raise errors.BAD_GATEWAY(
                 f"The {route.service} service handed over a stream it did not describe."
             ) from None
+
+    def _read_whole(self, service: str, connection: Connection, response: Response) -> bytes:
+        """An answer's body, its connection given back to the pool; raises the error the
+        client is to get."""
+        try:
+            return response.read()
+        except TimeoutError:
+            raise errors.GATEWAY_TIMEOUT(
+                f"The {service} service took too long to answer.") from None
+        except (OSError, UpstreamProtocolError):
+            raise errors.BAD_GATEWAY() from None
+        finally:
+            self.pools[service].release(connection)
 
     def _exchange(self, service: str, head: bytes, body: bytes, *,
                   method: str) -> tuple[Connection, Response]:
