@@ -227,7 +227,10 @@ def _mark_anonymous_visitor(response: Response, *, secure: bool) -> None:
     if family_for_path(request.path) is not Family.V0:
         return
     visitor = browser_id()
-    if request.cookies.get(ANONYMOUS_COOKIE) != visitor and not response.cache_control.public:
+    if request.cookies.get(ANONYMOUS_COOKIE) == visitor:
+        return
+    # Parsed only when there is one: most answers carry no Cache-Control.
+    if "Cache-Control" not in response.headers or not response.cache_control.public:
         response.set_cookie(ANONYMOUS_COOKIE, visitor, max_age=365 * 24 * 3600, path="/",
                             httponly=True, samesite="Lax", secure=secure)
 
