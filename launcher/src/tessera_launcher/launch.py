@@ -15,8 +15,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
@@ -144,16 +146,23 @@ class Supervisor:
         self.log_dir = var_dir / "log"
         self.children: list[Child] = []
         self.facts: dict[str, str] = {}
+        # How to start each process again, once it has started once; and when a crashed one is
+        # due to be started again.
+        self.restarts: dict[str, Callable[[], Child]] = {}
+        self.crashes: defaultdict[str, Crashes] = defaultdict(Crashes)
+        self.due: dict[str, float] = {}
 
     def _record(self, **facts: str) -> None:
         """`var/run/platform.json`: what is running where, for tools, tests and people."""
         self.facts.update(facts)
         run = self.var_dir / "run"
         run.mkdir(parents=True, exist_ok=True)
-        path = run / "platform.json"
-        path.touch(mode=0o600)  # a database URL may carry a password
-        path.write_text(json.dumps(
+        # Written aside and renamed: tools read it while a restart rewrites it.
+        draft = run / "platform.json.new"
+        draft.touch(mode=0o600)  # a database URL may carry a password
+        draft.write_text(json.dumps(
             {**self.facts, "pids": {c.name: c.pid for c in self.children}}, indent=2))
+        draft.replace(run / "platform.json")
 
     def start_redis(self) -> str:
         if self.env.get("REDIS_URL"):
@@ -162,20 +171,28 @@ class Supervisor:
         data = self.var_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
         port, server = free_port(), redis_binary()
-        child = spawn("redis", [
-            server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-            "--daemonize", "no"], self.env, self.log_dir)
-        self.children.append(child)
-        url = f"redis://127.0.0.1:{port}/0"
-        deadline = time.monotonic() + 15
-        while not redis_answers(server, port):
-            if not child.alive() or time.monotonic() > deadline:
-                raise LaunchError(f"Redis did not start. Its log ends with:\n"
-                                  f"{child.log_tail()}")
-            time.sleep(0.05)
+        argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                "--daemonize", "no"]
+
+        def start() -> Child:
+            child = spawn("redis", argv, self.env, self.log_dir)
+            deadline = time.monotonic() + 15
+            try:
+                while not redis_answers(server, port):
+                    if not child.alive() or time.monotonic() > deadline:
+                        raise LaunchError(f"Redis did not start. Its log ends with:\n"
+                                          f"{child.log_tail()}")
+                    time.sleep(0.05)
+            except BaseException:  # Ctrl-C while it starts included
+                child.stop()
+                raise
+            return child
+
+        child = start()
+        self._supervise(child, start)
         say(f"  redis      started on 127.0.0.1:{port} (pid {child.pid}, data in {data})")
-        return url
+        return f"redis://127.0.0.1:{port}/0"
 
     def migrate(self, env: dict[str, str]) -> None:
         say("  migrating  " + ", ".join(SERVICES) + " ...")
@@ -225,20 +242,35 @@ class Supervisor:
 
     def _start(self, spec: ServiceSpec, env: dict[str, str], listener: socket.socket) -> None:
         metrics_dir = self.var_dir / "run" / "metrics" / spec.name
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
         env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-        # It serves on the socket claimed for it; the launcher's copy closes once all started.
-        child = spawn(spec.name, spec.argv(f"fd://{listener.fileno()}"), env, self.log_dir,
-                      pass_fds=(listener.fileno(),))
         port = _port(listener)
-        self.children.append(child)
-        self._record()
-        if spec.name == "gateway":
-            wait_until_ready(child, f"http://127.0.0.1:{port}/health-check", expect=204)
-        else:
-            wait_until_ready(child, f"http://127.0.0.1:{port}/health/ready")
+        health = (f"http://127.0.0.1:{port}/health-check" if spec.name == "gateway"
+                  else f"http://127.0.0.1:{port}/health/ready")
+
+        def start(bind: str, pass_fds: tuple[int, ...] = ()) -> Child:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            child = spawn(spec.name, spec.argv(bind), env, self.log_dir, pass_fds=pass_fds)
+            try:
+                wait_until_ready(child, health, expect=204 if spec.name == "gateway" else 200)
+            except BaseException:  # Ctrl-C while it starts included
+                child.stop()
+                raise
+            return child
+
+        # The first time it serves on the socket claimed for it (the launcher's copy closes
+        # once all started). Started again, it binds the same address itself: while it is
+        # down, nothing listens there, so the gateway's calls are refused at once (a 503)
+        # rather than waiting in a backlog nobody reads.
+        child = start(f"fd://{listener.fileno()}", (listener.fileno(),))
+        self._supervise(child, lambda: start(f"127.0.0.1:{port}"))
         say(f"  started    {spec.name:<9} on 127.0.0.1:{port} (pid {child.pid})")
+
+    def _supervise(self, child: Child, restart: Callable[[], Child]) -> None:
+        """Watch the started `child`, and start it by `restart` whenever it crashes."""
+        self.children.append(child)
+        self.restarts[child.name] = restart
+        self._record()
 
     def stop(self) -> None:
         """Stop the gateway first (no new requests), then the services together, then Redis."""
@@ -254,15 +286,69 @@ class Supervisor:
         (self.var_dir / "run" / "platform.json").unlink(missing_ok=True)
 
     def watch(self, stopping: threading.Event) -> int:
-        """Block until asked to stop (0) or until a process dies on its own (1)."""
+        """Block until asked to stop (0), starting each crashed process again after a
+        backoff, or until one keeps crashing (1)."""
         while not stopping.wait(0.5):
-            for child in self.children:
-                if not child.alive():
-                    say(f"{child.name} exited unexpectedly (code {child.process.returncode}); "
-                        f"stopping everything. Its log ({child.log_path}) ends with:\n"
-                        f"{child.log_tail()}")
+            for child in [child for child in self.children if not child.alive()]:
+                self.children.remove(child)
+                child.clear()  # gunicorn's workers outlive a killed master for a while
+                if not self._plan_restart(child.name,
+                                          f"{child.name} {exit_reason(child.process.returncode)}",
+                                          f"Its log ({child.log_path}) ends with:\n"
+                                          f"{child.log_tail(10)}"):
                     return 1
+            for name, due in list(self.due.items()):
+                if time.monotonic() < due or stopping.is_set():
+                    continue
+                del self.due[name]
+                try:
+                    child = self.restarts[name]()
+                except LaunchError as error:
+                    if not self._plan_restart(name, f"{name} did not start again", str(error)):
+                        return 1
+                    continue
+                self.children.append(child)
+                self._record()
+                say(f"  restarted  {name:<9} (pid {child.pid})")
         return 0
+
+    def _plan_restart(self, name: str, why: str, details: str) -> bool:
+        """Schedule `name`'s next start after its backoff; False once it keeps crashing."""
+        crashes = self.crashes[name]
+        delay = crashes.record(time.monotonic())
+        if delay is None:
+            say(f"{why}: {crashes.limit} crashes within {crashes.window:.0f} s, so it is not "
+                f"started again and everything stops. {details}")
+            return False
+        say(f"{why}; starting it again in {delay:g} s. {details}")
+        self.due[name] = time.monotonic() + delay
+        return True
+
+
+@dataclass
+class Crashes:
+    """One process's recent crashes: the backoff before it starts again (doubling from
+    `first_delay`), and when to give up on it (`limit` crashes within `window` seconds)."""
+
+    limit: int = 5
+    window: float = 60.0
+    first_delay: float = 0.5
+    times: list[float] = field(default_factory=list)
+
+    def record(self, now: float) -> float | None:
+        """Note a crash at `now`; the delay before the next start, or None to give up."""
+        self.times = [*(t for t in self.times if now - t < self.window), now]
+        if len(self.times) >= self.limit:
+            return None
+        return self.first_delay * 2 ** (len(self.times) - 1)
+
+
+def exit_reason(code: int | None) -> str:
+    """How a process ended, in words: `killed by SIGKILL`, `exited with code 3`."""
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
 
 
 def up() -> int:
