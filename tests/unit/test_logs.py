@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
 
 from flask import Flask, g
 
-from tessera_shared.logs import JsonFormatter
+from tessera_shared.logs import JsonFormatter, configure
 
 
 def line(formatter: JsonFormatter, message: str = "hello %s", *args: object,
@@ -53,3 +55,13 @@ def test_an_exception_is_written_with_its_traceback():
     except RuntimeError:
         found = line(JsonFormatter("user"), exc_info=sys.exc_info())
     assert "RuntimeError: broken" in found["exception"]
+
+
+def test_configuring_leaves_what_other_formats_print(monkeypatch):
+    # gunicorn's error log shares the process: its format prints the process id.
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    configure("user")
+    record = logging.getLogger("gunicorn.error").makeRecord(
+        "gunicorn.error", logging.ERROR, __file__, 1, "boom", (), None)
+    assert logging.Formatter("[%(process)d] [%(thread)d] %(message)s").format(record) == (
+        f"[{os.getpid()}] [{threading.get_ident()}] boom")
