@@ -34,6 +34,9 @@ def test_a_restart_keeps_accounts_and_sessions_and_a_stop_leaves_nothing_running
     client.post(f"{first.url}/v0/auth/login", json={
         "email": user["email"], "password": user["password"]})
     token = client.cookies["session_id"]
+    # Databases, logs, the Redis data and the secrets: none readable by another local user.
+    shared = [path for path in var_dir.rglob("*") if path.stat().st_mode & 0o077]
+    assert shared == []
     pids = first.stop()
     assert first.process.returncode == 0
     assert not [name for name, pid in pids.items() if alive(pid)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,16 +41,16 @@ def test_finding_the_bundled_redis_loads_no_redis_client(monkeypatch):
 
 def test_a_running_redis_answers_and_a_closed_port_does_not(tmp_path):
     server, port = launch.redis_binary(), free_port()
-    assert launch.redis_answers(server, port) is False
+    cli = launch.redis_cli(server)
+    assert launch.redis_answers(cli, port) is False
     process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
                                 "--save", "", "--dir", str(tmp_path)],
                                stdout=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            if launch.redis_answers(server, port):
-                break
-        else:
-            pytest.fail("the Redis started here never answered PING")
+        deadline = time.monotonic() + 30
+        while not launch.redis_answers(cli, port):
+            assert time.monotonic() < deadline, "the Redis started here never answered PING"
+            time.sleep(0.05)
     finally:
         process.terminate()
         process.wait(10)

@@ -59,7 +59,10 @@ def test_an_exception_is_written_with_its_traceback():
 
 def test_configuring_leaves_what_other_formats_print(monkeypatch):
     # gunicorn's error log shares the process: its format prints the process id.
-    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setattr(logging, "_srcfile", logging._srcfile)
     configure("user")
     record = logging.getLogger("gunicorn.error").makeRecord(
         "gunicorn.error", logging.ERROR, __file__, 1, "boom", (), None)

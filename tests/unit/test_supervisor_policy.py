@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import signal
 
-from tessera_launcher.launch import Crashes, exit_reason
+from tessera_launcher.launch import Crashes
+from tessera_launcher.processes import exit_reason
 
 
 def test_each_crash_doubles_the_wait_until_the_fifth_within_a_minute_gives_up():

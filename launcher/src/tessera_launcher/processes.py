@@ -8,9 +8,11 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,21 +42,17 @@ class Child:
         except OSError:
             return "(no log)"
 
-    def clear(self) -> None:
-        """Once the process itself has ended: end what it left running in its session."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after `timeout`; gunicorn stops its workers on SIGTERM. What
+        is left of its process group goes too: a gunicorn master that was killed leaves
+        workers serving until they notice."""
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after `timeout`; gunicorn stops its workers on SIGTERM."""
-        if not self.alive():
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.process.wait()
 
 
 def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path, *,
@@ -69,23 +67,38 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path, *,
 
 
 def wait_until_ready(child: Child, url: str, *, timeout: float = 60.0,
-                     expect: int = 200) -> None:
-    """Poll `url` until it answers `expect`; raise with the child's log if it dies or stalls."""
+                     expect: Collection[int] = (200,),
+                     stopping: threading.Event | None = None) -> None:
+    """Poll `url` until it answers one of `expect`; raise with the child's log if it dies or
+    stalls, or as soon as `stopping` is set."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not child.alive():
-            raise LaunchError(f"{child.name} exited with code {child.process.returncode} "
-                              f"while starting. Its log ({child.log_path}) ends with:\n"
+            raise LaunchError(f"{child.name} {exit_reason(child.process.returncode)} while "
+                              f"starting. Its log ({child.log_path}) ends with:\n"
                               f"{child.log_tail()}")
+        if stopping is not None and stopping.is_set():
+            raise LaunchError(f"{child.name} was still starting when asked to stop.")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  # our http URL
-                if response.status == expect:
-                    return
+                status = response.status
+        except urllib.error.HTTPError as answer:
+            status = answer.code
         except (urllib.error.URLError, OSError):
-            pass
+            status = None
+        if status in expect:
+            return
         time.sleep(0.1)
     raise LaunchError(f"{child.name} did not become ready at {url} within {timeout:.0f} s. "
                       f"Its log ({child.log_path}) ends with:\n{child.log_tail()}")
+
+
+def exit_reason(code: int | None) -> str:
+    """How a process ended, in words: `was killed by SIGKILL`, `exited with code 3`."""
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
 
 
 class LaunchError(RuntimeError):

@@ -20,15 +20,13 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
-        self._second = -1
-        self._stamp = ""
+        self._stamped = (-1, "")  # the last second formatted, and how
 
     def _timestamp(self, created: float) -> str:
         second = int(created)
-        if second != self._second:  # a race here only formats the same second twice
-            self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S",
-                                                              time.gmtime(second))
-        return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
+        if self._stamped[0] != second:
+            self._stamped = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{self._stamped[1]}.{int((created - second) * 1000):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
