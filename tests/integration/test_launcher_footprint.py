@@ -39,18 +39,19 @@ def test_finding_the_bundled_redis_loads_no_redis_client(monkeypatch):
     assert loaded is False
 
 
-def test_a_running_redis_answers_and_a_closed_port_does_not(tmp_path):
+def test_redis_answers_only_when_up_and_asked_with_its_password(tmp_path):
     server, port = launch.redis_binary(), free_port()
     cli = launch.redis_cli(server)
-    assert launch.redis_answers(cli, port) is False
+    assert launch.redis_answers(cli, port, "s3cret") is False
     process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--dir", str(tmp_path)],
+                                "--requirepass", "s3cret", "--save", "", "--dir", str(tmp_path)],
                                stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
-        while not launch.redis_answers(cli, port):
+        while not launch.redis_answers(cli, port, "s3cret"):
             assert time.monotonic() < deadline, "the Redis started here never answered PING"
             time.sleep(0.05)
+        assert launch.redis_answers(cli, port, "wrong") is False
     finally:
         process.terminate()
         process.wait(10)

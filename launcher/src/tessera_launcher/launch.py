@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import quote, urlsplit
 
 from tessera_launcher.processes import (
     Child,
@@ -80,20 +81,33 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def load_secrets(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
-    """INTERNAL_SECRET and SECRET_KEY from the environment, else generated once into var/,
-    so a restart keeps sessions and signatures valid."""
+def stored_secrets(var_dir: Path) -> dict[str, str]:
+    """The secrets generated once into var/secrets.json (0600), so a restart keeps sessions
+    and signatures valid: INTERNAL_SECRET, SECRET_KEY and the bundled Redis's password."""
     path = var_dir / "secrets.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
-    changed = False
-    for name in ("INTERNAL_SECRET", "SECRET_KEY"):
-        if name not in stored:
-            stored[name] = secrets.token_urlsafe(48)
-            changed = True
-    if changed:
+    missing = [name for name in ("INTERNAL_SECRET", "SECRET_KEY", "REDIS_PASSWORD")
+               if name not in stored]
+    for name in missing:
+        stored[name] = secrets.token_urlsafe(48)
+    if missing:
         path.write_text(json.dumps(stored, indent=2))
         path.chmod(0o600)
+    return stored
+
+
+def load_secrets(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """INTERNAL_SECRET and SECRET_KEY from the environment, else the stored ones."""
+    stored = stored_secrets(var_dir)
     return {name: env.get(name) or stored[name] for name in ("INTERNAL_SECRET", "SECRET_KEY")}
+
+
+def without_password(url: str) -> str:
+    """A URL fit to print: any password in it replaced."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 def claim_port(port: int) -> socket.socket:
@@ -151,11 +165,13 @@ def redis_cli(server: str) -> str:
     return found
 
 
-def redis_answers(cli: str, port: int) -> bool:
+def redis_answers(cli: str, port: int, password: str) -> bool:
     """Whether the Redis on `port` answers PING (it answers LOADING until its data is in)."""
     try:
+        # The password through redis-cli's environment variable: argv is public.
         answer = subprocess.run([cli, "-h", "127.0.0.1", "-p", str(port), "ping"],
-                                capture_output=True, timeout=2, check=False)
+                                capture_output=True, timeout=2, check=False,
+                                env={**os.environ, "REDISCLI_AUTH": password})
     except subprocess.TimeoutExpired:
         return False
     return answer.stdout.strip() == b"PONG"
@@ -191,13 +207,21 @@ class Supervisor:
 
     def start_redis(self) -> str:
         if self.env.get("REDIS_URL"):
-            say(f"  redis      using REDIS_URL ({self.env['REDIS_URL']})")
+            say(f"  redis      using REDIS_URL ({without_password(self.env['REDIS_URL'])})")
             return self.env["REDIS_URL"]
         data = self.var_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
         port, server = free_port(), redis_binary()
         cli = redis_cli(server)
-        argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+        # Anyone on this machine can reach a loopback port: without a password they could
+        # write a session for any user. The password goes in a file of ours, not argv (which
+        # every local user can read in /proc).
+        password = stored_secrets(self.var_dir)["REDIS_PASSWORD"]
+        config = self.var_dir / "run" / "redis.conf"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(f"requirepass {password}\n")
+        config.chmod(0o600)
+        argv = [server, str(config), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
                 "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                 "--daemonize", "no"]
 
@@ -205,7 +229,7 @@ class Supervisor:
             child = spawn("redis", argv, self.env, self.log_dir)
             deadline = time.monotonic() + 15
             try:
-                while not redis_answers(cli, port):
+                while not redis_answers(cli, port, password):
                     if not child.alive() or time.monotonic() > deadline:
                         raise LaunchError(f"Redis did not start. Its log ends with:\n"
                                           f"{child.log_tail()}")
@@ -220,7 +244,7 @@ class Supervisor:
         child = start()
         self._supervise(child, start)
         say(f"  redis      started on 127.0.0.1:{port} (pid {child.pid}, data in {data})")
-        return f"redis://127.0.0.1:{port}/0"
+        return f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
 
     def migrate(self, env: dict[str, str]) -> None:
         say("  migrating  " + ", ".join(SERVICES) + " ...")
