@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -109,6 +109,25 @@ def test_a_reconnecting_stream_is_replayed_in_pages_from_its_last_event_id(event
             if line.startswith("id:")] == missed[:2]
     last = handoff_of(open_stream(events_app, **{"Last-Event-ID": handoff.after}))
     assert (last.after, last.more) == (missed[2], False)
+
+
+def replayed_ids(response) -> list[str]:
+    return [line.split()[1] for line in response.get_data(as_text=True).splitlines()
+            if line.startswith("id:")]
+
+
+def test_a_stream_without_a_session_resumes_no_further_back_than_the_last_hour(events_app,
+                                                                               monkeypatch):
+    first, *later = store(events_app, 3)
+    two_hours_on = datetime.now(UTC) + timedelta(hours=2)
+    monkeypatch.setattr(actions, "utcnow", lambda: two_hours_on)
+    anonymous = open_stream(events_app, **{"Last-Event-ID": first})
+    assert replayed_ids(anonymous) == []
+    assert handoff_of(anonymous).more is False
+    # Signed in, the same reader gets all it missed: the bound is for streams nobody owns.
+    signed_in = open_stream(events_app, sign_in(events_app, str(uuid.uuid4())),
+                            **{"Last-Event-ID": first})
+    assert replayed_ids(signed_in) == later
 
 
 @pytest.mark.parametrize("last", ["zzz-not-an-id", "ffffffff-ffff-7fff-bfff-ffffffffffff"])

@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 import ipaddress
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +21,7 @@ from sqlalchemy import orm
 
 from events_service.catalog import CATALOG
 from events_service.models import ActionLog
-from tessera_shared.clock import rfc3339
+from tessera_shared.clock import rfc3339, utcnow
 from tessera_shared.ids import uuid7
 from tessera_shared.live import EVERY_ENTRY
 from tessera_shared.outbox import Event
@@ -203,9 +205,21 @@ def stored(session: orm.Session, entry_id: str) -> bool:
     return session.get(ActionLog, entry_id) is not None
 
 
+# How far back a stream without a session may resume. A reconnect misses seconds or minutes;
+# older history is GET /v0/action-logs, a page at a time. Unbounded, anyone holding the first
+# entry's id could have the whole log replayed, again and again (pentest L7).
+ANONYMOUS_REPLAY = timedelta(hours=1)
+
+
 def replay(session: orm.Session, viewer: Viewer, filters: Filters, after: str,
            batch: int = 500) -> list[ActionLog]:
-    """Entries after `after`, oldest first: what a reconnecting stream missed."""
+    """Entries after `after`, oldest first: what a reconnecting stream missed (for a viewer
+    without a session, of the last ANONYMOUS_REPLAY only)."""
+    if viewer.user_id is None:
+        # Entry ids are UUIDv7, ordered by the millisecond they were made in: the smallest id
+        # of a moment stands for the moment.
+        horizon = int((utcnow() - ANONYMOUS_REPLAY).timestamp() * 1000)
+        after = max(after, str(uuid.UUID(int=horizon << 80)))
     return list(session.scalars(sa.select(ActionLog).where(*_where(viewer, filters),
                                                             ActionLog.id > after)
                                 .order_by(ActionLog.id).limit(batch)).all())
