@@ -100,6 +100,8 @@ class Target:
     def redis(cls, url: str) -> Target:
         address = redis.Redis.from_url(url).connection_pool.connection_kwargs
         command = f"*2\r\n$9\r\nSUBSCRIBE\r\n${len(RAW_CHANNEL)}\r\n{RAW_CHANNEL}\r\n"
+        if password := address.get("password"):  # the bundled Redis has one
+            command = f"*2\r\n$4\r\nAUTH\r\n${len(password)}\r\n{password}\r\n{command}"
         return cls(address["host"], address["port"], command.encode(), b"subscribe")
 
 

@@ -31,6 +31,8 @@ def test_a_restart_keeps_accounts_and_sessions_and_a_stop_leaves_nothing_running
         tmp_path, own_database_server):
     env = {"DATABASE_URL": own_database_server} if own_database_server else {}
     var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    var_dir.chmod(0o755)  # as an install from before var/ was private has it
     first = launch(var_dir, env)
     user = new_user()
     assert requests.post(f"{first.url}/v0/users", json=user).status_code == 201
@@ -39,7 +41,8 @@ def test_a_restart_keeps_accounts_and_sessions_and_a_stop_leaves_nothing_running
         "email": user["email"], "password": user["password"]})
     token = client.cookies["session_id"]
     # Databases, logs, the Redis data and the secrets: none readable by another local user.
-    shared = [path for path in var_dir.rglob("*") if path.stat().st_mode & 0o077]
+    assert var_dir.stat().st_mode & 0o077 == 0
+    shared = [path for path in var_dir.rglob("*") if path.lstat().st_mode & 0o077]
     assert shared == []
     pids = first.stop()
     assert first.process.returncode == 0

@@ -266,6 +266,8 @@ class Supervisor:
     def start(self) -> str:
         """Bring everything up; returns the public URL."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        # Made before the umask was set, it would still let everyone in: closed at the top.
+        self.var_dir.chmod(0o700)
         # Every open live stream holds a socket in the gateway: allow as many as the system does.
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < hard:
@@ -352,7 +354,8 @@ class Supervisor:
             for child in dead:
                 self.children.remove(child)
                 child.stop()  # what a killed gunicorn master left serving goes too
-            self._record()
+            if dead:
+                self._record()
             for child in dead:
                 if not self._plan_restart(child.name,
                                           f"{child.name} {exit_reason(child.process.returncode)}",
