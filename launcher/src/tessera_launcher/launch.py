@@ -420,8 +420,9 @@ def up() -> int:
     running = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
+        again = platform.stopping.is_set()  # a second Ctrl-C must not cut the clean-up short
         platform.stopping.set()
-        if not running.is_set():
+        if not running.is_set() and not again:
             raise KeyboardInterrupt  # still starting: abandon the start, then clean up
 
     signal.signal(signal.SIGINT, request_stop)
