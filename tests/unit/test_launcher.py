@@ -1,5 +1,6 @@
-"""`./tessera test` brings the browser the browser tests need (an apt-get that only records
-what it was asked stands in for Debian's)."""
+"""The launcher's own logic: `./tessera test` brings the browser the browser tests need (an
+apt-get that only records what it was asked stands in for Debian's), bench's help, the
+gunicorn hooks, and the secrets it keeps in var/."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from bench.run import NOT_CASES
 from tessera_launcher import cli
+from tessera_launcher.launch import load_secrets, stored_secrets, without_password
 from tessera_shared import gunicorn_conf
 
 # Records its arguments; `install` leaves a `chromium` beside it, as the real one would, or
@@ -108,3 +110,18 @@ def test_a_gunicorn_master_freezes_its_objects_before_each_fork():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_printed_redis_url_hides_its_password():
+    assert without_password("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert without_password("redis://bob:s3cret@db:6379") == "redis://bob:***@db:6379"
+    assert without_password("redis://127.0.0.1:6379/9") == "redis://127.0.0.1:6379/9"
+
+
+def test_secrets_are_made_once_kept_private_and_the_environment_wins(tmp_path):
+    first = stored_secrets(tmp_path)
+    assert set(first) == {"INTERNAL_SECRET", "SECRET_KEY", "REDIS_PASSWORD"}
+    assert stored_secrets(tmp_path) == first
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
+    loaded = load_secrets(tmp_path, {"SECRET_KEY": "from-env"})
+    assert loaded == {"INTERNAL_SECRET": first["INTERNAL_SECRET"], "SECRET_KEY": "from-env"}

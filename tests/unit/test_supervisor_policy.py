@@ -27,3 +27,4 @@ def test_how_a_process_ended_reads_as_words():
     assert exit_reason(-signal.SIGKILL) == "was killed by SIGKILL"
     assert exit_reason(3) == "exited with code 3"
     assert exit_reason(-200) == "exited with code -200"
+
