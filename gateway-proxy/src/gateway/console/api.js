@@ -10,8 +10,21 @@ export class Refusal extends Error {
   }
 }
 
+// What the view on screen waits for. Leaving a view abandons it, so a view that is gone
+// stops at its next call rather than running on over the one that replaced it.
+let shown = new AbortController();
+
+export function leaveView() {
+  shown.abort();
+  shown = new AbortController();
+}
+
+export function abandoned(error) {
+  return error?.name === "AbortError";
+}
+
 export async function call(method, path, body) {
-  const options = { method, credentials: "same-origin", headers: {} };
+  const options = { method, credentials: "same-origin", headers: {}, signal: shown.signal };
   if (body instanceof FormData) {
     options.body = body;  // multipart: the browser writes its own Content-Type
   } else if (body !== undefined) {

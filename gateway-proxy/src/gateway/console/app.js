@@ -1,6 +1,6 @@
 // Tessera's account console: one page whose views are <template>s in index.html, shown by
 // the address bar's path, speaking only the public v0 API.
-import { Refusal, call, fieldOf, words } from "./api.js";
+import { Refusal, abandoned, call, fieldOf, leaveView, words } from "./api.js";
 
 const view = document.getElementById("view");
 const status = document.getElementById("status");
@@ -52,14 +52,21 @@ function viewOf(path) {
 }
 
 async function route() {
+  leaveView();
   stream?.close();
   stream = null;
   const page = viewOf(location.pathname) ?? home;
   try {
     await page();
   } catch (error) {
-    say(error instanceof Refusal ? words(error) : UNREACHABLE);
+    sayFailure(error);
   }
+}
+
+// What a failed call means to the person, unless its view was left meanwhile: then the
+// view on screen is another's, and nothing is said over it.
+function sayFailure(error) {
+  if (!abandoned(error)) say(error instanceof Refusal ? words(error) : UNREACHABLE);
 }
 
 async function signedInUser() {
@@ -188,7 +195,7 @@ async function offerProviders(selector, attribute, flow) {
         sessionStorage.setItem(FLOW, flow);
         location.assign(url);
       } catch (error) {
-        say(error instanceof Refusal ? words(error) : UNREACHABLE);
+        sayFailure(error);
       }
     });
   }
@@ -411,7 +418,7 @@ async function account() {
         "folder; a few links an hour at most are sent.");
     } catch (error) {
       resend.disabled = false;
-      say(error instanceof Refusal ? words(error) : UNREACHABLE);
+      sayFailure(error);
     }
   });
 
@@ -544,7 +551,7 @@ async function person() {
       say(following ? `You follow ${shown.display_name}.`
         : `You no longer follow ${shown.display_name}.`);
     } catch (error) {
-      say(error instanceof Refusal ? words(error) : UNREACHABLE);
+      sayFailure(error);
     }
   });
 }
@@ -595,7 +602,7 @@ async function twoFactor() {
       $("#totp-setup").hidden = false;
       $("#totp-enable-code").focus();
     } catch (error) {
-      say(error instanceof Refusal ? words(error) : UNREACHABLE);
+      sayFailure(error);
     }
   });
   onSubmit($("#totp-enable"), async ({ code }) => {
@@ -681,7 +688,7 @@ async function upload(input) {
       : "Your banner is saved.");
   } catch (error) {
     showPicture(`#${preview.id}`, before);
-    say(error instanceof Refusal ? words(error) : UNREACHABLE);
+    sayFailure(error);
   } finally {
     URL.revokeObjectURL(chosen);  // the preview now shows the saved picture, or the old one
     input.value = "";
@@ -693,7 +700,7 @@ async function act(change, done) {
   try {
     if (await withRecentSignIn(change)) say(done);
   } catch (error) {
-    say(error instanceof Refusal ? words(error) : UNREACHABLE);
+    sayFailure(error);
   }
   await listSessions();
 }
