@@ -30,6 +30,7 @@ from tessera_launcher.processes import (
     exit_reason,
     free_port,
     spawn,
+    wait_until,
     wait_until_ready,
 )
 from tessera_shared.config import SERVICES, Settings, public_url_of, service_url_variable
@@ -227,18 +228,9 @@ class Supervisor:
 
         def start() -> Child:
             child = spawn("redis", argv, self.env, self.log_dir)
-            deadline = time.monotonic() + 15
-            try:
-                while not redis_answers(cli, port, password):
-                    if not child.alive() or time.monotonic() > deadline:
-                        raise LaunchError(f"Redis did not start. Its log ends with:\n"
-                                          f"{child.log_tail()}")
-                    if self.stopping.is_set():
-                        raise LaunchError("Redis was still starting when asked to stop.")
-                    time.sleep(0.05)
-            except BaseException:  # Ctrl-C while it starts included
-                child.stop()
-                raise
+            wait_until(child, lambda: redis_answers(cli, port, password),
+                       what=f"answering PING on 127.0.0.1:{port}", timeout=15,
+                       stopping=self.stopping)
             return child
 
         child = start()
@@ -304,27 +296,19 @@ class Supervisor:
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir(parents=True)
             child = spawn(spec.name, spec.argv(bind), env, self.log_dir, pass_fds=pass_fds)
-            try:
-                wait_until_ready(child, f"http://127.0.0.1:{port}{ready}", expect=expect,
-                                 stopping=self.stopping)
-            except BaseException:  # Ctrl-C while it starts included
-                child.stop()
-                raise
+            wait_until_ready(child, f"http://127.0.0.1:{port}{ready}", expect=expect,
+                             stopping=self.stopping)
             return child
 
         # The first time, it serves on the socket claimed for it (the launcher's copy closes
         # once all started), and is ready when all it needs answers: the services before it
         # are. Started again, it binds the address itself and is back once it serves at all:
         # what it needs may be down too, and is started again in its own turn.
-        if spec.name == "gateway":
-            child = start(f"fd://{listener.fileno()}", (listener.fileno(),), "/health-check",
-                          (204,))
-            restart = partial(start, f"127.0.0.1:{port}", (), "/health-check", (204, 503))
-        else:
-            child = start(f"fd://{listener.fileno()}", (listener.fileno(),), "/health/ready",
-                          (200,))
-            restart = partial(start, f"127.0.0.1:{port}", (), "/health-check", (204,))
-        self._supervise(child, restart)
+        ready, back = ((("/health-check", (204,)), ("/health-check", (204, 503)))
+                       if spec.name == "gateway" else
+                       (("/health/ready", (200,)), ("/health-check", (204,))))
+        child = start(f"fd://{listener.fileno()}", (listener.fileno(),), *ready)
+        self._supervise(child, partial(start, f"127.0.0.1:{port}", (), *back))
         say(f"  started    {spec.name:<9} on 127.0.0.1:{port} (pid {child.pid})")
 
     def _supervise(self, child: Child, restart: Callable[[], Child]) -> None:

@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,31 +66,46 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path, *,
     return Child(name, process, log_path)
 
 
+def wait_until(child: Child, ready: Callable[[], bool], *, what: str, timeout: float = 60.0,
+               stopping: threading.Event | None = None) -> None:
+    """Poll `ready()` until it holds. If `child` dies or stalls first, or `stopping` is set,
+    `child` is stopped (on Ctrl-C too) and a LaunchError with its log says so."""
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            if not child.alive():
+                raise LaunchError(f"{child.name} {exit_reason(child.process.returncode)} while "
+                                  f"starting. Its log ({child.log_path}) ends with:\n"
+                                  f"{child.log_tail()}")
+            if stopping is not None and stopping.is_set():
+                raise LaunchError(f"{child.name} was still starting when asked to stop.")
+            if time.monotonic() > deadline:
+                raise LaunchError(f"{child.name} did not become ready ({what}) within "
+                                  f"{timeout:.0f} s. Its log ({child.log_path}) ends with:\n"
+                                  f"{child.log_tail()}")
+            time.sleep(0.1)
+    except BaseException:
+        child.stop()
+        raise
+
+
+def answer_status(url: str) -> int | None:
+    """The HTTP status `url` answers with, or None if nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  # our http URL
+            return response.status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
 def wait_until_ready(child: Child, url: str, *, timeout: float = 60.0,
                      expect: Collection[int] = (200,),
                      stopping: threading.Event | None = None) -> None:
-    """Poll `url` until it answers one of `expect`; raise with the child's log if it dies or
-    stalls, or as soon as `stopping` is set."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not child.alive():
-            raise LaunchError(f"{child.name} {exit_reason(child.process.returncode)} while "
-                              f"starting. Its log ({child.log_path}) ends with:\n"
-                              f"{child.log_tail()}")
-        if stopping is not None and stopping.is_set():
-            raise LaunchError(f"{child.name} was still starting when asked to stop.")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  # our http URL
-                status = response.status
-        except urllib.error.HTTPError as answer:
-            status = answer.code
-        except (urllib.error.URLError, OSError):
-            status = None
-        if status in expect:
-            return
-        time.sleep(0.1)
-    raise LaunchError(f"{child.name} did not become ready at {url} within {timeout:.0f} s. "
-                      f"Its log ({child.log_path}) ends with:\n{child.log_tail()}")
+    """`wait_until` `url` answers one of `expect`."""
+    wait_until(child, lambda: answer_status(url) in expect, what=f"answering at {url}",
+               timeout=timeout, stopping=stopping)
 
 
 def exit_reason(code: int | None) -> str:
