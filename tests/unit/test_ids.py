@@ -1,6 +1,7 @@
 import uuid
+from datetime import UTC, datetime, timedelta
 
-from tessera_shared.ids import digest, new_secret, uuid7
+from tessera_shared.ids import digest, new_secret, uuid7, uuid7_floor
 
 
 def test_uuid7_is_version_7_with_the_rfc_variant():
@@ -21,3 +22,12 @@ def test_secrets_carry_256_bits_and_are_stored_only_as_digests():
     assert secret not in digest(secret)
     assert digest(secret) == digest(secret)
     assert len(digest(secret)) == 64
+
+
+def test_the_floor_of_a_moment_sorts_before_every_id_made_then_or_later_and_after_earlier():
+    moment = datetime.now(UTC)
+    floor = uuid7_floor(moment)
+    made = str(uuid7())
+    assert floor <= made
+    assert uuid7_floor(moment - timedelta(milliseconds=1)) < floor
+    assert uuid7_floor(moment + timedelta(seconds=1)) > made

@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 import ipaddress
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +21,7 @@ from sqlalchemy import orm
 from events_service.catalog import CATALOG
 from events_service.models import ActionLog
 from tessera_shared.clock import rfc3339, utcnow
-from tessera_shared.ids import uuid7
+from tessera_shared.ids import uuid7, uuid7_floor
 from tessera_shared.live import EVERY_ENTRY
 from tessera_shared.outbox import Event
 from tessera_shared.transactions import after_commit
@@ -215,11 +214,8 @@ def replay(session: orm.Session, viewer: Viewer, filters: Filters, after: str,
            batch: int = 500) -> list[ActionLog]:
     """Entries after `after`, oldest first: what a reconnecting stream missed (for a viewer
     without a session, of the last ANONYMOUS_REPLAY only)."""
-    if viewer.user_id is None:
-        # Entry ids are UUIDv7, ordered by the millisecond they were made in: the smallest id
-        # of a moment stands for the moment.
-        horizon = int((utcnow() - ANONYMOUS_REPLAY).timestamp() * 1000)
-        after = max(after, str(uuid.UUID(int=horizon << 80)))
+    if viewer.user_id is None:  # entry ids are UUIDv7: ordered by when they were made
+        after = max(after, uuid7_floor(utcnow() - ANONYMOUS_REPLAY))
     return list(session.scalars(sa.select(ActionLog).where(*_where(viewer, filters),
                                                             ActionLog.id > after)
                                 .order_by(ActionLog.id).limit(batch)).all())

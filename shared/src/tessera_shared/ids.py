@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 import uuid
+from datetime import datetime
 
 # A request id a client or the gateway sent is kept if it looks like one; else a new one.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -35,6 +36,12 @@ def uuid7() -> uuid.UUID:
     tail = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
     value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail
     return uuid.UUID(int=value)
+
+
+def uuid7_floor(moment: datetime) -> str:
+    """The smallest UUIDv7 of `moment`'s millisecond: every id made then or later sorts after
+    it, as a string too (they are written lowercase, with hyphens)."""
+    return str(uuid.UUID(int=int(moment.timestamp() * 1000) << 80))
 
 
 def new_secret() -> str:
