@@ -83,6 +83,20 @@ def test_a_replayed_internal_call_is_refused(platform):
     assert replay.status_code == 401
 
 
+def test_a_service_reached_directly_counts_the_peer_not_a_forwarded_address(platform):
+    """L12: a local user who goes around the gateway cannot pose as another address (and so
+    neither spend someone else's throttle nor escape their own)."""
+    user = new_user()
+    assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
+    direct = requests.post(f"{platform.facts['auth_url']}/v0/auth/login", json={
+        "email": user["email"], "password": user["password"]},
+        headers={"X-Forwarded-For": "198.51.100.7", internal.VOUCHED: f"{int(time.time())}.x"})
+    assert direct.status_code == 204
+    sessions = requests.get(f"{platform.url}/v0/auth/sessions",
+                            cookies=direct.cookies).json()["sessions"]
+    assert [session["ip"] for session in sessions] == ["127.0.0.1"]
+
+
 def test_client_sent_internal_headers_do_not_open_internal_doors(platform):
     response = requests.post(f"{platform.url}/v0/users", json=new_user(),
                              headers={"X-Tessera-Caller": "auth", "X-Tessera-Signature": "x"})

@@ -85,11 +85,11 @@ class Services:
     apps: dict[str, Flask]
 
     def client(self, service: str) -> FlaskClient:
-        """A test client of `service` coming from an address of its own, as the gateway
-        would forward it (so throttling of one test never meets another's)."""
+        """A test client of `service` connecting from an address of its own (so throttling
+        of one test never meets another's)."""
         client = self.apps[service].test_client()
         octets = (secrets.randbelow(256) for _ in range(3))
-        client.environ_base["HTTP_X_FORWARDED_FOR"] = "10.{}.{}.{}".format(*octets)
+        client.environ_base["REMOTE_ADDR"] = "10.{}.{}.{}".format(*octets)
         return client
 
     def browser(self) -> Browser:
@@ -130,7 +130,8 @@ class Browser:
         route = match(method, path)
         assert route is not None, f"the gateway routes no {method} {path}"
         client = self.services.apps[route.service].test_client(use_cookies=False)
-        headers = {"X-Forwarded-For": self.address, **options.pop("headers", {})}
+        client.environ_base["REMOTE_ADDR"] = self.address
+        headers = options.pop("headers", {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         answer = client.open(path, method=method, headers=headers, **options)

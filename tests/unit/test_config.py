@@ -26,18 +26,20 @@ def test_a_public_url_that_is_not_http_fails_fast():
         Settings.from_env("auth", {**COMPLETE, "PUBLIC_URL": "ftp://x"})
 
 
+GATEWAY = {**{f"{s.upper()}_SERVICE_URL": "http://127.0.0.1:1"
+              for s in ("user", "auth", "registry", "events")},
+           "REDIS_URL": "redis://127.0.0.1:1/0", "INTERNAL_SECRET": "i" * 40}
+
+
 def test_bad_trusted_proxies_fail_fast_and_name_the_variable():
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
-        GatewaySettings.from_env({**{f"{s.upper()}_SERVICE_URL": "http://127.0.0.1:1"
-                                     for s in ("user", "auth", "registry", "events")},
-                                  "REDIS_URL": "redis://127.0.0.1:1/0",
-                                  "TRUSTED_PROXIES": "10.0.0.0/33"})
+        GatewaySettings.from_env({**GATEWAY, "TRUSTED_PROXIES": "10.0.0.0/33"})
 
 
-def test_the_gateway_needs_redis_for_the_live_streams():
-    with pytest.raises(ConfigError, match="REDIS_URL"):
-        GatewaySettings.from_env({f"{s.upper()}_SERVICE_URL": "http://127.0.0.1:1"
-                                  for s in ("user", "auth", "registry", "events")})
+@pytest.mark.parametrize("missing", ["REDIS_URL", "INTERNAL_SECRET"])
+def test_the_gateway_needs_redis_for_the_live_streams_and_the_secret_it_signs_with(missing):
+    with pytest.raises(ConfigError, match=missing):
+        GatewaySettings.from_env({k: v for k, v in GATEWAY.items() if k != missing})
 
 
 def test_the_gateway_needs_every_service_address():

@@ -5,7 +5,7 @@ from gateway.edge import Edge
 
 BASE_ENV = {f"{name.upper()}_SERVICE_URL": f"http://127.0.0.1:{9000 + i}"
             for i, name in enumerate(("user", "auth", "registry", "events"))} | {
-                "REDIS_URL": "redis://127.0.0.1:1/0"}
+                "REDIS_URL": "redis://127.0.0.1:1/0", "INTERNAL_SECRET": "i" * 40}
 
 
 def edge(**env: str) -> Edge:

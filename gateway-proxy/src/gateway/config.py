@@ -30,6 +30,7 @@ class GatewaySettings:
     redis_url: str  # the live streams' channel, and the sessions they hold for
     trusted_proxies: tuple[Network, ...]
     cors_allowed_origins: frozenset[str]
+    internal_secret: bytes  # signs the client address the gateway forwards
     connect_timeout: float = 2.0
     read_timeout: float = 30.0
     stream_idle_timeout: float = 60.0
@@ -60,6 +61,9 @@ class GatewaySettings:
         if not env.get("REDIS_URL"):
             raise ConfigError("REDIS_URL is not set: the gateway holds the live streams, fed "
                               "from Redis. `./tessera up` sets it for you.")
+        if not env.get("INTERNAL_SECRET"):
+            raise ConfigError("INTERNAL_SECRET is not set: the gateway signs the client address "
+                              "it forwards with it. `./tessera up` sets it for you.")
         public_url = public_url_of(env)
         origins = {o.strip().rstrip("/") for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
                    if o.strip()}
@@ -69,6 +73,7 @@ class GatewaySettings:
             upstreams=upstreams, public_url=public_url, redis_url=env["REDIS_URL"],
             trusted_proxies=parse_networks(env.get("TRUSTED_PROXIES", "")),
             cors_allowed_origins=frozenset(origins),
+            internal_secret=env["INTERNAL_SECRET"].encode(),
             connect_timeout=float(env.get("GATEWAY_CONNECT_TIMEOUT", "2")),
             read_timeout=float(env.get("GATEWAY_READ_TIMEOUT", "30")),
             stream_idle_timeout=float(env.get("GATEWAY_STREAM_IDLE_TIMEOUT", "60")),

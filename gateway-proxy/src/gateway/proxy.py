@@ -23,7 +23,7 @@ from gateway.edge import Edge, Headers, merge
 from gateway.live import FeedUnavailableError, LiveFeed, LiveStream, Reader
 from gateway.routes import ROUTES, Route, match
 from gateway.upstream import Connection, Response, UpstreamPool, UpstreamProtocolError
-from tessera_shared import errors
+from tessera_shared import errors, internal
 from tessera_shared.errors import DomainError
 from tessera_shared.families import render_error
 from tessera_shared.live import HANDOFF_HEADER, Handoff
@@ -171,8 +171,11 @@ class Gateway:
             headers.append((name, value))
         if environ.get("CONTENT_TYPE"):
             headers.append(("Content-Type", environ["CONTENT_TYPE"]))
+        address = self.edge.client_ip(environ)
         headers += [("Host", f"{upstream.host}:{upstream.port}"),
-                    ("X-Forwarded-For", self.edge.client_ip(environ)),
+                    ("X-Forwarded-For", address),
+                    (internal.VOUCHED, internal.vouch(self.settings.internal_secret, address,
+                                                      request_id)),
                     ("X-Forwarded-Proto", self.proto),
                     ("X-Forwarded-Host", environ.get("HTTP_HOST", "")),
                     ("X-Request-ID", request_id)]

@@ -186,9 +186,8 @@ def _register_request_hooks(app: Flask, settings: Settings) -> None:
         g.started = time.perf_counter()
         headers = request.headers
         g.request_id = ids.request_id(headers.get("X-Request-ID", ""))
-        # The gateway replaces any client-sent X-Forwarded-For with the one address it trusts.
-        forwarded = headers.get("X-Forwarded-For", "")
-        g.client_ip = forwarded.rsplit(",", 1)[-1].strip() or request.remote_addr or ""
+        g.client_ip = (internal.vouched_address(settings.internal_secret, headers)
+                       or request.remote_addr or "")
         if request.path.startswith("/internal/"):
             _authenticate_internal_call(app, settings)
 

@@ -5,6 +5,11 @@ and `X-Tessera-Signature` = hex HMAC-SHA256(INTERNAL_SECRET, canonical string) w
 canonical string is ``METHOD \\n PATH?QUERY \\n TIMESTAMP \\n NONCE \\n sha256hex(body)``.
 The receiver accepts a timestamp within `MAX_SKEW` seconds and each nonce once. The gateway
 strips every `X-Tessera-*` header from clients and never routes `/internal`.
+
+The gateway also vouches for the client address it forwards: `X-Tessera-Vouched` =
+``TIMESTAMP.hex HMAC-SHA256(INTERNAL_SECRET, "client" \n ADDRESS \n REQUEST_ID \n TIMESTAMP)``.
+A service believes `X-Forwarded-For` only with it, since every peer on the loopback (or on a
+compose network) can reach a service directly and write any header it likes.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from tessera_shared.errors import SERVICE_UNAVAILABLE, UNAUTHORIZED_INTERNAL_CAL
 HEADER_PREFIX = "X-Tessera-"
 CALLER, TIMESTAMP, NONCE, SIGNATURE = (HEADER_PREFIX + name for name in
                                        ("Caller", "Timestamp", "Nonce", "Signature"))
+VOUCHED = HEADER_PREFIX + "Vouched"
 MAX_SKEW = 30
 
 
@@ -60,6 +66,27 @@ def verify(secret: bytes, redis: redis_py.Redis, call: Call, headers: Any) -> st
     if not redis.set(f"internal_nonce:{nonce}", 1, nx=True, ex=2 * MAX_SKEW):
         raise UNAUTHORIZED_INTERNAL_CALL()  # a replay of a request already served
     return caller
+
+
+def _client_signature(secret: bytes, address: str, request_id: str, timestamp: str) -> str:
+    message = "\n".join(("client", address, request_id, timestamp)).encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def vouch(secret: bytes, address: str, request_id: str, *, now: float | None = None) -> str:
+    """The gateway's `X-Tessera-Vouched` for the client address it forwards."""
+    timestamp = str(int(time.time() if now is None else now))
+    return f"{timestamp}.{_client_signature(secret, address, request_id, timestamp)}"
+
+
+def vouched_address(secret: bytes, headers: Any) -> str | None:
+    """The `X-Forwarded-For` of a request the gateway vouches for; None for any other."""
+    address, vouched = headers.get("X-Forwarded-For", ""), headers.get(VOUCHED, "")
+    timestamp, _, signature = vouched.partition(".")
+    if not (address and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > MAX_SKEW:
+        return None
+    expected = _client_signature(secret, address, headers.get("X-Request-ID", ""), timestamp)
+    return address if hmac.compare_digest(expected, signature) else None
 
 
 @dataclass(frozen=True)
