@@ -37,12 +37,16 @@ def test_bodies_over_a_mebibyte_are_refused_at_the_gateway(platform):
     assert response.json()["code"] == "system:payload_too_large"
 
 
-def test_unicode_handles_and_names_are_welcome(platform):
-    user = new_user(handle=f"Zoë{secrets.token_hex(3)}", display_name="Zoë Ångström 🌿")
+def test_unicode_names_are_welcome_and_handles_keep_to_one_alphabet(platform):
+    user = new_user(handle=f"Zoe{secrets.token_hex(3)}", display_name="Zoë Ångström 🌿")
     assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
     profile = requests.get(f"{platform.url}/v0/users/profile",
                            params={"handle": user["handle"].lower()}).json()
     assert profile["display_name"] == "Zoë Ångström 🌿"
+    accented = requests.post(f"{platform.url}/v0/users",
+                             json=new_user(handle=f"Zoë{secrets.token_hex(3)}"))
+    assert accented.status_code == 400
+    assert "the letters a-z and A-Z, the digits 0-9 and _" in accented.json()["details"]
 
 
 def test_internal_endpoints_are_unreachable_through_the_gateway(platform):

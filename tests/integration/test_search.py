@@ -18,7 +18,7 @@ PEOPLE = [
     ("annabel", "Annabel Leeds", "Painter of quiet harbours"),
     ("lee_ann", "Lee Ann", None),
     ("bob", "Bob Annex", "likes annotated maps"),
-    ("zoë", "Zoë Ångström", "física y química"),
+    ("zoe", "Zoë Ångström", "física y química"),
     ("carol", "Carol", "nothing in common"),
 ]
 
@@ -64,7 +64,7 @@ def test_changes_to_a_profile_are_searchable_at_once(session):
 
 
 def test_unicode_words_are_found(session):
-    assert handles(search.search(session, "ångs", page=1, page_size=20)) == ["zoë"]
+    assert handles(search.search(session, "ångs", page=1, page_size=20)) == ["zoe"]
 
 
 @pytest.mark.parametrize("query", ['"', "ann*", "OR", "a AND b", "NEAR(x y)", "!!!", "'--"])

@@ -25,7 +25,22 @@ def make(session, user_id="u1", handle="Ann"):
 
 
 def test_a_handle_is_stored_as_given_and_found_in_any_case(session):
-    make(session, handle="ÄnnE")
+    make(session, handle="AnnE_2")
+    assert profiles.by_handle(session, "aNNe_2").handle == "AnnE_2"
+
+
+@pytest.mark.parametrize("handle", ["Änne", "\uff21nne", "\u0410nne", "An\u200bne", "An ne",
+                                    " Anne", "Anne\n", "a" * 65, ""])
+def test_a_handle_outside_the_alphabet_is_refused(session, handle):
+    with pytest.raises(DomainError) as caught:
+        make(session, handle=handle)
+    assert caught.value.code == "user:invalid_handle"
+    assert session.scalar(sa.select(sa.func.count()).select_from(profiles.Profile)) == 0
+
+
+def test_a_handle_from_before_the_alphabet_is_still_found_in_any_case(session):
+    session.add(profiles.Profile(id="u1", handle="ÄnnE", handle_key="änne", display_name="Ä"))
+    session.commit()
     assert profiles.by_handle(session, "äNNe").handle == "ÄnnE"
 
 

@@ -45,6 +45,12 @@ def normalize_username(raw: str) -> str:
     return _NOT_USERNAME.sub("", raw.lower())
 
 
+def username_of(handle: str) -> str:
+    """A handle as registry clients expect a username: one taken through another family may
+    have capitals, which never tell handles apart."""
+    return handle.lower()
+
+
 def checked_username(raw: str) -> str:
     username = normalize_username(raw)
     if not 1 <= len(username) <= USERNAME_MAX:
@@ -119,7 +125,7 @@ def public_view(profile: Profile, holder: Keyholder | None, today: date) -> dict
     keys (made through another API) has no public key and no subscription."""
     level, days = subscription(holder, today)
     return {
-        "created_at": millis(profile.created_at), "username": profile.handle,
+        "created_at": millis(profile.created_at), "username": username_of(profile.handle),
         "display": profile.display_name, "avatar": avatar_uri(profile),
         "about": profile.bio or "", "status": profile.status or "",
         "public_key": holder.public_key if holder else None,

@@ -4,6 +4,7 @@ v0 error codes — the shape was wrong (`general:bad_request`) or a value broke 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -43,6 +44,23 @@ def is_email(value: str, *, max_length: int = 254) -> bool:
     except ma.ValidationError:
         return False
     return len(value) <= max_length
+
+
+# A handle is one name in every family, so it takes the narrowest alphabet any family's clients
+# expect (registry clients: a-z, 0-9 and _; case is kept but never tells two handles apart).
+# Nothing in it can pass for another handle: no accents, look-alike scripts, full-width forms,
+# spaces or invisible characters.
+HANDLE_PATTERN = "^[A-Za-z0-9_]+$"
+HANDLE_ALPHABET = "the letters a-z and A-Z, the digits 0-9 and _"
+HANDLE_CHARACTERS = ma.validate.Regexp(HANDLE_PATTERN,
+                                       error=f"A handle may hold only {HANDLE_ALPHABET}.")
+
+
+def is_handle(value: str) -> bool:
+    return _HANDLE.fullmatch(value) is not None  # fullmatch: "$" alone lets a final "\n" by
+
+
+_HANDLE = re.compile(HANDLE_PATTERN)
 
 
 def not_blank(value: str) -> None:

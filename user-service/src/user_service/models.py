@@ -19,7 +19,8 @@ HANDLE_KEY_MAX = 64
 
 
 def handle_key(handle: str) -> str:
-    """Handles are unique without regard to case; they are stored as given."""
+    """Handles are unique without regard to case; they are stored as given. (Every handle
+    taken now is ASCII; casefold also keys the older ones alike whatever their case.)"""
     return handle.casefold()
 
 

@@ -19,7 +19,13 @@ from marshmallow import fields, validate
 from auth_service import errors
 from auth_service.models import EMAIL_MAX_LENGTH
 from tessera_shared import client_json
-from tessera_shared.validation import Schema, is_email
+from tessera_shared.validation import (
+    HANDLE_ALPHABET,
+    HANDLE_CHARACTERS,
+    Schema,
+    is_email,
+    is_handle,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Field:
     limit: int | None = None              # the platform's maximum, when below the document's
     empty: str | None = None              # the document's sentence for "", where it has its own
     single_word: bool = False
+    handle: bool = False                  # keeps to every family's alphabet for handles
     kind: str = "text"                    # or "email", "url"
     description: str = ""                 # for the OpenAPI document
 
@@ -48,6 +55,8 @@ class Field:
             raise errors.FIELD_MALFORMED(f"{self.label} cannot contain white space")
         if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in value):
             raise errors.FIELD_MALFORMED(f"{self.label} cannot contain control characters")
+        if self.handle and not is_handle(value):
+            raise errors.FIELD_MALFORMED(f"{self.label} can only contain {HANDLE_ALPHABET}")
         if self.lengths and not self.lengths[0] <= len(value) <= self.lengths[1]:
             low, high = self.lengths
             raise errors.FIELD_OUT_OF_RANGE(
@@ -70,7 +79,10 @@ class Field:
             high = min(high or self.limit, self.limit)
         kind = {"email": fields.Email, "url": fields.Url}.get(self.kind, fields.String)
         extra = {"schemes": {"http", "https"}} if self.kind == "url" else {}
-        return kind(required=self.required, validate=validate.Length(min=max(low, 1), max=high),
+        rules = [validate.Length(min=max(low, 1), max=high)]
+        if self.handle:
+            rules.append(HANDLE_CHARACTERS)
+        return kind(required=self.required, validate=rules,
                     metadata={"description": self.description} if self.description else {},
                     **extra)
 
@@ -89,7 +101,10 @@ def _is_web_address(value: str) -> bool:
 
 
 USERNAME = Field("username", "Username", lengths=(3, 100), limit=64, single_word=True,
-                 description="no white space")
+                 handle=True, description=HANDLE_ALPHABET)
+# Signing in names a handle already taken, which may predate the alphabet.
+SIGN_IN_NAME = Field("username", "Username", lengths=(3, 100), limit=64, single_word=True,
+                     description="no white space")
 EMAIL = Field("email", "Email", kind="email")
 PASSWORD = Field("password", "Password", lengths=(8, 200))
 NAME = Field("name", "Name", required=False, lengths=(3, 150), limit=64,

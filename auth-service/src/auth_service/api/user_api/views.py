@@ -35,7 +35,7 @@ KEEP_SESSIONS = 10  # a user's newest sessions of this family that stay open
 
 CREATE = (rules.USERNAME, rules.EMAIL, rules.PASSWORD, rules.NAME, rules.BIO, rules.PRONOUNCE,
           rules.WEBSITE)
-AUTH = (rules.USERNAME, rules.PASSWORD, rules.CODE)
+AUTH = (rules.SIGN_IN_NAME, rules.PASSWORD, rules.CODE)
 RESET_TOKEN = (rules.EMAIL,)
 RESET = (rules.RESET_ID, rules.NEW_PASSWORD)
 

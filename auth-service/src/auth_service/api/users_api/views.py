@@ -29,7 +29,7 @@ from tessera_shared.errors import bad_request
 from tessera_shared.families import Family, users_api_body
 from tessera_shared.platform import platform
 from tessera_shared.sessions import Client
-from tessera_shared.validation import Schema, Text, not_blank
+from tessera_shared.validation import HANDLE_CHARACTERS, Schema, Text
 
 blp = Blueprint("users-api", __name__, url_prefix="/api",
                 description="Users API (manage-my-damn-life-compatible)")
@@ -55,7 +55,7 @@ class Credentials(Schema):
 
 
 class Registration(Schema):
-    username = Text(required=True, validate=[validate.Length(min=1, max=64), not_blank])
+    username = Text(required=True, validate=[validate.Length(min=1, max=64), HANDLE_CHARACTERS])
     password = Text(required=True, validate=validate.Length(max=MAX_LENGTH))
     email = Text(required=True, validate=EMAIL)
 

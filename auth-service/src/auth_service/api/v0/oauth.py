@@ -11,7 +11,7 @@ from marshmallow import fields, validate
 
 from auth_service.api.v0.auth import TempToken
 from auth_service.api.v0.cookies import signed_in_response
-from auth_service.api.v0.rules import NAME
+from auth_service.api.v0.rules import HANDLE
 from auth_service.authentication import REAUTHENTICATE, SecondFactorRequired
 from auth_service.extensions import social
 from auth_service.social import Callback, Flow, Label, PendingSignUp
@@ -60,7 +60,7 @@ class PendingSignUpView(Schema):
 
 class CompleteSignUp(Schema):
     pending_token = Text(required=True, validate=TOKEN)
-    handle = Text(required=True, validate=NAME)
+    handle = Text(required=True, validate=HANDLE)
 
 
 class ConnectionView(Schema):

@@ -4,11 +4,13 @@ from marshmallow import validate
 
 from auth_service.models import EMAIL_MAX_LENGTH
 from auth_service.passwords import MAX_LENGTH
-from tessera_shared.validation import not_blank
+from tessera_shared.validation import HANDLE_CHARACTERS, not_blank
 
 EMAIL = [validate.Length(max=EMAIL_MAX_LENGTH), validate.Email()]
-# Handles and display names, as v0 takes them (user-service checks a handle's shape too).
+# Display names as v0 takes them; a handle also keeps to every family's alphabet (which
+# user-service checks again, whoever asks).
 NAME = [validate.Length(min=3, max=20), not_blank]
+HANDLE = [validate.Length(min=3, max=20), HANDLE_CHARACTERS]
 # A password as typed: checked against a stored hash, or by the new-password rules in
 # auth_service.passwords (which say what is wrong, as the API answers it).
 PASSWORD = validate.Length(min=1, max=MAX_LENGTH)

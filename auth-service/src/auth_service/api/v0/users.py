@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from auth_service.accounts import SignUp
-from auth_service.api.v0.rules import EMAIL, NAME
+from auth_service.api.v0.rules import EMAIL, HANDLE, NAME
 from auth_service.extensions import accounts, email_flows
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
 from tessera_shared.app import Blueprint, ErrorEnvelope
@@ -20,7 +20,7 @@ blp = Blueprint("v0-signup", __name__, url_prefix="/v0", description="Sign-up")
 
 class SignUpRequest(Schema):
     email = Text(required=True, validate=EMAIL)
-    handle = Text(required=True, validate=NAME)
+    handle = Text(required=True, validate=HANDLE)
     display_name = Text(required=True, validate=NAME)
     # v0's original allowed 6-20 characters; the core policy asks 8 and allows 200.
     password = Text(required=True, validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH))

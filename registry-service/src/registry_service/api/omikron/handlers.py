@@ -86,7 +86,8 @@ def get_user_data(ctx: Context, data: dict[str, Any]) -> Reply:
     presence = ctx.presence.of_user(holder.number, holder.iota_id)
     reply: dict[str, Any] = {
         "user_id": holder.number, "iota_id": _protocol_id(holder.iota_id),
-        "created_at": keyholders.millis(profile.created_at), "username": profile.handle,
+        "created_at": keyholders.millis(profile.created_at),
+        "username": keyholders.username_of(profile.handle),
         "display": profile.display_name or profile.handle, "status": profile.status,
         "about": profile.bio, "avatar": profile.image and profile.image[1],
         "public_key": holder.public_key, "sub_level": level, "sub_end": days,
