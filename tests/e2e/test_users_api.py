@@ -225,9 +225,11 @@ def test_registration_status_says_open(platform):
 
 @pytest.fixture
 def closed_platform(tmp_path_factory, own_database_server):
-    """A platform of its own, with no account yet and registration switched off."""
+    """A platform of its own, with no account yet, registration switched off and a low limit
+    of sign-ups per address."""
     env = {"DATABASE_URL": own_database_server or "", "REDIS_URL": "",  # a Redis of its own
-           "REGISTRATION_OPEN": "false", "TRUSTED_PROXIES": "127.0.0.1/32"}
+           "REGISTRATION_OPEN": "false", "TRUSTED_PROXIES": "127.0.0.1/32",
+           "SIGN_UPS_PER_ADDRESS": "3"}
     running = launch(tmp_path_factory.mktemp("closed") / "var", env)
     yield running
     running.stop()
@@ -255,6 +257,18 @@ def test_the_first_user_is_made_while_registration_is_closed_and_is_an_admin(clo
     eventually(logins_shown_with_addresses)
     v0_sign_up = requests.post(f"{closed_platform.url}/v0/users", json=new_user())
     assert v0_sign_up.status_code == 201  # the switch is the users API's
+
+    # One address makes at most SIGN_UPS_PER_ADDRESS (3 here) accounts, in every family
+    # together; a refused attempt counts too.
+    neighbour = visitor()
+    _, closed = register(closed_platform, neighbour)
+    assert message_of(closed) == (401, False, "CANT_CREATE_USER")
+    for _ in range(2):
+        assert neighbour.post(f"{closed_platform.url}/v0/users",
+                              json=new_user()).status_code == 201
+    over = neighbour.post(f"{closed_platform.url}/v0/users", json=new_user())
+    assert (over.status_code, over.json()["code"]) == (429, "rate_limit:exceeded")
+    assert visitor().post(f"{closed_platform.url}/v0/users", json=new_user()).status_code == 201
 
 
 def test_guessing_reset_codes_is_throttled_and_then_even_the_right_code_fails(platform,

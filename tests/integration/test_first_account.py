@@ -21,7 +21,7 @@ CLIENT = Client("192.0.2.1", "test")
 def signing_up(profiles: Profiles, redis, *, is_open: bool) -> accounts.Accounts:
     """The app's sign-up use cases, with its profiles client replaced and registration set."""
     return accounts.Accounts(db.session, profiles, redis, authenticator(),
-                             registration_open=is_open)
+                             accounts.SignUpPolicy(is_open, per_address=1000))
 
 
 def test_of_several_first_sign_ups_at_once_exactly_one_becomes_admin(apps, service_env):

@@ -51,7 +51,8 @@ def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream
         with pytest.raises(DomainError) as caught:
             accounts.Accounts(auth_db.session, Profiles(CutAfterCreate(
                 user_app, service_env["INTERNAL_SECRET"].encode())), redis,
-                authenticator(), registration_open=True).sign_up(form, Client(""))
+                authenticator(), accounts.SignUpPolicy(True, per_address=1000)).sign_up(
+                form, Client(""))
         assert caught.value.code == "user:email_already_exists"
         OutboxRelay(auth_db.engine, redis, "auth").publish_pending()
 

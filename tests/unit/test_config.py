@@ -73,3 +73,12 @@ def test_a_provider_is_enabled_by_its_client_id_and_needs_its_secret():
         Settings.from_env("auth", {**COMPLETE, "OAUTH_GOOGLE_CLIENT_ID": "id"})
     with pytest.raises(ConfigError, match="OAUTH_GOOGLE_METADATA_URL"):
         Settings.from_env("auth", {**COMPLETE, "OAUTH_GOOGLE_METADATA_URL": "file:///etc"})
+
+
+def test_the_sign_up_limit_is_the_operators_to_set():
+    assert Settings.from_env("auth", COMPLETE).sign_ups_per_address == 20
+    assert Settings.from_env("auth", {**COMPLETE, "SIGN_UPS_PER_ADDRESS": "3"}
+                             ).sign_ups_per_address == 3
+    for wrong in ("0", "-1", "many"):
+        with pytest.raises(ConfigError, match="SIGN_UPS_PER_ADDRESS"):
+            Settings.from_env("auth", {**COMPLETE, "SIGN_UPS_PER_ADDRESS": wrong})

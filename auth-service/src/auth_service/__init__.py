@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from auth_service import cli, consumers, internal
-from auth_service.accounts import Accounts
+from auth_service.accounts import Accounts, SignUpPolicy
 from auth_service.api.user_api import views as user_api
 from auth_service.api.users_api import views as users_api
 from auth_service.api.v0 import account, auth, mailbox, oauth, sessions, totp, users
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     authenticator = Authenticator(db.session, platform.sessions, platform.throttle, two_factor)
     profiles = Profiles(platform.internal, request_id)
     accounts = Accounts(db.session, profiles, platform.redis, authenticator,
-                        registration_open=settings.registration_open)
+                        SignUpPolicy(settings.registration_open, settings.sign_ups_per_address))
     UseCases(
         accounts=accounts,
         authenticator=authenticator,

@@ -18,6 +18,7 @@ from tessera_shared.ids import uuid7
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import Client, SessionRecord, SessionStore
 from tessera_shared.signup import reserve_profile
+from tessera_shared.throttle import sign_ups_per_ip
 from tessera_shared.transactions import after_commit, unit_of_work
 
 if TYPE_CHECKING:
@@ -58,6 +59,12 @@ def require_verified(account: Account) -> None:
 
 
 
+@dataclass(frozen=True)
+class SignUpPolicy:
+    registration_open: bool  # the users API's switch (its first sign-up is always taken)
+    per_address: int         # sign-ups one address may attempt an hour, in every family
+
+
 def _no_welcome(_account: Account) -> None:
     pass
 
@@ -67,18 +74,20 @@ class Accounts:
     and one unit of work."""
 
     def __init__(self, session: orm.scoped_session, profiles: Profiles, redis: redis_py.Redis,
-                 authenticator: Authenticator, *, registration_open: bool) -> None:
+                 authenticator: Authenticator, policy: SignUpPolicy) -> None:
         self.session = session
         self.profiles = profiles
         self.redis = redis
         self.authenticator = authenticator
         self.sessions = authenticator.sessions
-        self.registration_open = registration_open
+        self.registration_open = policy.registration_open
+        self.sign_ups = sign_ups_per_ip(policy.per_address)
 
     def sign_up(self, form: SignUp, client: Client, *,
                 welcome: Callable[[Account], None] = _no_welcome) -> Account:
         """Create an account and its profile, or neither. `welcome` runs in the account's own
         transaction (the v0 API queues the verification mail there)."""
+        self._count_sign_up(client)
         with unit_of_work(self.session):
             return self._sign_up(form, client, role="user", welcome=welcome)
 
@@ -93,11 +102,13 @@ class Accounts:
         before the address, as that API's original does (a race for it is settled by the
         profile, as in every sign-up).
         """
+        self._count_sign_up(client)
         if self.profiles.find(form.handle) is not None:
             raise errors.HANDLE_TAKEN()
         if self._has_users():
             self._require_open()
-            return self.sign_up(form, client)
+            with unit_of_work(self.session):
+                return self._sign_up(form, client, role="user", welcome=_no_welcome)
         self.session.rollback()  # read again, under the lock, from a fresh snapshot
         with (self.redis.lock(FIRST_ACCOUNT_LOCK, timeout=60, blocking_timeout=30),
               unit_of_work(self.session)):
@@ -121,6 +132,12 @@ class Accounts:
             erase(self.session, self.sessions, account.id)
             user_id = account.id
             after_commit(self.session, lambda: self.profiles.delete(user_id))
+
+    def _count_sign_up(self, client: Client) -> None:
+        """Every attempt counts, refused or not: a taken address answers differently, so
+        sign-up attempts are also probes for who has an account."""
+        if not self.authenticator.throttle.take(self.sign_ups, client.ip):
+            raise errors.TOO_MANY_SIGN_UPS()
 
     def _require_open(self) -> None:
         if not self.registration_open:

@@ -27,6 +27,8 @@ REAUTHENTICATION_REQUIRED = ErrorId("auth:reauthentication_required", 403,
                                     "Confirm it is you first: POST /v0/auth/reauthenticate.")
 SESSION_ENDED = ErrorId("user:unauthorized", 401, "The session ended; sign in again.")
 SESSION_NOT_FOUND = ErrorId("session:not_found", 404, "You have no session with that id.")
+TOO_MANY_SIGN_UPS = ErrorId("rate_limit:exceeded", 429, "Too many accounts were made from "
+                            "this address in the last hour; try again later.")
 TOO_MANY_PASSWORD_CHANGES = ErrorId(
     "auth:too_many_password_changes", 429, "The password was changed several times today "
     "already; try again tomorrow, or reset it with \"Forgot password\".")

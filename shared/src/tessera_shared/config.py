@@ -41,6 +41,15 @@ def _flag(env: dict[str, str], name: str, *, default: bool) -> bool:
     return _FLAGS[raw]
 
 
+def _count(env: dict[str, str], name: str, *, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {env[name]!r}.")
+    return int(raw)
+
+
 def parse_networks(raw: str) -> tuple[Network, ...]:
     """`TRUSTED_PROXIES`: comma-separated addresses or CIDRs."""
     networks = []
@@ -122,6 +131,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "Tessera <no-reply@localhost>"
     registration_open: bool = True  # the users API's sign-up switch (its first user always)
+    sign_ups_per_address: int = 20  # an hour, in every family together
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     service_urls: dict[str, str] = field(default_factory=dict)
 
@@ -147,6 +157,8 @@ class Settings:
             mail_from=env.get("MAIL_FROM", "").strip()
             or f"Tessera <no-reply@{urlsplit(public_url).hostname}>",
             registration_open=_flag(env, "REGISTRATION_OPEN", default=True),
+            sign_ups_per_address=_count(env, "SIGN_UPS_PER_ADDRESS",
+                                        default=cls.sign_ups_per_address),
             oauth=OAuthSettings.from_env(env),
             service_urls={name: env[var].rstrip("/") for name in SERVICES
                           if (var := service_url_variable(name)) in env},

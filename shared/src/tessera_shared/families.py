@@ -64,6 +64,7 @@ USERS_API_ERRORS = {
     "user:registration_closed": (401, "CANT_CREATE_USER"),
     "token:invalid_reset_code": (401, "ERROR_INVALID_OTP"),
     "totp:code_required": (401, "TOTP_REQUIRED"),
+    "rate_limit:exceeded": (429, "TOO_MANY_REQUESTS"),  # Tessera's: the original had no limits
 }
 # ...and says these with `"success": "false"`, a string, where the others have a boolean.
 _USERS_API_STRING_FALSE = {"INVALID_PASSWORD", "INVALID_INPUT", "INVALID_METHOD"}

@@ -94,6 +94,12 @@ PASSWORD_CHANGES_PER_ACCOUNT = Rule("password_change:account", free=3, base_dela
 # registration ids one address may open (each waits an hour in Redis);
 REGISTRATIONS_PER_IP = Rule("registration:ip", free=100, base_delay=10, max_delay=3600,
                             window=3600)
+# accounts one address may make (each hashes a password and queues a mail to an address of
+# the sender's choosing): `SIGN_UPS_PER_ADDRESS` an hour, then one more a minute, doubling;
+def sign_ups_per_ip(per_hour: int) -> Rule:
+    return Rule("sign_up:ip", free=per_hour, base_delay=60, max_delay=3600, window=3600)
+
+
 # social sign-in attempts one address may start (each state waits five minutes in Redis);
 OAUTH_ATTEMPTS_PER_IP = Rule("oauth_attempt:ip", free=100, base_delay=10, max_delay=3600,
                              window=3600)

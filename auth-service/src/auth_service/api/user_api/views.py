@@ -62,11 +62,14 @@ class Create(MethodView):
     @blp.response(200, UserApiEnvelope, description="User created successfully; `data` is the "
                   "profile, as /user/profile shows it")
     @blp.alt_response(400, schema=UserApiEnvelope, description="a field missing (cannot be null), "
-                      "empty, or with white space (the username)")
+                      "empty, or with white space (the username: also any character a "
+                      "handle does not take)")
     @blp.alt_response(406, schema=UserApiEnvelope, description="a length out of its rules, or "
                       "Invalid email")
     @blp.alt_response(409, schema=UserApiEnvelope, description="Email already exists, User already "
                       "exists")
+    @blp.alt_response(429, schema=UserApiEnvelope, description="too many sign-ups from this "
+                      "address in the last hour (Tessera's)")
     def post(self) -> Response:
         """Create an account; the address gets a verification mail."""
         form = rules.read(request, CREATE)

@@ -120,6 +120,8 @@ class Register(MethodView):
                   "ERROR_LOGIN_WITH_PASSWORD when the username is taken")
     @blp.alt_response(401, schema=Envelope, description="CANT_CREATE_USER")
     @blp.alt_response(422, schema=Envelope, description="INVALID_INPUT")
+    @blp.alt_response(429, schema=Envelope, description="TOO_MANY_REQUESTS: too many sign-ups "
+                      "from this address in the last hour (Tessera's)")
     def post(self, form: dict[str, Any]) -> dict[str, Any]:
         """Register a user; the platform's first is always made, and is an admin."""
         accounts().sign_up_first_or_open(

@@ -39,6 +39,8 @@ class Users(MethodView):
     @blp.response(201, Message)
     @blp.alt_response(409, schema=ErrorEnvelope,
                       description="user:email_already_exists, then user:handle_already_exists")
+    @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded: too many "
+                      "sign-ups from this address in the last hour (SIGN_UPS_PER_ADDRESS)")
     def post(self, body: dict[str, Any]) -> dict[str, str]:
         """Register a user with email, handle, display name and password."""
         accounts().sign_up(SignUp(**body), requesting_client(),
