@@ -56,21 +56,35 @@ def test_a_file_over_the_slots_limit_is_refused():
     assert caught.value.code == "file:read_error"
 
 
-def test_storage_is_content_addressed(tmp_path):
-    first = images.store(tmp_path, b"same bytes", "webp")
-    assert first == images.store(tmp_path, b"same bytes", "webp")
+def test_storage_is_addressed_by_owner_and_content(tmp_path):
+    first = images.store(tmp_path, b"same bytes", "webp", owner="u1")
+    assert first == images.store(tmp_path, b"same bytes", "webp", owner="u1")
     assert first.startswith("user-images/")
     assert first.endswith(".webp")
     assert (tmp_path / first).read_bytes() == b"same bytes"
-    assert images.store(tmp_path, b"other bytes", "webp") != first
+    assert images.store(tmp_path, b"other bytes", "webp", owner="u1") != first
+    # Nobody can tell from a URL who else has the same picture, or delete theirs with it.
+    assert images.store(tmp_path, b"same bytes", "webp", owner="u2") != first
+
+
+def test_discarding_an_image_deletes_its_scaled_copies_and_nothing_else(tmp_path):
+    large, other = (images.store(tmp_path, images.process(encoded("PNG", (1200, 600)),
+                                                          images.PROFILE)[0], "webp", owner=o)
+                    for o in ("u1", "u2"))
+    for key in (large, other):
+        images.fitted(tmp_path, key, 450, 30)
+    images.discard(tmp_path, [large, "user-images/gone.webp"])
+    assert sorted(p.name for p in (tmp_path / "user-images").iterdir()) == sorted([
+        other.split("/")[1], other.split("/")[1].replace(".webp", "-450q30.webp")])
 
 
 def test_a_fitted_copy_is_made_once_for_large_images_and_gifs(tmp_path):
     small = images.store(tmp_path, images.process(encoded("PNG", (300, 200)),
-                                                  images.PROFILE)[0], "webp")
+                                                  images.PROFILE)[0], "webp", owner="u1")
     assert images.fitted(tmp_path, small, 450, 30) == (tmp_path / small).read_bytes()
     for kind, size in (("PNG", (1200, 600)), ("GIF", (100, 50))):
-        key = images.store(tmp_path, *images.process(encoded(kind, size), images.PROFILE))
+        key = images.store(tmp_path, *images.process(encoded(kind, size), images.PROFILE),
+                           owner="u1")
         first = images.fitted(tmp_path, key, 450, 30)
         with Image.open(io.BytesIO(first)) as image:
             assert (image.format, image.size) == (

@@ -7,12 +7,7 @@ from sqlalchemy import orm
 from tessera_shared.consumer import Handler
 from tessera_shared.outbox import Event
 from tessera_shared.platform import Platform
-from user_service import profiles
-
-
-def registration_abandoned(session: orm.Session, event: Event) -> None:
-    """A sign-up saga failed after its profile was made and could not remove it directly."""
-    profiles.delete(session, event.data["user_id"])
+from user_service import media, profiles
 
 
 def email_verified(session: orm.Session, event: Event) -> None:
@@ -21,15 +16,19 @@ def email_verified(session: orm.Session, event: Event) -> None:
     profiles.mark_verified(session, event.data["user_id"])
 
 
-def user_deleted(session: orm.Session, event: Event) -> None:
-    """The account is gone: so is the profile, and its handle is free again."""
-    profiles.delete(session, event.data["user_id"])
+def handlers(platform: Platform) -> dict[str, Handler]:
+    images = media.folder(platform.settings)
 
+    def profile_gone(session: orm.Session, event: Event) -> None:
+        """The account is gone (`user.deleted`), or a sign-up saga failed after its profile
+        was made and could not remove it directly (`user.registration_abandoned`): so is the
+        profile, with its images, and its handle is free again."""
+        with media.unit_of_work(session, images):
+            profiles.delete(session, event.data["user_id"])
 
-def handlers(_platform: Platform) -> dict[str, Handler]:
     return {
-        "user.registration_abandoned": registration_abandoned,
-        "user.deleted": user_deleted,
+        "user.registration_abandoned": profile_gone,
+        "user.deleted": profile_gone,
         "user.email_verified": email_verified,
         "user.email_changed": email_verified,
     }

@@ -10,8 +10,9 @@ WebP, which also drops any metadata (the registry's avatars: 450 x 450, lossy, G
 Decoding is memory- and CPU-bound: JPEGs are decoded at the smallest scale that still fills
 the slot, at most one image per core is worked on at a time (the rest queue), and the memory
 an image took is handed back to the system when it is done.
-Files are stored under their content hash, so one image is stored once and its URL never
-changes meaning: it can be cached for a year.
+Files are stored under a hash of their owner and content, so a URL never changes meaning (it
+can be cached for a year) and tells nothing about who else has the same picture; a file is
+deleted once no profile shows it (`user_service.media`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import io
 import os
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,10 +159,13 @@ def _reencode(data: bytes, claimed: str, slot: Slot) -> tuple[bytes, str]:
     return out.getvalue(), "webp"
 
 
-def store(media_dir: Path, data: bytes, extension: str, *, key: str | None = None) -> str:
-    """Save under the content's hash (or the given key); returns the storage key
-    (`user-images/<hash>.<ext>`)."""
-    key = key or f"{FOLDER}/{hashlib.sha256(data).hexdigest()}.{extension}"
+def store(media_dir: Path, data: bytes, extension: str, *, owner: str) -> str:
+    """Save `owner`'s image; returns its storage key (`user-images/<hash>.<ext>`)."""
+    digest = hashlib.sha256(owner.encode() + b"\0" + data).hexdigest()
+    return _write(media_dir, f"{FOLDER}/{digest}.{extension}", data)
+
+
+def _write(media_dir: Path, key: str, data: bytes) -> str:
     path = media_dir / key
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,12 +175,16 @@ def store(media_dir: Path, data: bytes, extension: str, *, key: str | None = Non
     return key
 
 
+def _derived(key: str, suffix: str) -> str:
+    return f"{key.rsplit('.', 1)[0]}-{suffix}.webp"
+
+
 def fitted(media_dir: Path, key: str, side: int, quality: int) -> bytes | None:
     """A stored image's bytes, scaled to fit `side` x `side` (lossy WebP at `quality`) if it
     is larger or a GIF; the scaled copy is made once and kept beside the original. None if
     the file is gone."""
     path = media_dir / key
-    derived = media_dir / f"{key.rsplit('.', 1)[0]}-{side}q{quality}.webp"
+    derived = media_dir / _derived(key, f"{side}q{quality}")
     try:
         if derived.exists():
             return derived.read_bytes()
@@ -192,8 +200,17 @@ def fitted(media_dir: Path, key: str, side: int, quality: int) -> bytes | None:
             copy.save(out, "WEBP", quality=quality, method=6)
     except FileNotFoundError:
         return None
-    store(media_dir, out.getvalue(), "webp", key=str(derived.relative_to(media_dir)))
+    _write(media_dir, str(derived.relative_to(media_dir)), out.getvalue())
     return out.getvalue()
+
+
+def discard(media_dir: Path, keys: Iterable[str]) -> None:
+    """Delete stored images and the scaled copies made of them (gone already is fine)."""
+    for key in keys:
+        path = media_dir / key
+        for copy in path.parent.glob(Path(_derived(key, "*")).name):
+            copy.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
 
 
 def public_url(public_base: str, key: str | None) -> str | None:

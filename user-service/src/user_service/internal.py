@@ -15,7 +15,7 @@ from tessera_shared.clients.profiles import NewProfile
 from tessera_shared.errors import bad_request
 from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema, Text
-from user_service import images, profiles
+from user_service import images, media, profiles
 from user_service.media import media_dir
 from user_service.models import Profile, db
 
@@ -75,7 +75,7 @@ def _shown(profile: Profile) -> dict[str, Any]:
     return shown
 
 
-def _stored_image(new: dict[str, Any]) -> str:
+def _stored_image(new: dict[str, Any], owner: str) -> str:
     try:
         data = base64.b64decode(new["data"], validate=True)
     except (binascii.Error, ValueError):
@@ -83,7 +83,7 @@ def _stored_image(new: dict[str, Any]) -> str:
     slot = dataclasses.replace(images.PROFILE, max_side=new["max_side"],
                                quality=new["quality"], keep_gif=False)
     encoded, extension = images.process(data, slot)
-    return images.store(media_dir(), encoded, extension)
+    return images.store(media_dir(), encoded, extension, owner=owner)
 
 
 @blueprint.post("/profiles")
@@ -118,8 +118,8 @@ def edit_profile(changes: dict[str, Any], user_id: str) -> dict[str, Any]:
     """Change fields of a profile (and its image) in one transaction."""
     if "image" in changes:
         image = changes.pop("image")
-        changes["profile_image"] = None if image is None else _stored_image(image)
-    with unit_of_work(db.session):
+        changes["profile_image"] = None if image is None else _stored_image(image, user_id)
+    with media.unit_of_work(db.session, media_dir()):
         profile = profiles.edit(db.session, user_id, changes)
     return _shown(profile)
 
@@ -134,6 +134,6 @@ def mark_verified(user_id: str) -> tuple[str, int]:
 
 @blueprint.delete("/profiles/<user_id>")
 def delete_profile(user_id: str) -> tuple[str, int]:
-    with unit_of_work(db.session):
+    with media.unit_of_work(db.session, media_dir()):
         profiles.delete(db.session, user_id)
     return "", 204

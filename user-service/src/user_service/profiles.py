@@ -78,6 +78,8 @@ def edit(session: orm.Session, user_id: str, changes: Mapping[str, str | None]) 
     actually changed."""
     profile = by_id(session, user_id)
     changed = sorted(name for name, value in changes.items() if getattr(profile, name) != value)
+    if "profile_image" in changed:
+        _let_go(session, profile.profile_image)
     for name in changed:
         setattr(profile, name, changes[name])
     if "handle" in changed:
@@ -106,6 +108,8 @@ def set_image(session: orm.Session, user_id: str, column: str, key: str | None) 
     profile = by_id(session, user_id)
     if key is None and getattr(profile, column) is None:
         raise errors.NO_IMAGE(f"No {column.replace('_', ' ')} to delete.")
+    if getattr(profile, column) != key:
+        _let_go(session, getattr(profile, column))
     setattr(profile, column, key)
     emit(session, "user.profile_updated", {"user_id": user_id, "changed": [column]})
     return profile
@@ -123,5 +127,26 @@ def delete(session: orm.Session, user_id: str) -> bool:
     profile = session.get(Profile, user_id)
     if profile is None:
         return False
+    _let_go(session, profile.profile_image, profile.banner_image)
     session.delete(profile)
     return True
+
+
+_LET_GO = "user.images_let_go"
+
+
+def _let_go(session: orm.Session, *keys: str | None) -> None:
+    session.info.setdefault(_LET_GO, set()).update(key for key in keys if key)
+
+
+def images_let_go(session: orm.Session) -> set[str]:
+    """The images this unit of work took off profiles that no profile shows any more (a
+    file stored before keys named their owner may be shown by several)."""
+    keys = session.info.pop(_LET_GO, set())
+    if not keys:
+        return set()
+    session.flush()
+    held = session.scalars(sa.select(Profile.profile_image).where(
+        Profile.profile_image.in_(keys)).union(sa.select(Profile.banner_image).where(
+            Profile.banner_image.in_(keys))))
+    return keys - set(held)

@@ -14,9 +14,8 @@ from tessera_shared import limits
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import require_session
 from tessera_shared.platform import platform
-from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema
-from user_service import images, profiles
+from user_service import images, media, profiles
 from user_service.media import media_dir
 from user_service.models import db
 
@@ -43,15 +42,15 @@ def _allow_the_slots_size() -> None:
 def upload(slot: images.Slot, file: FileStorage) -> dict[str, str]:
     session = require_session()
     data, extension = images.process(file.read(slot.max_bytes + 1), slot)
-    key = images.store(media_dir(), data, extension)
-    with unit_of_work(db.session):
+    key = images.store(media_dir(), data, extension, owner=session.user_id)
+    with media.unit_of_work(db.session, media_dir()):
         profiles.set_image(db.session, session.user_id, slot.column, key)
     return {"image_url": images.public_url(platform().settings.public_url, key)}
 
 
 def remove(slot: images.Slot) -> Any:
     session = require_session()
-    with unit_of_work(db.session):
+    with media.unit_of_work(db.session, media_dir()):
         profiles.set_image(db.session, session.user_id, slot.column, None)
     return no_content()
 
