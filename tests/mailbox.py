@@ -21,7 +21,7 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
         self.port = free_port()  # aiosmtpd cannot bind port 0 itself (stack-notes G7)
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller: Controller | None = None
 
     @property
     def url(self) -> str:
@@ -34,10 +34,13 @@ class Mailbox:
         return "250 OK"
 
     def start(self) -> Mailbox:
+        """Listen (again, after `stop`: on the same port, keeping what came before)."""
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
 
     def stop(self) -> None:
+        assert self.controller is not None
         self.controller.stop()
 
     def received(self, to: str, subject: str | re.Pattern[str]) -> list[EmailMessage]:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import flask_smorest
+import sqlalchemy as sa
 from flask import Flask, Request, Response, g, jsonify, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -23,7 +24,12 @@ from tessera_shared.config import Settings
 from tessera_shared.consumer import EventConsumer, Handler, Timing
 from tessera_shared.context import ANONYMOUS_COOKIE, browser_id
 from tessera_shared.db import database_url, engine_options, tune
-from tessera_shared.errors import INTERNAL_ERROR, DomainError, from_http_status
+from tessera_shared.errors import (
+    DATABASE_UNAVAILABLE,
+    INTERNAL_ERROR,
+    DomainError,
+    from_http_status,
+)
 from tessera_shared.families import Family, family_for_path, render_error, user_api_body
 from tessera_shared.internal import InternalClient
 from tessera_shared.platform import Platform
@@ -238,6 +244,15 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:
         return error_response(error)
+
+    # The database is down, restarting or out of connections: the request may be tried again
+    # (the pool checks each connection before use, so it finds a restarted server by itself).
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def _database_unavailable(error: sa.exc.SQLAlchemyError) -> Response:
+        log.warning("database unavailable: %s", type(error.__cause__ or error).__name__)
+        return error_response(DATABASE_UNAVAILABLE())
 
     @app.errorhandler(Exception)  # HTTPExceptions have ServiceApi's more specific handler
     def _unexpected(error: Exception) -> Response:

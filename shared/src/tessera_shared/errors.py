@@ -62,6 +62,8 @@ CROSS_SITE_REQUEST = ErrorId("system:cross_site_request", 403, "A page of anothe
                              "not make this request with your session.")
 SERVICE_UNAVAILABLE = ErrorId("system:service_unavailable", 503,
                               "A service is not answering; try again shortly.")
+DATABASE_UNAVAILABLE = ErrorId("system:service_unavailable", 503,
+                               "The database is not answering; try again shortly.")
 BAD_GATEWAY = ErrorId("system:bad_gateway", 502,
                       "A service answered with something that is not HTTP.")
 GATEWAY_TIMEOUT = ErrorId("system:gateway_timeout", 504,
