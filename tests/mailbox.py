@@ -40,8 +40,10 @@ class Mailbox:
         return self
 
     def stop(self) -> None:
-        assert self.controller is not None
-        self.controller.stop()
+        """Stop listening, if it listens."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
     def received(self, to: str, subject: str | re.Pattern[str]) -> list[EmailMessage]:
         """Mails to `to` with this subject (or a subject the pattern matches in full)."""

@@ -44,8 +44,12 @@ class RunningPlatform(DetachedPlatform):
 
 
 def launch(var_dir: Path, env: dict[str, str]) -> RunningPlatform:
-    """The platform as `./tessera up` runs it, with `env` on top of this process's."""
+    """The platform as `./tessera up` runs it, with `env` on top of this process's. Most
+    tests sign up from the loopback itself, and the platforms of a run may share one Redis:
+    the limit of sign-ups per address is lifted unless `env` sets it (it has tests of its
+    own)."""
     log = var_dir.parent / f"launcher-{secrets.token_hex(4)}.log"
+    env = {"SIGN_UPS_PER_ADDRESS": "1000000", **env}
     try:
         started = detached.start(var_dir, {**os.environ, **env}, log=log)
     except LaunchError as error:
@@ -85,8 +89,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory, database_server: str | No
     env.update(google.env() | github.env())  # social sign-in against providers on loopback
     # The tests stand behind a "proxy" on 127.0.0.1, so each can come from its own address.
     env["TRUSTED_PROXIES"] = "127.0.0.1/32"
-    # Most tests sign up from the loopback itself; the limit has tests of its own.
-    env["SIGN_UPS_PER_ADDRESS"] = "1000000"
     # The Omikron socket's keep-alive, shortened from the original's 5 s ping / 30 s limit.
     env.update(OMIKRON_PING_SECONDS="0.5", OMIKRON_IDLE_SECONDS="2")
     running = launch(tmp_path_factory.mktemp("platform") / "var", env)

@@ -89,8 +89,9 @@ def created_handles(platform: RunningPlatform) -> list[str]:
     return [e["metadata"]["handle"] for e in entries if e["action"] == "user:create"]
 
 
-def arrive_exactly_once(platform: RunningPlatform, handles: list[str]) -> None:
-    deadline = time.monotonic() + 60
+def arrive_exactly_once(platform: RunningPlatform, handles: list[str], *,
+                        timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
     while True:
         logged = created_handles(platform)
         if set(handles) <= set(logged):

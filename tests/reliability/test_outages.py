@@ -20,37 +20,35 @@ import requests
 from tessera_launcher.processes import free_port
 from tests.e2e.conftest import eventually, launch, new_user
 from tests.mailbox import Mailbox
+from tests.reliability.platforms import own_platform
 
 VERIFY = "Verify your email"
 
 
-def test_mail_queued_while_the_mail_server_is_down_for_a_minute_arrives_once(
-        tmp_path, own_database_server):
+def test_mail_queued_while_the_mail_server_is_down_for_a_minute_arrives_once(tmp_path):
     mailbox = Mailbox().start()
-    running = launch(tmp_path / "var", {"SMTP_URL": mailbox.url,
-                                        "DATABASE_URL": own_database_server or ""})
     try:
-        mailbox.stop()
-        users = [new_user() for _ in range(3)]
-        for user in users:
-            assert requests.post(f"{running.url}/v0/users", json=user,
-                                 timeout=30).status_code == 201
-        assert requests.post(f"{running.url}/v0/auth/forgot-password", timeout=30,
-                             json={"email": users[0]["email"]}).status_code == 204
-        time.sleep(60)
-        assert "mail delivery failed; will retry" in (running.var_dir / "log" / "auth.log"
-                                                      ).read_text()
-        mailbox.start()
-        for user in users:
-            mailbox.wait_for(user["email"], VERIFY, timeout=90)
-        eventually(lambda: any(m["To"] == users[0]["email"] and "password" in m["Subject"]
-                               for m in mailbox.messages), timeout=30)
-        time.sleep(6)  # past the next retry: a mail sent already must not go again
-        for user in users:
-            assert len(mailbox.received(user["email"], VERIFY)) == 1
-        assert len([m for m in mailbox.messages if m["To"] == users[0]["email"]]) == 2
+        with own_platform(tmp_path / "var", {"SMTP_URL": mailbox.url}) as running:
+            mailbox.stop()
+            users = [new_user() for _ in range(3)]
+            for user in users:
+                assert requests.post(f"{running.url}/v0/users", json=user,
+                                     timeout=30).status_code == 201
+            assert requests.post(f"{running.url}/v0/auth/forgot-password", timeout=30,
+                                 json={"email": users[0]["email"]}).status_code == 204
+            time.sleep(60)
+            assert "mail delivery failed; will retry" in (running.var_dir / "log" / "auth.log"
+                                                          ).read_text()
+            mailbox.start()
+            for user in users:
+                mailbox.wait_for(user["email"], VERIFY, timeout=90)
+            eventually(lambda: any(m["To"] == users[0]["email"] and "password" in m["Subject"]
+                                   for m in mailbox.messages), timeout=30)
+            time.sleep(6)  # past the next retry: a mail sent already must not go again
+            for user in users:
+                assert len(mailbox.received(user["email"], VERIFY)) == 1
+            assert len([m for m in mailbox.messages if m["To"] == users[0]["email"]]) == 2
     finally:
-        running.stop()
         mailbox.stop()
 
 
@@ -115,7 +113,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
 
 def test_with_postgresql_stopped_requests_fail_cleanly_and_recover_by_themselves(
         tmp_path, own_postgres):
-    running = launch(tmp_path / "var", {"DATABASE_URL": own_postgres.url})
+    running = launch(tmp_path / "var", {"DATABASE_URL": own_postgres.url, "REDIS_URL": ""})
     try:
         user = new_user()
         assert requests.post(f"{running.url}/v0/users", json=user, timeout=30).status_code == 201

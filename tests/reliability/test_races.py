@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningPlatform, launch, unique, visitor
+from tests.e2e.conftest import RunningPlatform, unique, visitor
+from tests.reliability.platforms import own_platform
 from tests.tensamin import Iota, IotaUser
 
 CONTENDERS = 50
@@ -20,10 +21,9 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    platform = launch(tmp_path_factory.mktemp("races") / "var", {
-        "SIGN_UPS_PER_ADDRESS": "100000", "TRUSTED_PROXIES": "127.0.0.1/32"})
-    yield platform
-    platform.stop()
+    with own_platform(tmp_path_factory.mktemp("races") / "var",
+                      {"TRUSTED_PROXIES": "127.0.0.1/32"}) as platform:
+        yield platform
 
 
 def at_once(attempts: list[Callable[[], bool]]) -> list[bool]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningPlatform, launch, unique, visitor
+from tests.e2e.conftest import RunningPlatform, unique, visitor
+from tests.reliability.platforms import own_platform
 from tests.reliability.test_durability import arrive_exactly_once
 from tests.reliability.test_supervisor import kill, started_again
 from tests.tensamin import Iota, IotaUser
@@ -36,10 +37,8 @@ class Answer:
 
 @pytest.fixture
 def running(tmp_path) -> Iterator[RunningPlatform]:
-    platform = launch(tmp_path / "var", {"SIGN_UPS_PER_ADDRESS": "100000",
-                                         "TRUSTED_PROXIES": "127.0.0.1/32"})
-    yield platform
-    platform.stop()
+    with own_platform(tmp_path / "var", {"TRUSTED_PROXIES": "127.0.0.1/32"}) as platform:
+        yield platform
 
 
 def v0_sign_up(base: str, http: requests.Session, handle: str) -> int:
@@ -128,4 +127,4 @@ def test_a_minute_of_traffic_with_user_service_killed_in_the_middle(running):
     unexpected = [a for a in answers if a.status not in {200, 201, 502, 503}]
     assert not unexpected, unexpected[:10]
     assert sum(a.status == 201 for a in answers) == len(made) > 50
-    arrive_exactly_once(running, made)
+    arrive_exactly_once(running, made, timeout=180)  # thousands of entries to catch up on

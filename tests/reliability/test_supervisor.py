@@ -28,8 +28,8 @@ def started_again(running: RunningPlatform, name: str, old_pid: int) -> int:
 
 def test_a_killed_service_is_refused_at_once_then_back_with_everything_it_held(
         tmp_path, own_database_server):
-    env = {"DATABASE_URL": own_database_server} if own_database_server else {}
-    running = launch(tmp_path / "var", env)
+    running = launch(tmp_path / "var", {"DATABASE_URL": own_database_server or "",
+                                        "REDIS_URL": ""})  # nothing shared with the suite's
     try:
         user = new_user()
         assert requests.post(f"{running.url}/v0/users", json=user, timeout=30).status_code == 201
@@ -80,8 +80,8 @@ def test_a_killed_gateway_and_redis_come_back_and_sessions_survive(tmp_path):
 
 
 def test_a_service_that_keeps_crashing_stops_everything_cleanly(tmp_path, own_database_server):
-    env = {"DATABASE_URL": own_database_server} if own_database_server else {}
-    running = launch(tmp_path / "var", env)
+    running = launch(tmp_path / "var", {"DATABASE_URL": own_database_server or "",
+                                        "REDIS_URL": ""})  # nothing shared with the suite's
     pids = dict(running.facts["pids"])
     killed = kill(running, "registry")
     for _ in range(4):  # the second to the fifth crash, each after its restart
