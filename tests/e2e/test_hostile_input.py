@@ -221,3 +221,16 @@ def test_cached_page_assets_set_no_cookie(platform):
     assert "Set-Cookie" not in asset.headers
     api = requests.get(f"{platform.url}/v0/users/handle/someone/available", timeout=10)
     assert "anonymous_user_id=" in api.headers["Set-Cookie"]  # the API still marks visitors
+
+
+def test_a_method_a_path_does_not_take_is_405_with_every_method_it_does(platform):
+    """The gateway answers from the merged document: /v0/user/me is two services' (DELETE is
+    auth's, GET and PATCH user's), and its Allow names them all."""
+    traced = requests.request("TRACE", f"{platform.url}/v0/user/me", timeout=30)
+    assert (traced.status_code, traced.json()["code"]) == (405, "system:method_not_allowed")
+    assert traced.headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
+    asked = requests.options(f"{platform.url}/v0/user/me", timeout=30)
+    assert (asked.status_code, asked.headers["Allow"]) == (204, traced.headers["Allow"])
+    # The users API keeps its original's answer to a wrong method.
+    wrong = requests.get(f"{platform.url}/api/users/register", timeout=30)
+    assert (wrong.status_code, wrong.json()["data"]["message"]) == (422, "INVALID_METHOD")

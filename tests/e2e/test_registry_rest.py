@@ -309,7 +309,7 @@ def test_omikron_questions_need_a_registered_omikron(platform: RunningPlatform,
     url = f"{platform.url}/api/get/iota-id/{user.user_id}"
     anonymous = visitor().get(url, timeout=10)
     assert (anonymous.status_code, anonymous.json()["log"]) == (
-        403, {"message": "Failed to get iota id: Permission Denied", "log_level": 1})
+        401, {"message": "Failed to get iota id: Permission Denied", "log_level": 1})
     unknown = visitor().get(url, headers={"Authorization": "6e4a0f0e-5a55-4c77-8f6f-1f6ad4c9a1b2"},
                             timeout=10)
     assert unknown.json()["log"]["message"] == (

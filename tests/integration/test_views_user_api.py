@@ -332,6 +332,9 @@ def test_logout_ends_the_session_and_clears_the_cookie(services):
         "No auth info found")
     assert envelope(services.browser().post("/user/logout")) == (
         404, "404", "TOKEN was not found", "false")
+    # A token that opens no session any more is not one: logging out with it again is refused.
+    again = services.browser().post("/user/logout", headers={"Cookie": f"TOKEN={token}"})
+    assert envelope(again) == (404, "404", "TOKEN was not found", "false")
 
 
 def test_a_token_said_in_a_header_wins_over_a_stale_cookie(services):

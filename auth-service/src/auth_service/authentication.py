@@ -227,12 +227,14 @@ class Authenticator:
             emit(self.session, "auth.password_changed", {"user_id": account.id, "ip": ip,
                                                          "sessions_ended": ended})
 
-    def log_out(self, token: str, *, ip: str) -> None:
+    def log_out(self, token: str, *, ip: str) -> bool:
+        """End the session `token` opens; False if it opens none (any more)."""
         with unit_of_work(self.session):
             record = self.sessions.revoke(token)
             if record is not None:
                 emit(self.session, "auth.logged_out", {
                     "user_id": record.user_id, "session_id": record.id, "ip": ip})
+        return record is not None
 
     def end_session(self, current: SessionRecord, session_id: str, *, ip: str) -> None:
         """End one of the user's sessions (the current one too, if named); ending another

@@ -20,7 +20,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     settings = settings or GatewaySettings.from_env()
     app = Flask(__name__)
     logs.configure("gateway")
-    Helpers(docs.SpecCache(settings), health.HealthProbe(settings)).init_app(app)
+    spec = docs.SpecCache(settings)
+    Helpers(spec, health.HealthProbe(settings)).init_app(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
@@ -40,5 +41,6 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(docs.blueprint)
     app.register_blueprint(console.blueprint)
-    app.wsgi_app = Gateway(app.wsgi_app, settings)  # type: ignore[method-assign]
+    app.wsgi_app = Gateway(  # type: ignore[method-assign]
+        app.wsgi_app, settings, docs.DocumentedMethods(spec))
     return app

@@ -4,6 +4,8 @@ served from the wheel's own assets so it works with no network."""
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +97,51 @@ class SpecCache:
         if complete:
             self.spec = merged
         return merged, complete
+
+
+class DocumentedMethods:
+    """Which methods the merged document gives a path: what the gateway answers `OPTIONS`
+    with, and a `405` for any other method (in the families that answer so; see the proxy).
+    A path matches its most specific template (literal segments before parameters). Known only
+    once every service has given its document; asked again at most every few seconds."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, cache: SpecCache) -> None:
+        self.cache = cache
+        self.exact: dict[str, frozenset[str]] | None = None
+        self.templates: list[tuple[re.Pattern[str], frozenset[str]]] = []
+        self.next_try = 0.0
+
+    def of(self, path: str) -> frozenset[str] | None:
+        if self.exact is None and not self._load():
+            return None
+        assert self.exact is not None
+        if path in self.exact:
+            return self.exact[path]
+        return next((methods for pattern, methods in self.templates
+                     if pattern.fullmatch(path)), None)
+
+    def _load(self) -> bool:
+        if time.monotonic() < self.next_try:
+            return False
+        spec, complete = self.cache.get()
+        if not complete:
+            self.next_try = time.monotonic() + self.RETRY_SECONDS
+            return False
+        exact, templates = {}, []
+        for path, operations in spec["paths"].items():
+            methods = frozenset(m.upper() for m in operations if m != "parameters")
+            if "{" not in path:
+                exact[path] = methods
+            else:
+                pattern = re.compile("/".join("[^/]+" if part.startswith("{")
+                                              else re.escape(part) for part in path.split("/")))
+                templates.append((path.count("{"), pattern, methods))
+        self.templates = [(pattern, methods) for _, pattern, methods in sorted(
+            templates, key=lambda item: item[0])]
+        self.exact = exact
+        return True
 
 
 @blueprint.get("/swagger.json")

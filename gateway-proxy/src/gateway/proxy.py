@@ -19,13 +19,14 @@ from werkzeug.http import parse_cookie
 
 from gateway import websocket
 from gateway.config import GatewaySettings
+from gateway.docs import DocumentedMethods
 from gateway.edge import Edge, Headers, merge
 from gateway.live import FeedUnavailableError, LiveFeed, LiveStream, Reader
 from gateway.routes import ROUTES, Route, match
 from gateway.upstream import Connection, Response, UpstreamPool, UpstreamProtocolError
 from tessera_shared import errors, internal
 from tessera_shared.errors import DomainError
-from tessera_shared.families import render_error
+from tessera_shared.families import Family, family_for_path, render_error
 from tessera_shared.live import HANDOFF_HEADER, Handoff
 from tessera_shared.sessions import COOKIE_NAME
 
@@ -45,6 +46,10 @@ _DROPPED = frozenset({"HTTP_HOST", "HTTP_EXPECT", "HTTP_X_FORWARDED_FOR", "HTTP_
 _INTERNAL = "HTTP_X_TESSERA_"
 WHOLE_BODY_LIMIT = 1 << 20      # answers up to this size are read whole, then sent
 _HANDOFF = HANDOFF_HEADER.lower()
+# Families whose clients expect a 405 (with `Allow`) for a method a path does not take. The
+# registry's original answers any method on /api/get/... as GET, and the users API's answers
+# 422 INVALID_METHOD (403 on /api/login): their services keep to that.
+_DOCUMENTED_METHODS_ONLY = frozenset({Family.V0, Family.USER_API})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # safe to send twice
 
 REQUESTS = Counter("tessera_gateway_requests_total", "Requests proxied", ["service", "status"])
@@ -105,9 +110,10 @@ def _is_traversal(path: str) -> bool:
 
 
 class Gateway:
-    def __init__(self, app: WSGIApp, settings: GatewaySettings,
+    def __init__(self, app: WSGIApp, settings: GatewaySettings, methods: DocumentedMethods,
                  routes: tuple[Route, ...] = ROUTES) -> None:
         self.app = app
+        self.methods = methods
         self.routes = routes
         self.edge = Edge(settings)
         self.settings = settings
@@ -134,10 +140,26 @@ class Gateway:
             return []
         if self.edge.is_cross_site_with_session(environ, method):
             return self._error(start_response, path, errors.CROSS_SITE_REQUEST(), edge_headers)
+        if family_for_path(path) in _DOCUMENTED_METHODS_ONLY and (
+                allowed := self._undocumented(method, path)) is not None:
+            if method == "OPTIONS":
+                start_response("204 No Content", [*edge_headers, ("Allow", allowed)])
+                return []
+            return self._error(start_response, path, errors.METHOD_NOT_ALLOWED(
+                f"{path} takes {allowed}."), [*edge_headers, ("Allow", allowed)])
 
         if route is None:
             return self._own(environ, start_response, request_id, edge_headers)
         return self._forward(route, environ, start_response, request_id, edge_headers)
+
+    def _undocumented(self, method: str, path: str) -> str | None:
+        """The `Allow` of a documented path that does not document `method` (or for any
+        `OPTIONS`); None when the method is documented, or the path is not."""
+        documented = self.methods.of(path)
+        if documented is None:
+            return None
+        allowed = documented | {"OPTIONS"} | ({"HEAD"} if "GET" in documented else set())
+        return None if method in allowed - {"OPTIONS"} else ", ".join(sorted(allowed))
 
     def _own(self, environ: dict, start_response: Callable, request_id: str,
              edge_headers: Headers) -> Iterable[bytes]:

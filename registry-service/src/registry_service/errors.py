@@ -12,6 +12,9 @@ INVALID_DATA = ErrorId("registry:invalid_data", 400)  # an Omikron frame's data
 INVALID_PUBLIC_KEY = ErrorId("registry:invalid_public_key", 400, "public_key must be base64")
 INVALID_PATH = ErrorId("registry:invalid_path", 400, "Invalid user path")
 PERMISSION_DENIED = ErrorId("registry:permission_denied", 403, "Permission Denied")
+# In the original's words, but 401: no Omikron credential came at all (an id that names no
+# Omikron is OMIKRON_UNKNOWN, 403).
+OMIKRON_REQUIRED = ErrorId("registry:omikron_required", 401, "Permission Denied")
 BAD_TOKEN = ErrorId("registry:bad_token", 403, "Operation failed: Bad Token")
 OMIKRON_UNKNOWN = ErrorId("registry:omikron_unknown", 403, "Operation failed: UUID not found.")
 USER_NOT_FOUND = ErrorId("registry:user_not_found", 404, "User not found")

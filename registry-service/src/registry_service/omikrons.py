@@ -40,7 +40,7 @@ def authenticate(session: orm.Session | orm.scoped_session, throttle: Throttle,
     """The Omikron whose REST id a call carries (the raw `Authorization` value); guesses at
     ids are throttled per address, and a throttled guess reads as an unknown id."""
     if not rest_id:
-        raise errors.PERMISSION_DENIED()
+        raise errors.OMIKRON_REQUIRED()
     if not throttle.attempt((OMIKRON_ID_PER_IP, ip)):
         raise errors.OMIKRON_UNKNOWN()
     omikron = by_rest_id(session, rest_id)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import flask_smorest
 import sqlalchemy as sa
-from flask import Flask, Request, Response, g, jsonify, request
+from flask import Flask, Request, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from marshmallow import fields
@@ -18,7 +18,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from tessera_shared import client_json, health, ids, internal, limits, logs, metrics
+from tessera_shared import client_json, health, ids, internal, limits, logs, metrics, openapi
 from tessera_shared.client_json import ClientJSONProvider
 from tessera_shared.config import Settings
 from tessera_shared.consumer import EventConsumer, Handler, Timing
@@ -77,6 +77,27 @@ class ErrorEnvelope(Schema):
     details = fields.String()
 
 
+class RegistryLog(Schema):
+    message = fields.String(required=True)
+    log_level = fields.Integer(required=True, metadata={
+        "description": "0 a user's own action; 1 an Omikron's call or a failure"})
+
+
+class RegistryFailure(Schema):
+    """The registry's refusal (documents 000 and 001)."""
+
+    type = fields.Constant("error", required=True)
+    log = fields.Nested(RegistryLog, required=True)
+
+
+class UsersApiEnvelope(Schema):
+    """The users API's envelope (document 004), answers and refusals alike."""
+
+    success = fields.Raw(required=True, metadata={"description": 'true or false; "true" or '
+                                                                 '"false" in a few answers'})
+    data = fields.Dict(required=True, metadata={"description": "{message: code or object}"})
+
+
 class UserApiEnvelope(Schema):
     """The user API's envelope (document 003), answers and refusals alike."""
 
@@ -115,6 +136,12 @@ class Blueprint(flask_smorest.Blueprint):
         **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "json_or_form": "application/json"}
 
+    def requires(self, scheme: str) -> Any:
+        """Document that the operation takes the caller's credential (a name in
+        `openapi.SECURITY_SCHEMES`) and refuses it without one."""
+        assert scheme in openapi.SECURITY_SCHEMES, scheme
+        return self.doc(security=[{scheme: []}])
+
     def arguments(self, schema: Any, **options: Any) -> Any:
         # Given a schema class, webargs makes an instance of it for every request; one made
         # here serves them all (loading keeps no state on the schema).
@@ -125,6 +152,15 @@ class ServiceApi(Api):
     """flask-smorest's Api answering every HTTP error in the request's family envelope."""
 
     ERROR_SCHEMA = ErrorEnvelope
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        # The other families' envelopes, beside the v0 one flask-smorest registers itself.
+        for schema in (RegistryFailure, UserApiEnvelope, UsersApiEnvelope):
+            self.spec.components.schema(schema.__name__, schema=schema)
+
+    def _openapi_json(self) -> Response:
+        return current_app.json.response(openapi.by_family(self.spec.to_dict()))
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         data: dict[str, Any] = getattr(error, "data", None) or {}

@@ -22,13 +22,35 @@ class Schema(ma.Schema):
         unknown = ma.EXCLUDE
 
 
+# The same rules as the OpenAPI document states them (`printable`, and `not_blank` with it):
+# the control characters, in `\x` escapes, which every regex dialect reads alike (a lone
+# surrogate cannot be spelled so; `printable` refuses those too).
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+PRINTABLE_PATTERN = f"^[^{_CONTROL}]*$"
+PRINTABLE_NOT_BLANK_PATTERN = f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"
+
+# What marshmallow's address check asks beyond the format's grammar: a top-level domain of two
+# characters or more (a@b.c is refused).
+EMAIL_PATTERN = r"\.[A-Za-z0-9-]{2,}$"
+# An http(s) address with a host, as `is_web_address` takes it.
+WEB_ADDRESS_PATTERN = (r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?"
+                       r"([/?#][^\x00-\x20\x7f-\x9f]*)?$")
+
+
 class Text(fields.String):
     """A string that a database can store and a person can read: no NUL or other control
-    characters, no lone surrogates (both make PostgreSQL refuse the row)."""
+    characters, no lone surrogates (both make PostgreSQL refuse the row). The OpenAPI
+    document says so as a pattern, unless the field has a stricter one of its own."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.validators.insert(0, printable)
+        if any(isinstance(rule, ma.validate.Email) for rule in self.validators):
+            self.metadata = {"format": "email", "pattern": EMAIL_PATTERN, **self.metadata}
+        elif not any(isinstance(rule, ma.validate.Regexp) for rule in self.validators):
+            pattern = (PRINTABLE_NOT_BLANK_PATTERN if not_blank in self.validators
+                       else PRINTABLE_PATTERN)
+            self.metadata = {"pattern": pattern, **self.metadata}
 
 
 def printable(value: str) -> None:

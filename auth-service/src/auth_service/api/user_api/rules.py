@@ -22,7 +22,9 @@ from tessera_shared import client_json
 from tessera_shared.validation import (
     HANDLE_ALPHABET,
     HANDLE_CHARACTERS,
+    WEB_ADDRESS_PATTERN,
     Schema,
+    Text,
     is_email,
     is_handle,
 )
@@ -77,14 +79,15 @@ class Field:
         low, high = self.lengths or (0, None)
         if self.limit:
             high = min(high or self.limit, self.limit)
-        kind = {"email": fields.Email, "url": fields.Url}.get(self.kind, fields.String)
-        extra = {"schemes": {"http", "https"}} if self.kind == "url" else {}
-        rules = [validate.Length(min=max(low, 1), max=high)]
+        rules: list[Any] = [validate.Length(min=max(low, 1), max=high)]
         if self.handle:
             rules.append(HANDLE_CHARACTERS)
-        return kind(required=self.required, validate=rules,
-                    metadata={"description": self.description} if self.description else {},
-                    **extra)
+        if self.kind == "email":
+            rules.append(validate.Email())
+        metadata = {"description": self.description} if self.description else {}
+        if self.kind == "url":
+            metadata = {"format": "uri", "pattern": WEB_ADDRESS_PATTERN, **metadata}
+        return Text(required=self.required, validate=rules, metadata=metadata)
 
 
 def schema(name: str, fields_: tuple[Field, ...]) -> type[Schema]:

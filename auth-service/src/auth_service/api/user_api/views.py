@@ -40,10 +40,10 @@ RESET_TOKEN = (rules.EMAIL,)
 RESET = (rules.RESET_ID, rules.NEW_PASSWORD)
 
 
-def described(name: str, body: tuple[rules.Field, ...], *, required: bool = True
+def described(name: str, body: tuple[rules.Field, ...]
               ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document a body by the rules that read it."""
-    return blp.doc(requestBody={"required": required, "content": {
+    return blp.doc(requestBody={"required": True, "content": {
         "application/json": {"schema": rules.schema(name, body)}}})
 
 
@@ -116,6 +116,7 @@ class Logged(MethodView):
     @blp.response(200, UserApiEnvelope, description='Validation, data "true": a live session')
     @blp.alt_response(404, schema=UserApiEnvelope, description='TOKEN was not found (data '
                       '"false"); No auth info found (data "true"): a token with no session')
+    @blp.requires("token")
     def get(self) -> Response:
         """Whether the request carries a live session."""
         token = _token()
@@ -130,14 +131,15 @@ class Logged(MethodView):
 class Logout(MethodView):
     @blp.response(200, UserApiEnvelope, description="Logged out (beyond the document); the "
                   "`TOKEN` cookie is cleared")
-    @blp.alt_response(404, schema=UserApiEnvelope, description="TOKEN was not found")
+    @blp.alt_response(404, schema=UserApiEnvelope, description="TOKEN was not found (none "
+                      "came, or it opens no session)")
+    @blp.requires("token")
     def post(self) -> Response:
         """End the session the request carries."""
         token = _token()
-        if not token:
-            return user_api_answer(404, "TOKEN was not found", "false")
-        authenticator().log_out(token, ip=client_ip())
-        response = user_api_answer(200, "Logged out")
+        ended = bool(token) and authenticator().log_out(token, ip=client_ip())
+        response = (user_api_answer(200, "Logged out") if ended
+                    else user_api_answer(404, "TOKEN was not found", "false"))
         response.set_cookie(COOKIE, "", max_age=0, path="/", httponly=True, samesite="Lax",
                             secure=platform().settings.secure_cookies)
         return response
@@ -145,7 +147,7 @@ class Logout(MethodView):
 
 @blp.route("/password-reset-token")
 class ResetToken(MethodView):
-    @described("UserApiResetToken", RESET_TOKEN, required=False)
+    @described("UserApiResetToken", RESET_TOKEN)
     @blp.doc(parameters=[{"in": "query", "name": "email", "schema": {"type": "string"},
                           "description": "or in the body"}])
     @blp.response(200, UserApiEnvelope, description="Password reset token generated (for any "

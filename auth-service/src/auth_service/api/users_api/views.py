@@ -13,16 +13,15 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from marshmallow import fields, pre_load, validate
+from marshmallow import pre_load, validate
 
 from auth_service import errors
 from auth_service.accounts import SignUp
-from auth_service.api.v0.rules import CODE, EMAIL, PASSWORD
+from auth_service.api.v0.rules import CODE, EMAIL, NEW_PASSWORD, PASSWORD
 from auth_service.authentication import OneStepLogin
 from auth_service.extensions import accounts, authenticator, email_flows
-from auth_service.passwords import MAX_LENGTH
 from auth_service.userhash import named, signed_in, userhash
-from tessera_shared.app import Blueprint
+from tessera_shared.app import Blueprint, UsersApiEnvelope
 from tessera_shared.clock import as_utc
 from tessera_shared.context import client_ip, user_agent
 from tessera_shared.errors import bad_request
@@ -38,13 +37,17 @@ FAMILY = Family.USERS_API.value
 MAX_CONCURRENT_LOGINS = 3  # the original's sample MAX_CONCURRENT_LOGINS_ALLOWED
 
 
-def body(schema: type[Schema]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def body(schema: type[Schema], documented: type[Schema] | None = None
+         ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A body read as JSON or as a form, as the original takes it (webargs' `json_or_form`),
-    and documented as both."""
-    also_a_form = blp.doc(requestBody={"content": {
-        "application/x-www-form-urlencoded": {"schema": schema}}})
+    and documented as both: as `documented` says it, where the view checks some rules itself
+    to answer in the original's words."""
+    shown = documented or schema
+    as_documented = blp.doc(requestBody={"required": True, "content": {
+        "application/json": {"schema": shown},
+        "application/x-www-form-urlencoded": {"schema": shown}}})
     read = blp.arguments(schema, location="json_or_form")
-    return lambda view: also_a_form(read(view))
+    return lambda view: as_documented(read(view))
 
 
 class Credentials(Schema):
@@ -54,9 +57,17 @@ class Credentials(Schema):
                 metadata={"description": "TOTP or backup code, when TOTP is on (Tessera's)"})
 
 
+class SignIn(Credentials):
+    """Credentials as the document states them: both are needed, and the view says which is
+    missing in the original's words (INVALID_INPUT, REGISTER_FOR_A_PASSWORD)."""
+
+    username = Text(required=True, validate=validate.Length(min=1, max=254))
+    password = Text(required=True, validate=PASSWORD)
+
+
 class Registration(Schema):
     username = Text(required=True, validate=[validate.Length(min=1, max=64), HANDLE_CHARACTERS])
-    password = Text(required=True, validate=validate.Length(max=MAX_LENGTH))
+    password = Text(required=True, validate=NEW_PASSWORD)
     email = Text(required=True, validate=EMAIL)
 
 
@@ -69,7 +80,7 @@ class NewPassword(Schema):
     otp = Text(required=True, validate=validate.Length(min=1, max=16),
                metadata={"description": "the mailed code (`OTP` is taken too, as documented)"})
     reqid = Text(required=True, validate=validate.Length(min=1, max=64))
-    password = Text(required=True, validate=validate.Length(max=MAX_LENGTH))
+    password = Text(required=True, validate=NEW_PASSWORD)
 
     @pre_load
     def _code_as_documented(self, data: Any, **_kwargs: Any) -> Any:
@@ -81,17 +92,12 @@ class NewPassword(Schema):
                 "otp": data["OTP"]}
 
 
-class Envelope(Schema):
-    success = fields.Raw(required=True, metadata={"description": 'true, or "true" on login'})
-    data = fields.Dict(required=True, metadata={"description": "{message: code or object}"})
-
-
 @blp.route("/login", strict_slashes=False)
 class Login(MethodView):
-    @body(Credentials)
-    @blp.response(200, Envelope)
-    @blp.alt_response(401, schema=Envelope, description="INVALID_PASSWORD, TOTP_REQUIRED")
-    @blp.alt_response(422, schema=Envelope,
+    @body(Credentials, documented=SignIn)
+    @blp.response(200, UsersApiEnvelope)
+    @blp.alt_response(401, schema=UsersApiEnvelope, description="INVALID_PASSWORD, TOTP_REQUIRED")
+    @blp.alt_response(422, schema=UsersApiEnvelope,
                       description="REGISTER_FOR_A_PASSWORD, INVALID_INPUT")
     def post(self, form: dict[str, Any]) -> dict[str, Any]:
         """Sign in with username and password; answers the userhash and a session id (ssid)."""
@@ -116,12 +122,12 @@ class LoginAlias(Login):
 @blp.route("/users/register")
 class Register(MethodView):
     @body(Registration)
-    @blp.response(200, Envelope, description="USER_INSERT_OK, or success false with "
+    @blp.response(200, UsersApiEnvelope, description="USER_INSERT_OK, or success false with "
                   "ERROR_LOGIN_WITH_PASSWORD when the username is taken")
-    @blp.alt_response(401, schema=Envelope, description="CANT_CREATE_USER")
-    @blp.alt_response(422, schema=Envelope, description="INVALID_INPUT")
-    @blp.alt_response(429, schema=Envelope, description="TOO_MANY_REQUESTS: too many sign-ups "
-                      "from this address in the last hour (Tessera's)")
+    @blp.alt_response(401, schema=UsersApiEnvelope, description="CANT_CREATE_USER")
+    @blp.alt_response(422, schema=UsersApiEnvelope, description="INVALID_INPUT")
+    @blp.alt_response(429, schema=UsersApiEnvelope, description="TOO_MANY_REQUESTS: too many "
+                      "sign-ups from this address in the last hour (Tessera's)")
     def post(self, form: dict[str, Any]) -> dict[str, Any]:
         """Register a user; the platform's first is always made, and is an admin."""
         accounts().sign_up_first_or_open(
@@ -134,16 +140,16 @@ class Register(MethodView):
 @blp.route("/users/requestotp")
 class RequestCode(MethodView):
     @blp.arguments(CodeRequest, location="query")
-    @blp.response(200, Envelope)
-    @blp.alt_response(403, schema=Envelope, description="ERROR_INVALID_USERNAME")
+    @blp.response(200, UsersApiEnvelope)
+    @blp.alt_response(403, schema=UsersApiEnvelope, description="ERROR_INVALID_USERNAME")
     def get(self, query: dict[str, str]) -> dict[str, Any]:
         """Mail a six-digit code to reset the password; answers the userhash and a request id
         (`ERROR_NO_EMAIL_SET`, success false, for a user without an address)."""
         return self._request(query["username"])
 
     @body(CodeRequest)
-    @blp.response(200, Envelope)
-    @blp.alt_response(403, schema=Envelope, description="ERROR_INVALID_USERNAME")
+    @blp.response(200, UsersApiEnvelope)
+    @blp.alt_response(403, schema=UsersApiEnvelope, description="ERROR_INVALID_USERNAME")
     def post(self, form: dict[str, str]) -> dict[str, Any]:
         """As GET, with the username in the body (as the document has it)."""
         return self._request(form["username"])
@@ -163,9 +169,9 @@ class RequestCode(MethodView):
 @blp.route("/users/modifypassword")
 class ModifyPassword(MethodView):
     @body(NewPassword)
-    @blp.response(200, Envelope, description="PASSWORD_RESET_OK")
-    @blp.alt_response(401, schema=Envelope, description="ERROR_INVALID_OTP")
-    @blp.alt_response(422, schema=Envelope, description="INVALID_INPUT")
+    @blp.response(200, UsersApiEnvelope, description="PASSWORD_RESET_OK")
+    @blp.alt_response(401, schema=UsersApiEnvelope, description="ERROR_INVALID_OTP")
+    @blp.alt_response(422, schema=UsersApiEnvelope, description="INVALID_INPUT")
     def post(self, form: dict[str, str]) -> dict[str, Any]:
         """Set a new password with the mailed code; ends every session of the account."""
         email_flows().reset_password_with_code(form["reqid"], form["userhash"], form["otp"],
@@ -175,8 +181,9 @@ class ModifyPassword(MethodView):
 
 @blp.route("/users/info")
 class Info(MethodView):
-    @blp.response(200, Envelope)
-    @blp.alt_response(401, schema=Envelope, description="PLEASE_LOGIN")
+    @blp.response(200, UsersApiEnvelope)
+    @blp.alt_response(401, schema=UsersApiEnvelope, description="PLEASE_LOGIN")
+    @blp.requires("basic")
     def get(self) -> dict[str, Any]:
         """The signed-in user (`level` "1" for an admin, "0" otherwise)."""
         credentials = request.authorization
@@ -193,7 +200,7 @@ class Info(MethodView):
 
 @blp.route("/users/settings/registrationstatus")
 class RegistrationStatus(MethodView):
-    @blp.response(200, Envelope)
+    @blp.response(200, UsersApiEnvelope)
     def get(self) -> dict[str, Any]:
         """Whether sign-ups are open (`message` is a boolean)."""
         return users_api_body(True, platform().settings.registration_open)

@@ -32,6 +32,7 @@ class Account(MethodView):
                       description="user:unauthorized, user:invalid_password")
     @blp.alt_response(403, schema=ErrorEnvelope, description="auth:reauthentication_required "
                       "(TOTP on: POST /v0/auth/reauthenticate first)")
+    @blp.requires("session")
     def delete(self, body: dict[str, Any]) -> Any:
         """Delete the signed-in user's account everywhere; the password confirms it, or, when
         TOTP is on, a TOTP or backup code from a recently re-authenticated session, or, without

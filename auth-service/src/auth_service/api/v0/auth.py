@@ -53,6 +53,7 @@ class LoginView(MethodView):
 class LogoutView(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def post(self) -> Response:
         """End the current session and clear its cookie."""
         require_session()
@@ -75,6 +76,7 @@ class ReauthenticateView(MethodView):
     @blp.alt_response(401, schema=ErrorEnvelope,
                       description="user:unauthorized, user:invalid_password, totp:code_required")
     @blp.alt_response(400, schema=ErrorEnvelope, description="totp:invalid_code")
+    @blp.requires("session")
     def post(self, body: dict[str, Any]) -> Response:
         """Prove it is you again; for the next 10 minutes this session may change the
         second factor or delete the account."""

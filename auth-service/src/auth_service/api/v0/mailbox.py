@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import validate
 
-from auth_service.api.v0.rules import EMAIL, PASSWORD
+from auth_service.api.v0.rules import EMAIL, NEW_PASSWORD, PASSWORD
 from auth_service.extensions import authenticator, email_flows
 from tessera_shared.app import Blueprint, ErrorEnvelope, no_content
 from tessera_shared.context import client_ip, require_session
@@ -28,12 +28,12 @@ class EmailBody(Schema):
 
 class ResetBody(Schema):
     token = Text(required=True, validate=validate.Length(min=1, max=128))
-    new_password = Text(required=True, validate=PASSWORD)
+    new_password = Text(required=True, validate=NEW_PASSWORD)
 
 
 class ChangePasswordBody(Schema):
     current_password = Text(required=True, validate=PASSWORD)
-    new_password = Text(required=True, validate=PASSWORD)
+    new_password = Text(required=True, validate=NEW_PASSWORD)
 
 
 class ChangeEmailBody(Schema):
@@ -56,6 +56,7 @@ class VerifyEmail(MethodView):
 class ResendVerification(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def post(self) -> Any:
         """Send the signed-in user a new verification mail."""
         email_flows().resend_verification(require_session().user_id)
@@ -88,6 +89,7 @@ class ChangePassword(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope,
                       description="user:unauthorized, user:invalid_password")
+    @blp.requires("session")
     def post(self, body: dict[str, Any]) -> Any:
         """Change the signed-in user's password; ends their other sessions."""
         authenticator().change_password(require_session(), body["current_password"],
@@ -101,6 +103,7 @@ class ChangeEmail(MethodView):
     @blp.response(204)
     @blp.alt_response(403, schema=ErrorEnvelope, description="email:not_verified")
     @blp.alt_response(409, schema=ErrorEnvelope, description="user:email_already_exists")
+    @blp.requires("session")
     def post(self, body: dict[str, Any]) -> Any:
         """Mail a confirmation link to a new address for the signed-in user (whose current
         address must be verified)."""

@@ -166,6 +166,7 @@ class Link(MethodView):
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(409, schema=ErrorEnvelope, description="oauth:account_already_linked")
     @blp.alt_response(502, schema=ErrorEnvelope, description="oauth:provider_unavailable")
+    @blp.requires("session")
     def post(self, body: dict[str, Any], provider: str) -> Response:
         """Link the Google or GitHub account the code is for to the signed-in account (from
         an attempt started with `flow=link`)."""
@@ -177,6 +178,7 @@ class Link(MethodView):
 class Connections(MethodView):
     @blp.response(200, ConnectionList)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def get(self) -> dict[str, Any]:
         """List the providers linked to the signed-in account, oldest first."""
         return {"connections": social().connections(require_session().user_id)}
@@ -191,6 +193,7 @@ class Unlink(MethodView):
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(404, schema=ErrorEnvelope, description="oauth:connection_not_found")
+    @blp.requires("session")
     def post(self, body: dict[str, Any]) -> Response:
         """Unlink a provider from the signed-in account, unless it is the last way to sign
         in."""

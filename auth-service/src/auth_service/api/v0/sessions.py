@@ -45,6 +45,7 @@ def _view(record: SessionRecord, current: SessionRecord) -> dict[str, Any]:
 class Sessions(MethodView):
     @blp.response(200, SessionList)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def get(self) -> dict[str, Any]:
         """List the signed-in user's sessions, newest first."""
         current = require_session()
@@ -57,6 +58,7 @@ class OneSession(MethodView):
     @blp.response(204)
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(404, schema=ErrorEnvelope, description="session:not_found")
+    @blp.requires("session")
     def delete(self, session_id: str) -> Any:
         """End one of the signed-in user's sessions (the current one too, if named); ending
         another one takes a recent sign-in, so a stolen cookie cannot throw the owner out."""
@@ -69,6 +71,7 @@ class RevokeOthers(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
+    @blp.requires("session")
     def post(self) -> Any:
         """End every session of the signed-in user except this one (a recent sign-in is
         needed, so a stolen cookie cannot throw the owner out)."""

@@ -76,6 +76,7 @@ class Setup(MethodView):
     @blp.response(200, Enrollment)
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(409, schema=ErrorEnvelope, description="totp:already_enabled")
+    @blp.requires("session")
     def post(self) -> dict[str, str]:
         """Make a new TOTP secret for the signed-in user; enable it with a first code."""
         account, _ = _my_recently_authenticated_account()
@@ -92,6 +93,7 @@ class Enable(MethodView):
                       description="totp:invalid_code, totp:not_enabled (no setup yet)")
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
     @blp.alt_response(409, schema=ErrorEnvelope, description="totp:already_enabled")
+    @blp.requires("session")
     def post(self, body: dict[str, str]) -> dict[str, list[str]]:
         """Turn TOTP on with a code from the app; answers the backup codes. Every other
         session of the account ends."""
@@ -119,6 +121,7 @@ class Verify(MethodView):
 @blp.route("/status")
 class Status(MethodView):
     @blp.response(200, TotpStatus)
+    @blp.requires("session")
     def get(self) -> dict[str, Any]:
         """Whether TOTP is on, since when, and how many backup codes are left."""
         status = two_factor().status(_my_account())
@@ -133,6 +136,7 @@ class Disable(MethodView):
     @blp.alt_response(400, schema=ErrorEnvelope,
                       description="totp:invalid_code, totp:not_enabled")
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
+    @blp.requires("session")
     def post(self, body: dict[str, str]) -> Response:
         """Turn TOTP off with a TOTP or backup code."""
         account, _ = _my_recently_authenticated_account()
@@ -147,6 +151,7 @@ class RegenerateBackupCodes(MethodView):
     @blp.alt_response(400, schema=ErrorEnvelope,
                       description="totp:invalid_code, totp:not_enabled")
     @blp.alt_response(403, schema=ErrorEnvelope, description=REAUTHENTICATE)
+    @blp.requires("session")
     def post(self, body: dict[str, str]) -> dict[str, list[str]]:
         """Replace the backup codes (the old ones stop working) with a TOTP code."""
         account, _ = _my_recently_authenticated_account()

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from auth_service.accounts import SignUp
-from auth_service.api.v0.rules import EMAIL, HANDLE, NAME
+from auth_service.api.v0.rules import EMAIL, HANDLE, NAME, NEW_PASSWORD
 from auth_service.extensions import accounts, email_flows
-from auth_service.passwords import MAX_LENGTH, MIN_LENGTH
 from tessera_shared.app import Blueprint, ErrorEnvelope
 from tessera_shared.context import requesting_client
 from tessera_shared.validation import Schema, Text
@@ -23,7 +22,7 @@ class SignUpRequest(Schema):
     handle = Text(required=True, validate=HANDLE)
     display_name = Text(required=True, validate=NAME)
     # v0's original allowed 6-20 characters; the core policy asks 8 and allows 200.
-    password = Text(required=True, validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH))
+    password = Text(required=True, validate=NEW_PASSWORD)
 
 
 class Message(Schema):

@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import fields
 
+from tessera_shared.app import RegistryLog
 from tessera_shared.validation import Schema
 
 
@@ -23,20 +24,9 @@ def header(name: str, description: str) -> dict[str, Any]:
 OMIKRON = header("Authorization", "the Omikron's REST id, raw (no `Bearer`)")
 
 
-class Log(Schema):
-    message = fields.String(required=True)
-    log_level = fields.Integer(required=True, metadata={
-        "description": "0 a user's own action; 1 an Omikron's call or a failure"})
-
-
-class Failure(Schema):
-    type = fields.Constant("error", required=True)
-    log = fields.Nested(Log, required=True)
-
-
 class Done(Schema):
     type = fields.Constant("success", required=True)
-    log = fields.Nested(Log, required=True)
+    log = fields.Nested(RegistryLog, required=True)
 
 
 class UserIdData(Schema):

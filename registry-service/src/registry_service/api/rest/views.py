@@ -21,7 +21,7 @@ from registry_service.extensions import profiles, registrations
 from registry_service.keyholders import SignUp
 from registry_service.models import Keyholder, db
 from tessera_shared import limits
-from tessera_shared.app import Blueprint
+from tessera_shared.app import Blueprint, RegistryFailure
 from tessera_shared.clock import utcnow
 from tessera_shared.context import client_ip
 from tessera_shared.errors import DomainError
@@ -63,7 +63,7 @@ def _require_omikron() -> None:
 @blp.route("/get/uuid/<username>", strict_slashes=False)
 class UserIdByUsername(MethodView):
     @blp.response(200, schemas.UserIdAnswer)
-    @blp.alt_response(404, schema=schemas.Failure, description="No such username")
+    @blp.alt_response(404, schema=RegistryFailure, description="No such username")
     @failing_as("Failed to get uuid for supplied username")
     def get(self, username: str) -> Response:
         """Find a user's id by username (any Tessera handle), without regard to case."""
@@ -78,7 +78,7 @@ class UserIdByUsername(MethodView):
 @blp.route("/get/<user_id>", strict_slashes=False)
 class User(MethodView):
     @blp.response(200, schemas.UserAnswer)
-    @blp.alt_response(404, schema=schemas.Failure, description="User not found")
+    @blp.alt_response(404, schema=RegistryFailure, description="User not found")
     @failing_as("Failed to retrieve user profile")
     def get(self, user_id: str) -> Response:
         """Get a user's public profile: always all nine keys."""
@@ -93,7 +93,9 @@ class User(MethodView):
 class PrivateKeyHash(MethodView):
     @blp.doc(parameters=[schemas.OMIKRON, schemas.header("PrivateKeyHash", "the hash to check")])
     @blp.response(200, schemas.MatchesAnswer)
-    @blp.alt_response(403, schema=schemas.Failure, description="Not a registered Omikron")
+    @blp.alt_response(401, schema=RegistryFailure, description="Permission Denied: no "
+                      "Authorization header")
+    @blp.alt_response(403, schema=RegistryFailure, description="Not a registered Omikron")
     @failing_as("Failed to get private key hash")
     def get(self, user_id: str) -> Response:
         """(Omikron) Whether the `PrivateKeyHash` header matches the user's."""
@@ -110,7 +112,9 @@ class PrivateKeyHash(MethodView):
 class IotaId(MethodView):
     @blp.doc(parameters=[schemas.OMIKRON])
     @blp.response(200, schemas.IotaIdAnswer)
-    @blp.alt_response(403, schema=schemas.Failure, description="Not a registered Omikron")
+    @blp.alt_response(401, schema=RegistryFailure, description="Permission Denied: no "
+                      "Authorization header")
+    @blp.alt_response(403, schema=RegistryFailure, description="Not a registered Omikron")
     @failing_as("Failed to get iota id")
     def get(self, user_id: str) -> Response:
         """(Omikron) The Iota a user lives on."""
@@ -123,7 +127,7 @@ class IotaId(MethodView):
 class ChangeUser(MethodView):
     @blp.doc(requestBody=schemas.json_body(schemas.ProfileChange))
     @blp.response(200, schemas.ChangedAnswer)
-    @blp.alt_response(403, schema=schemas.Failure, description="Permission Denied")
+    @blp.alt_response(403, schema=RegistryFailure, description="Permission Denied")
     @failing_as("Failed to change user", log_level=0)
     def post(self, user_id: str) -> Response:
         """Change username, display, avatar, about or status (needs `private_key_hash`);
@@ -142,7 +146,7 @@ class ChangeUser(MethodView):
 class ChangeIota(MethodView):
     @blp.doc(requestBody=schemas.json_body(schemas.IotaChange))
     @blp.response(200, schemas.Done)
-    @blp.alt_response(403, schema=schemas.Failure, description="Permission Denied")
+    @blp.alt_response(403, schema=RegistryFailure, description="Permission Denied")
     @failing_as("Failed to change iota id", log_level=0)
     def post(self, user_id: str) -> Response:
         """Move a user to another Iota; the reset token is replaced by `new_token`."""
@@ -158,7 +162,7 @@ class ChangeIota(MethodView):
 class ChangeKeys(MethodView):
     @blp.doc(requestBody=schemas.json_body(schemas.KeysChange))
     @blp.response(200, schemas.Done)
-    @blp.alt_response(403, schema=schemas.Failure, description="Permission Denied")
+    @blp.alt_response(403, schema=RegistryFailure, description="Permission Denied")
     @failing_as("Failed to change keys", log_level=0)
     def post(self, user_id: str) -> Response:
         """Replace a user's key pair (authorised by the reset token, which is replaced)."""
@@ -175,7 +179,7 @@ class ChangeKeys(MethodView):
 @blp.route("/register/init", strict_slashes=False)
 class RegisterInit(MethodView):
     @blp.response(200, schemas.UserIdAnswer)
-    @blp.alt_response(429, schema=schemas.Failure, description="Too many from one address")
+    @blp.alt_response(429, schema=RegistryFailure, description="Too many from one address")
     @failing_as("Failed to start user registration")
     def get(self) -> Response:
         """Issue a user id to register within one hour, once."""
@@ -188,8 +192,8 @@ class RegisterInit(MethodView):
 class RegisterComplete(MethodView):
     @blp.doc(requestBody=schemas.json_body(schemas.Registration))
     @blp.response(200, schemas.Done)
-    @blp.alt_response(400, schema=schemas.Failure, description="Missing values or an invalid UUID")
-    @blp.alt_response(409, schema=schemas.Failure, description="Username is taken")
+    @blp.alt_response(400, schema=RegistryFailure, description="Missing values or an invalid UUID")
+    @blp.alt_response(409, schema=RegistryFailure, description="Username is taken")
     @failing_as("User registration failed")
     def post(self) -> Response:
         """Create the user: profile in user-service, keys and reset token here."""
@@ -211,7 +215,7 @@ class RegisterComplete(MethodView):
 class DeleteUser(MethodView):
     @blp.doc(requestBody=schemas.json_body(schemas.Deletion))
     @blp.response(200, schemas.Done)
-    @blp.alt_response(403, schema=schemas.Failure, description="Bad Token")
+    @blp.alt_response(403, schema=RegistryFailure, description="Bad Token")
     @failing_as("User deletion failed")
     def post(self, user_id: str) -> Response:
         """Delete a user everywhere (needs the reset token)."""

@@ -58,6 +58,7 @@ class Follow(MethodView):
     @blp.arguments(UserIdArgs, location="path", as_kwargs=True)
     @blp.response(200, Following)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def get(self, user_id: Any) -> dict[str, bool]:
         """Whether the signed-in user follows this user."""
         record = require_session()
@@ -69,6 +70,7 @@ class Follow(MethodView):
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     @blp.alt_response(404, schema=ErrorEnvelope, description="user:not_found")
     @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded")
+    @blp.requires("session")
     def post(self, user_id: Any) -> Any:
         """Follow a user (following them already changes nothing)."""
         record = _changing_follows()
@@ -80,6 +82,7 @@ class Follow(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
     @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded")
+    @blp.requires("session")
     def delete(self, user_id: Any) -> Any:
         """Stop following a user (not following them changes nothing)."""
         record = _changing_follows()

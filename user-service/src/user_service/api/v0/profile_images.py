@@ -60,12 +60,14 @@ class ProfileImage(MethodView):
     @blp.arguments(ImageForm, location="files", as_kwargs=True)
     @blp.response(201, ImageUrl)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def post(self, file: FileStorage) -> dict[str, str]:
         """Upload a profile image: JPEG, PNG, GIF or WebP up to 4 MiB."""
         return upload(images.PROFILE, file)
 
     @blp.response(204)
     @blp.alt_response(404, schema=ErrorEnvelope, description="system:not_found")
+    @blp.requires("session")
     def delete(self) -> Any:
         """Remove the profile image."""
         return remove(images.PROFILE)
@@ -76,12 +78,14 @@ class BannerImage(MethodView):
     @blp.arguments(ImageForm, location="files", as_kwargs=True)
     @blp.response(201, ImageUrl)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def post(self, file: FileStorage) -> dict[str, str]:
         """Upload a banner image: JPEG, PNG, GIF or WebP up to 8 MiB."""
         return upload(images.BANNER, file)
 
     @blp.response(204)
     @blp.alt_response(404, schema=ErrorEnvelope, description="system:not_found")
+    @blp.requires("session")
     def delete(self) -> Any:
         """Remove the banner image."""
         return remove(images.BANNER)

@@ -112,14 +112,16 @@ def with_email(profile: Profile, *, image_urls: bool) -> dict[str, Any]:
 class Me(MethodView):
     @blp.response(200, UserResponse)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def get(self) -> dict[str, Any]:
         """Get the signed-in user's profile, with their email."""
         session = require_session()
         return with_email(profiles.by_id(db.session, session.user_id), image_urls=True)
 
-    @blp.arguments(ProfileChanges)
+    @blp.arguments(ProfileChanges, required=False)  # no body: nothing to change
     @blp.response(200, UserResponse)
     @blp.alt_response(401, schema=ErrorEnvelope, description="user:unauthorized")
+    @blp.requires("session")
     def patch(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change the signed-in user's display name and/or bio (null or absent: unchanged)."""
         session = require_session()
