@@ -39,7 +39,8 @@ def test_an_address_the_gateway_vouches_for_is_the_clients(services):
     {},
     {internal.VOUCHED: "not-a-signature"},
     {internal.VOUCHED: f"{int(time.time())}.{'0' * 64}"},
-], ids=["unsigned", "malformed", "wrong-signature"])
+    {internal.VOUCHED: "\u00b2.x"}, {internal.VOUCHED: "9" * 5000 + ".x"},
+], ids=["unsigned", "malformed", "wrong-signature", "superscript-time", "huge-time"])
 def test_a_forwarded_address_without_the_gateways_signature_is_ignored(services, forged):
     headers = {"X-Forwarded-For": "198.51.100.7", "X-Request-ID": "a" * 32, **forged}
     assert recorded_address(services, headers) == PEER

@@ -92,3 +92,9 @@ def test_registry_clients_see_every_handle_in_their_alphabet(services):
     user_id = browser.get(f"/v0/users/profile?handle={user['handle']}").get_json()["id"]
     answer = services.client("registry").get(f"/api/get/{user_id}").get_json()
     assert answer["data"]["username"] == user["handle"].lower()
+
+
+def test_a_handle_outside_the_alphabet_is_never_available(services):
+    for handle in ("a.b", "ab\u200bc", "\u0430bc"):
+        answer = services.browser().get(f"/v0/users/handle/{handle}/available")
+        assert answer.get_json() == {"available": False}, handle

@@ -123,6 +123,7 @@ def test_with_postgresql_stopped_requests_fail_cleanly_and_recover_by_themselves
         own_postgres.stop()
         down = requests.get(profile, timeout=30)
         assert (down.status_code, down.json()["code"]) == (503, "system:service_unavailable")
+        assert down.json()["details"] == "The database is not answering; try again shortly."
         lost = new_user()
         refused = requests.post(f"{running.url}/v0/users", json=lost, timeout=30)
         assert (refused.status_code, refused.json()["code"]) == (

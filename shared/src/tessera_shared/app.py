@@ -287,7 +287,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(sa.exc.InterfaceError)
     @app.errorhandler(sa.exc.TimeoutError)
     def _database_unavailable(error: sa.exc.SQLAlchemyError) -> Response:
-        log.warning("database unavailable: %s", type(error.__cause__ or error).__name__)
+        log.warning("database unavailable: %s", error.__cause__ or error, exc_info=error)
         return error_response(DATABASE_UNAVAILABLE())
 
     @app.errorhandler(Exception)  # HTTPExceptions have ServiceApi's more specific handler

@@ -43,6 +43,11 @@ class Call:
     body: bytes
 
 
+def _is_time(timestamp: str) -> bool:
+    """Unix seconds, as we send them (isdigit alone passes "²" and digits int() refuses)."""
+    return timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+
+
 def canonical(call: Call, timestamp: str, nonce: str) -> bytes:
     return "\n".join((call.method.upper(), call.path, timestamp, nonce,
                       hashlib.sha256(call.body).hexdigest())).encode()
@@ -56,7 +61,7 @@ def verify(secret: bytes, redis: redis_py.Redis, call: Call, headers: Any) -> st
     """Check a signed internal request; returns the calling service's name."""
     caller, timestamp = headers.get(CALLER, ""), headers.get(TIMESTAMP, "")
     nonce, signature = headers.get(NONCE, ""), headers.get(SIGNATURE, "")
-    if not (caller and timestamp.isdigit() and 16 <= len(nonce) <= 64 and signature):
+    if not (caller and _is_time(timestamp) and 16 <= len(nonce) <= 64 and signature):
         raise UNAUTHORIZED_INTERNAL_CALL()
     if abs(time.time() - int(timestamp)) > MAX_SKEW:
         raise UNAUTHORIZED_INTERNAL_CALL()
@@ -83,7 +88,7 @@ def vouched_address(secret: bytes, headers: Any) -> str | None:
     """The `X-Forwarded-For` of a request the gateway vouches for; None for any other."""
     address, vouched = headers.get("X-Forwarded-For", ""), headers.get(VOUCHED, "")
     timestamp, _, signature = vouched.partition(".")
-    if not (address and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > MAX_SKEW:
+    if not (address and _is_time(timestamp)) or abs(time.time() - int(timestamp)) > MAX_SKEW:
         return None
     expected = _client_signature(secret, address, headers.get("X-Request-ID", ""), timestamp)
     return address if hmac.compare_digest(expected, signature) else None

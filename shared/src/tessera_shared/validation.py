@@ -26,8 +26,12 @@ class Schema(ma.Schema):
 # the control characters, in `\x` escapes, which every regex dialect reads alike (a lone
 # surrogate cannot be spelled so; `printable` refuses those too).
 _CONTROL = r"\x00-\x1f\x7f-\x9f"
+# What str.isspace() calls white space beyond those, as the characters themselves: a reader
+# may take `\s` as ASCII only.
+_SPACES = "\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 PRINTABLE_PATTERN = f"^[^{_CONTROL}]*$"
-PRINTABLE_NOT_BLANK_PATTERN = f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"
+PRINTABLE_NOT_BLANK_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACES}][^{_CONTROL}]*$"
+ONE_WORD_PATTERN = f"^[^{_CONTROL}{_SPACES}]*$"  # printable, and no white space at all
 
 # What marshmallow's address check asks beyond the format's grammar: a top-level domain of two
 # characters or more (a@b.c is refused).

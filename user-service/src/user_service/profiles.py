@@ -43,7 +43,9 @@ _HANDLE_TAKEN = sa.select(sa.exists().where(Profile.handle_key == sa.bindparam("
 
 
 def handle_available(session: orm.Session, handle: str) -> bool:
-    return session.scalar(_HANDLE_TAKEN, {"key": handle_key(handle)}) is False
+    """Free to take: no one holds it, and it keeps to the alphabet every sign-up asks."""
+    return is_handle(handle) and session.scalar(_HANDLE_TAKEN,
+                                                {"key": handle_key(handle)}) is False
 
 
 def check_handle(handle: str) -> None:

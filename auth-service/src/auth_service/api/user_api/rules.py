@@ -22,6 +22,7 @@ from tessera_shared import client_json
 from tessera_shared.validation import (
     HANDLE_ALPHABET,
     HANDLE_CHARACTERS,
+    ONE_WORD_PATTERN,
     WEB_ADDRESS_PATTERN,
     Schema,
     Text,
@@ -87,6 +88,8 @@ class Field:
         metadata = {"description": self.description} if self.description else {}
         if self.kind == "url":
             metadata = {"format": "uri", "pattern": WEB_ADDRESS_PATTERN, **metadata}
+        elif self.single_word and not self.handle:
+            metadata = {"pattern": ONE_WORD_PATTERN, **metadata}
         return Text(required=self.required, validate=rules, metadata=metadata)
 
 

@@ -148,6 +148,8 @@ class CompleteSignUpView(MethodView):
                       description="user:token_expired, user:invalid_token")
     @blp.alt_response(409, schema=ErrorEnvelope, description="user:handle_already_exists, "
                       "oauth:email_already_exists, oauth:account_already_linked")
+    @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded: too many "
+                      "sign-ups from this address in the last hour (SIGN_UPS_PER_ADDRESS)")
     def post(self, body: dict[str, Any]) -> Response:
         """Create the account of a new Google or GitHub identity with the chosen handle, in
         the browser that signed in."""
