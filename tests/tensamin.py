@@ -75,17 +75,22 @@ class Iota:
         answer = self.http.request(method, self.base + path, json=body, timeout=10, **kwargs)
         return {"status": answer.status_code, **answer.json()}
 
-    def create_user(self, username: str) -> IotaUser:
-        """`register/init`, then `register/complete`; the real Iota sends its user's id as
-        `iota_id` too (a bug the registry must take as it comes)."""
-        user = IotaUser(username)
+    def register(self, user: IotaUser) -> dict[str, Any]:
+        """`register/init`, then `register/complete`: the answer of the step it ended at. The
+        real Iota sends its user's id as `iota_id` too (a bug the registry must take as it
+        comes)."""
         started = self.call("GET", "/api/register/init")
-        assert started["type"] == "success", started
+        if started["type"] != "success":
+            return started
         user.user_id = started["data"]["user_id"]
-        done = self.call("POST", "/api/register/complete", {
-            "uuid": user.user_id, "username": username, "public_key": user.public_key,
+        return self.call("POST", "/api/register/complete", {
+            "uuid": user.user_id, "username": user.username, "public_key": user.public_key,
             "private_key_hash": user.private_key_hash, "iota_id": user.user_id,
             "reset_token": user.reset_token})
+
+    def create_user(self, username: str) -> IotaUser:
+        user = IotaUser(username)
+        done = self.register(user)
         assert done["type"] == "success", done
         return user
 

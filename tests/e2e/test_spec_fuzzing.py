@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import drop_databases, unique_database_server
-from tests.e2e.conftest import RunningPlatform, launch, new_user, signed_in, visitor
+from tests.e2e.conftest import RunningPlatform, new_user, signed_in, visitor
+from tests.reliability.platforms import own_platform
 from tests.tensamin import register_omikron
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -30,13 +30,9 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform
     """A platform of its own: fuzzing leaves throttles and odd accounts behind. It stands
     behind a "proxy" on the loopback, so the callers below sign in from addresses of their own
     (the fuzzer's failed sign-ins from the loopback are throttled)."""
-    server = unique_database_server()
-    running = launch(tmp_path_factory.mktemp("fuzzed") / "var", {
-        "REDIS_URL": "", "DATABASE_URL": server or "", "TRUSTED_PROXIES": "127.0.0.1/32"})
-    yield running
-    running.stop()
-    if server:
-        drop_databases(server)
+    with own_platform(tmp_path_factory.mktemp("fuzzed") / "var",
+                      {"TRUSTED_PROXIES": "127.0.0.1/32"}) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

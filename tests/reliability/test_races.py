@@ -57,12 +57,7 @@ def sign_up(base: str, family: str, handle: str, email: str) -> bool:
             "username": handle, "password": PASSWORD, "email": email})
         assert answer.status_code in {200, 409}, answer.text
         return answer.status_code == 200
-    iota, user = Iota(base, http), IotaUser(handle)
-    user.user_id = iota.call("GET", "/api/register/init")["data"]["user_id"]
-    done = iota.call("POST", "/api/register/complete", {
-        "uuid": user.user_id, "username": handle, "public_key": user.public_key,
-        "private_key_hash": user.private_key_hash, "iota_id": user.user_id,
-        "reset_token": user.reset_token})
+    done = Iota(base, http).register(IotaUser(handle))
     assert done["status"] in {200, 409}, done
     return done["type"] == "success"
 

@@ -61,15 +61,7 @@ def user_api_sign_up(base: str, http: requests.Session, handle: str) -> int:
 
 
 def registry_sign_up(base: str, http: requests.Session, handle: str) -> int:
-    iota, user = Iota(base, http), IotaUser(handle)
-    started = iota.call("GET", "/api/register/init")
-    if started["status"] != 200:
-        return started["status"]
-    user.user_id = started["data"]["user_id"]
-    done = iota.call("POST", "/api/register/complete", {
-        "uuid": user.user_id, "username": handle, "public_key": user.public_key,
-        "private_key_hash": user.private_key_hash, "iota_id": user.user_id,
-        "reset_token": user.reset_token})
+    done = Iota(base, http).register(IotaUser(handle))
     return 201 if done["type"] == "success" else done["status"]
 
 
