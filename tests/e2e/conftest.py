@@ -81,20 +81,35 @@ def mailbox() -> Iterator[Mailbox]:
     running.stop()
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory, database_server: str | None,
-             mailbox: Mailbox, google: Provider, github: Provider) -> Iterator[RunningPlatform]:
+def suite_env(database_server: str | None, mailbox: Mailbox,
+              providers: tuple[Provider, ...]) -> dict[str, str]:
+    """What a suite's platform runs with on top of the launcher's defaults."""
     env = {"DATABASE_URL": database_server} if database_server else {}
     env["SMTP_URL"] = mailbox.url
-    env.update(google.env() | github.env())  # social sign-in against providers on loopback
+    for provider in providers:  # social sign-in against providers on loopback
+        env.update(provider.env())
     # The tests stand behind a "proxy" on 127.0.0.1, so each can come from its own address.
     env["TRUSTED_PROXIES"] = "127.0.0.1/32"
     # The Omikron socket's keep-alive, shortened from the original's 5 s ping / 30 s limit.
     env.update(OMIKRON_PING_SECONDS="0.5", OMIKRON_IDLE_SECONDS="2")
-    running = launch(tmp_path_factory.mktemp("platform") / "var", env)
+    return env
+
+
+def suite_platform(var_dir: Path, env: dict[str, str], mailbox: Mailbox,
+                   providers: tuple[Provider, ...]) -> RunningPlatform:
+    running = launch(var_dir, env)
     running.mailbox = mailbox
-    for provider in (google, github):
+    for provider in providers:
         provider.accept_redirects_to(running.url)
+    return running
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory, database_server: str | None,
+             mailbox: Mailbox, google: Provider, github: Provider) -> Iterator[RunningPlatform]:
+    providers = (google, github)
+    running = suite_platform(tmp_path_factory.mktemp("platform") / "var",
+                             suite_env(database_server, mailbox, providers), mailbox, providers)
     yield running
     running.stop()
 

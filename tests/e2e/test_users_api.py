@@ -271,23 +271,6 @@ def test_the_first_user_is_made_while_registration_is_closed_and_is_an_admin(clo
     assert visitor().post(f"{closed_platform.url}/v0/users", json=new_user()).status_code == 201
 
 
-def test_guessing_reset_codes_is_throttled_and_then_even_the_right_code_fails(platform,
-                                                                              mailbox):
-    user = registered(platform)
-    asked = requests.get(f"{platform.url}/api/users/requestotp",
-                         params={"username": user["username"]}).json()["data"]["message"]
-    code = RESET_SUBJECT.fullmatch(mailbox.wait_for(user["email"], RESET_SUBJECT)["Subject"])[1]
-    change = {"userhash": asked["userhash"], "reqid": asked["reqid"],
-              "password": "a brand new passphrase"}
-    guesser = visitor()
-    modify = f"{platform.url}/api/users/modifypassword"
-    for _ in range(6):  # codes run from 100000 to 999999: this one is always wrong
-        assert message_of(guesser.post(modify, json={**change, "otp": "000000"}))[0] == 401
-    assert message_of(guesser.post(modify, json={**change, "otp": code})) == (
-        401, False, "ERROR_INVALID_OTP")
-    assert log_in(platform, user).status_code == 200  # the password did not change
-
-
 def test_a_v0_password_change_retires_a_mailed_code_sent_before_it(platform, mailbox):
     user = registered(platform)
     asked = requests.get(f"{platform.url}/api/users/requestotp",

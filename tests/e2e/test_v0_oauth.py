@@ -133,20 +133,6 @@ def test_link_then_unlink_with_the_last_way_in_kept(platform, google, github):
         "Google"]
 
 
-def test_a_state_is_single_use_and_stays_in_its_browser(platform, google):
-    who = person(google)
-    browser, thief = Browser(platform), Browser(platform)
-    thief.http.get(thief.url("/v0/auth/oauth/google/authorize"), timeout=10)
-    answer = browser.round_trip(google, who)
-    stolen = thief.http.post(thief.url("/v0/auth/oauth/google/login"), json=answer, timeout=10)
-    assert error_of(stolen) == (400, "oauth:invalid_state")
-    answer = browser.round_trip(google, who)
-    login = browser.url("/v0/auth/oauth/google/login")
-    assert browser.http.post(login, json=answer, timeout=10).status_code == 200
-    replayed = browser.http.post(login, json=answer, timeout=10)
-    assert error_of(replayed) == (400, "oauth:invalid_state")
-
-
 def test_a_local_accounts_email_is_refused_and_an_unverified_one_too(platform, google):
     user, _, user_id = signed_in(platform)
     taken = Browser(platform).log_in(google, person(google, email=user["email"]))

@@ -84,15 +84,6 @@ def test_with_totp_on_a_login_needs_a_code_after_the_password(platform):
     assert newcomer.get(f"{platform.url}/v0/user/me").status_code == 200
 
 
-def test_a_totp_code_works_only_once(platform):
-    user, _client, phone, _codes, _ = with_totp(platform)
-    code = phone.code()
-    first, token = password_step(platform, user)
-    assert verify(platform, first, token, code).status_code == 204
-    second, token = password_step(platform, user)
-    assert error_of(verify(platform, second, token, code)) == (400, "totp:invalid_code")
-
-
 def test_the_temp_token_is_spent_by_a_wrong_code(platform):
     user, _client, phone, _codes, _ = with_totp(platform)
     client, token = password_step(platform, user)

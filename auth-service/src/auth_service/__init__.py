@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("auth")
     app, api = create_service_app(__name__, settings, db, title="Tessera auth service")
     platform = Platform.of(app)
-    tokens = TokenStore(platform.redis)
+    tokens = TokenStore(platform.redis, platform.throttle)
     two_factor = TwoFactor(db.session, settings.secret_key, platform.throttle, tokens,
                            platform.sessions)
     authenticator = Authenticator(db.session, platform.sessions, platform.throttle, two_factor)

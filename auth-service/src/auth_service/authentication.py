@@ -123,7 +123,7 @@ class Authenticator:
                            replacing: str | None = None) -> SignedIn:
         """Finish a TOTP login with a code from the app or a backup code."""
         with unit_of_work(self.session):
-            pending = self.two_factor.pending_login(temp_token)
+            pending = self.two_factor.pending_login(temp_token, ip=client.ip)
             account = self.session.get(Account, pending.user_id)
             if account is None:  # deleted in the two minutes between the steps
                 raise errors.TEMP_TOKEN_INVALID()

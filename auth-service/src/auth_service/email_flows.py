@@ -40,7 +40,6 @@ from tessera_shared.throttle import (
     MAIL_PER_ACCOUNT,
     MAIL_REQUESTS_PER_IP,
     RESET_CODE,
-    TOKEN_PER_IP,
 )
 from tessera_shared.transactions import after_commit, unit_of_work
 
@@ -76,12 +75,9 @@ class EmailFlows:
 
     def redeem(self, kind: Kind, token: str, *, ip: str, refusal: DomainError) -> dict[str, Any]:
         """A token's claim, or `refusal` (also while this address is throttled)."""
-        if not self.throttle.attempt((TOKEN_PER_IP, ip)):
-            raise refusal
-        claim = self.tokens.redeem(kind, token)
+        claim = self.tokens.redeem(kind, token, ip=ip)
         if claim is None:
             raise refusal
-        self.throttle.succeeded((TOKEN_PER_IP, ip))
         return claim
 
     def send_verification(self, account: Account) -> None:

@@ -136,7 +136,7 @@ class SocialSignIn:
                replacing: str | None) -> SignedIn | SecondFactorRequired | PendingSignUp:
         """Finish a `login` attempt: the linked account signs in (with its second factor, if
         it has one); a new identity gets a pending sign-up."""
-        identity = self._identity(name, Flow.LOGIN, callback)
+        identity = self._identity(name, Flow.LOGIN, callback, ip=client.ip)
         with unit_of_work(self.session):
             account = self._linked_account(identity)
             if account is not None:
@@ -179,7 +179,7 @@ class SocialSignIn:
         session that signed in recently only: a stolen cookie must not add its thief's way
         in."""
         require_recent_authentication(record)
-        identity = self._identity(name, Flow.LINK, callback, user_id=record.user_id)
+        identity = self._identity(name, Flow.LINK, callback, ip=ip, user_id=record.user_id)
         with unit_of_work(self.session):
             account = account_of(self.session, record.user_id)
             # Linked to anyone already, or this account has that provider: a key says which.
@@ -221,12 +221,12 @@ class SocialSignIn:
                 f"OAUTH_{name.upper()}_CLIENT_ID and OAUTH_{name.upper()}_CLIENT_SECRET.")
         return provider
 
-    def _identity(self, name: str, flow: Flow, callback: Callback, *,
+    def _identity(self, name: str, flow: Flow, callback: Callback, *, ip: str,
                   user_id: str | None = None) -> Identity:
         """Spend the state (it must be this provider's, purpose's, browser's and, to link,
         account's), then ask the provider who signed in."""
         provider = self._provider(name)
-        claim = self.tokens.redeem(OAUTH_STATE, callback.state)
+        claim = self.tokens.redeem(OAUTH_STATE, callback.state, ip=ip)
         if claim is None or (claim["provider"], claim["flow"], claim["browser"],
                              claim["user_id"]) != (name, flow.value, callback.browser, user_id):
             raise errors.INVALID_STATE()

@@ -3,6 +3,8 @@ sign-up), kept in Redis.
 
 A token is 256 random bits; Redis keeps only its SHA-256, with the token's lifetime as TTL,
 and redeeming it deletes it (GETDEL). So a used, expired or unknown token all look the same.
+Nobody guesses 256 bits, but a flood of tries is still counted per address (`TOKEN_PER_IP`):
+past it, even a real token from that address is refused for a while, like a wrong one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import redis as redis_py
 from redis.lock import Lock
 
 from tessera_shared.ids import digest, new_secret
+from tessera_shared.throttle import TOKEN_PER_IP, Throttle
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,9 @@ OAUTH_PENDING = Kind("oauth_pending", 10 * 60)  # consumed only by a sign-up tha
 
 
 class TokenStore:
-    def __init__(self, redis: redis_py.Redis) -> None:
+    def __init__(self, redis: redis_py.Redis, throttle: Throttle) -> None:
         self.redis = redis
+        self.throttle = throttle
 
     def issue(self, kind: Kind, payload: dict[str, Any]) -> str:
         token = new_secret()
@@ -48,14 +52,18 @@ class TokenStore:
         pipe.execute()
         return token
 
-    def redeem(self, kind: Kind, token: str) -> dict[str, Any] | None:
-        """The token's payload, once; None for a used, expired or unknown token."""
-        if not _plausible(token):
+    def redeem(self, kind: Kind, token: str, *, ip: str) -> dict[str, Any] | None:
+        """The token's payload, once; None for a used, expired or unknown token, and while
+        `ip` is throttled."""
+        if not self.throttle.attempt((TOKEN_PER_IP, ip)) or not _plausible(token):
             return None
         raw = self.redis.getdel(_key(kind, token))
-        if raw is not None and kind.remembered:
+        if raw is None:
+            return None
+        self.throttle.succeeded((TOKEN_PER_IP, ip))
+        if kind.remembered:
             self.redis.delete(_expiry_key(kind, token))  # spent: unknown from now on
-        return None if raw is None else json.loads(raw)
+        return json.loads(raw)
 
     def expired(self, kind: Kind, token: str) -> bool:
         """Whether the token was issued, never spent, and ran out (for kinds that remember)."""

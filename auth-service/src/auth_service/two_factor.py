@@ -183,9 +183,9 @@ class TwoFactor:
         """The temp token a client trades, with a code, for a session (120 s, single use)."""
         return self.tokens.issue(TOTP_LOGIN, {"user_id": account.id, "remember_me": remember_me})
 
-    def pending_login(self, temp_token: str) -> PendingLogin:
+    def pending_login(self, temp_token: str, *, ip: str) -> PendingLogin:
         """Redeem a temp token: it is spent even if the code that comes with it is wrong."""
-        payload = self.tokens.redeem(TOTP_LOGIN, temp_token)
+        payload = self.tokens.redeem(TOTP_LOGIN, temp_token, ip=ip)
         if payload is None:
             raise errors.TEMP_TOKEN_INVALID()
         return PendingLogin(payload["user_id"], bool(payload["remember_me"]))

@@ -12,6 +12,7 @@ from auth_service import errors
 from auth_service.accounts import Accounts
 from auth_service.models import Account
 from tessera_shared.clients.profiles import Profile
+from tessera_shared.throttle import SSID_PER_IP
 
 
 def userhash(handle: str) -> str:
@@ -39,9 +40,13 @@ class SignedInUser:
     profile: Profile
 
 
-def signed_in(accounts: Accounts, given_userhash: str, ssid: str) -> SignedInUser:
+def signed_in(accounts: Accounts, given_userhash: str, ssid: str, *, ip: str) -> SignedInUser:
     """The user whose live session `ssid` is, if `given_userhash` names them; anything else
-    is the same refusal (no session, no such user, another user's hash)."""
+    is the same refusal (no session, no such user, another user's hash, too many tries from
+    this address)."""
+    throttle = accounts.authenticator.throttle
+    if not throttle.attempt((SSID_PER_IP, ip)):
+        raise errors.BASIC_CREDENTIALS_REQUIRED()
     record = accounts.sessions.read(ssid)
     profile = accounts.profiles.get(record.user_id) if record else None
     account = accounts.session.get(Account, record.user_id) if record else None
@@ -49,4 +54,5 @@ def signed_in(accounts: Accounts, given_userhash: str, ssid: str) -> SignedInUse
     if (account is None or profile is None
             or not hmac.compare_digest(name_hash, given_userhash)):
         raise errors.BASIC_CREDENTIALS_REQUIRED()
+    throttle.succeeded((SSID_PER_IP, ip))
     return SignedInUser(account, profile)

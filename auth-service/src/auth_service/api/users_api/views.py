@@ -189,7 +189,8 @@ class Info(MethodView):
         credentials = request.authorization
         if credentials is None or credentials.type != "basic":
             raise errors.BASIC_CREDENTIALS_REQUIRED()
-        user = signed_in(accounts(), credentials.username or "", credentials.password or "")
+        user = signed_in(accounts(), credentials.username or "", credentials.password or "",
+                         ip=client_ip())
         account, profile = user.account, user.profile
         return users_api_body(True, {
             "users_id": account.id, "username": profile.handle, "email": account.email,
