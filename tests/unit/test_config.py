@@ -14,6 +14,7 @@ def test_a_service_refuses_to_start_without_a_production_secret(missing):
         Settings.from_env("auth", env)
 
 
+@pytest.mark.asvs("V3.4.1")
 def test_cookies_are_secure_unless_the_public_url_is_plain_http():
     assert not Settings.from_env("auth", {**COMPLETE, "PORT": "9000"}).secure_cookies
     https = Settings.from_env("auth", {**COMPLETE, "PUBLIC_URL": "https://id.example/"})
