@@ -41,8 +41,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def platform(tmp_path_factory: pytest.TempPathFactory, database_server: str | None,
              mailbox: Mailbox, google: Provider, github: Provider) -> Iterator[RunningPlatform]:
     providers = (google, github)
-    running = suite_platform(tmp_path_factory.mktemp("attacked") / "var",
-                             suite_env(database_server, mailbox, providers), mailbox, providers)
+    # A Redis of its own too: on a shared one its events-service would join the suite
+    # platform's consumer group, and its throttling would meet the other's.
+    env = {**suite_env(database_server, mailbox, providers), "REDIS_URL": ""}
+    running = suite_platform(tmp_path_factory.mktemp("attacked") / "var", env, mailbox,
+                             providers)
     yield running
     running.stop()
 
