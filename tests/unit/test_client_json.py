@@ -35,3 +35,9 @@ def test_not_json_is_a_value_error():
 def test_a_number_too_long_to_convert_is_malformed_json_too():
     with pytest.raises(json.JSONDecodeError, match="digits"):
         client_json.loads('{"n": ' + "1" * 5000 + "}")
+
+
+@pytest.mark.parametrize("text", ['{"a": NaN}', "[Infinity]", '{"b": -Infinity}'])
+def test_nan_and_infinity_are_not_json_though_python_reads_them(text):
+    with pytest.raises(json.JSONDecodeError, match="not JSON"):
+        client_json.loads(text)

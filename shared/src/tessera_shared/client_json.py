@@ -20,11 +20,16 @@ class RefusedJSONError(json.JSONDecodeError):
         super().__init__(why, "[[[...", 0)
 
 
+def _not_json(constant: str) -> float:
+    raise RefusedJSONError(f"{constant} is not JSON")
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse a client's JSON; a JSONDecodeError if it is not JSON, nests too deep or holds a
-    number too long to convert (Python refuses integers of over 4,300 digits)."""
+    """Parse a client's JSON; a JSONDecodeError if it is not JSON (NaN and Infinity, which
+    Python's parser takes, included), nests too deep or holds a number too long to convert
+    (Python refuses integers of over 4,300 digits)."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except RecursionError:
         raise RefusedJSONError(f"JSON nested more than {MAX_DEPTH} deep") from None
     except json.JSONDecodeError:
