@@ -19,7 +19,8 @@ from tests.e2e.conftest import RunningPlatform, database_server, mailbox, suite_
 from tests.mailbox import Mailbox
 from tests.oauth_provider import Provider
 
-__all__ = ["database_server", "mailbox"]  # fixtures shared with the e2e tests
+# Imported, these fixtures are this folder's own instances: its own databases and mail server.
+__all__ = ["database_server", "mailbox"]
 
 REQUIREMENT = re.compile(r"V(1[0-4]|[1-9])\.\d+\.\d+")
 
@@ -65,6 +66,8 @@ def gateways(platform: RunningPlatform, database_server: str | None,
     second = spawn("second-gateway", spec.argv(f"127.0.0.1:{port}"), env,
                    platform.var_dir.parent)
     url = f"http://127.0.0.1:{port}"
-    wait_until_ready(second, f"{url}/health-check", expect=(204,))
-    yield platform.url, url
-    second.stop()
+    try:
+        wait_until_ready(second, f"{url}/health-check", expect=(204,))
+        yield platform.url, url
+    finally:
+        second.stop()

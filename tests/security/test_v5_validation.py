@@ -15,7 +15,8 @@ from tests.e2e.conftest import new_user, signed_in, unique, visitor
 from tests.images import encoded, pixel_bomb, png_claiming
 from tests.tensamin import Iota
 
-# One signed-out write of each family, with a body it takes.
+# A signed-out write of each family that takes a JSON body, with a body it takes (the
+# registry's writes need a registration or a key first; its JSON rules are the same code).
 WRITES = {
     "v0": ("/v0/users", new_user),
     "users API": ("/api/users/register", lambda: {
@@ -24,7 +25,6 @@ WRITES = {
     "user API": ("/user/create", lambda: {
         "username": unique(), "password": "correct horse battery staple",
         "email": f"{unique()}@example.com"}),
-    "registry": ("/api/register/complete", lambda: {"uuid": "not-a-registration"}),
 }
 
 
@@ -41,7 +41,7 @@ def handle_free(platform, body: dict) -> bool:
         "available": True}
 
 
-@pytest.mark.asvs("V13.1.5", "V13.2.5")
+@pytest.mark.asvs("V13.2.5")
 @pytest.mark.parametrize("family", WRITES)
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml",
                                           "application/x-www-form-urlencoded",
@@ -57,23 +57,30 @@ def test_v13_2_5_a_body_that_is_not_json_is_refused_by_every_family(platform, fa
     assert handle_free(platform, sent)
 
 
-MALFORMED = [
-    b"{",                                   # cut short
-    b'{"email": "a@b.example",}',           # a trailing comma
-    b"[]", b'"a string"', b"42", b"null",   # JSON, but not an object
-    b"\xff\xfe{}",                          # not UTF-8
-    b'{"email": NaN}',                      # not JSON at all, though Python's reader takes it
-    b'{"a": 1, "a": 2}' + b" " * 10,        # a key twice
-]
+# Each spoils a body the family takes (`{...}` is its JSON without the closing brace).
+MALFORMED = {
+    "cut short": lambda body: body[:-1],
+    "a trailing comma": lambda body: body[:-1] + b",}",
+    "NaN": lambda body: body[:-1] + b', "bio": NaN}',  # not JSON, though Python's reader takes it
+    "not UTF-8": lambda body: body[:-1] + b', "bio": "\xff\xfe"}',
+    "a list": lambda body: b"[" + body + b"]",
+    "a string": lambda body: json.dumps(body.decode()).encode(),
+    "null": lambda _body: b"null",
+}
 
 
 @pytest.mark.asvs("V5.1.4", "V13.2.2")
 @pytest.mark.parametrize("family", WRITES)
-@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
-def test_v5_1_4_malformed_json_is_a_4xx_in_every_family(platform, family, body):
-    path, _ = WRITES[family]
-    refused_in_envelope(visitor().post(f"{platform.url}{path}", data=body, timeout=10,
+@pytest.mark.parametrize("spoil", MALFORMED.values(), ids=MALFORMED.keys())
+def test_v5_1_4_malformed_json_is_a_4xx_in_every_family(platform, family, spoil):
+    path, body = WRITES[family]
+    sent = body()
+    refused_in_envelope(visitor().post(f"{platform.url}{path}", timeout=10,
+                                       data=spoil(json.dumps(sent).encode()),
                                        headers={"Content-Type": "application/json"}))
+    assert handle_free(platform, sent)
+    taken = visitor().post(f"{platform.url}{path}", json=sent, timeout=10)  # the control
+    assert taken.status_code < 300, taken.text
 
 
 # Odd text, and whether a display name may carry it (handles keep to [A-Za-z0-9_] anyway).
@@ -87,7 +94,7 @@ ODD_TEXT = [
 ]
 
 
-@pytest.mark.asvs("V5.1.3", "V5.1.4", "V5.3.2")
+@pytest.mark.asvs("V5.1.3", "V5.1.4")
 @pytest.mark.parametrize(("text", "a_name"), ODD_TEXT, ids=range(len(ODD_TEXT)))
 def test_v5_1_3_nul_bytes_and_odd_unicode_are_refused_where_they_do_not_belong(platform, text,
                                                                              a_name):
@@ -237,8 +244,10 @@ def test_v5_1_5_redirects_never_show_a_service_s_internal_address(platform, path
     answer = connection.getresponse()
     answer.read()
     location = answer.getheader("Location")
+    assert answer.status < 500
     if location is not None:
         assert location.startswith("/"), location
+        assert not location.startswith("//"), location  # another host, to a browser
     internal = [url for name, url in platform.facts.items() if name.endswith("_url")
                 and name != "public_url" and url.startswith("http")]
     assert not any(url in (location or "") for url in internal)

@@ -109,10 +109,11 @@ TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=360
                     cleared_by_success=False)
 OMIKRON_ID_PER_IP = Rule("omikron_id:ip", free=30, base_delay=1, max_delay=300, window=3600,
                          cleared_by_success=False)
-# and the users API's ssids (session tokens) one address tries. Not per account too: the
-# userhash that names the account is public, so anyone could lock its owner out of every
-# session, and an ssid is far too long to guess either way.
-SSID_PER_IP = Rule("ssid:ip", free=20, base_delay=1, max_delay=300, window=3600,
+# and the users API's ssids (session tokens) one address tries: generous, since a client
+# that keeps polling with an ssid that ended fails every time, and a refusal looks like an
+# ended ssid to the other clients behind that address. Not per account: the userhash that
+# names the account is public, so anyone could sign its owner out of every client.
+SSID_PER_IP = Rule("ssid:ip", free=100, base_delay=1, max_delay=300, window=3600,
                    cleared_by_success=False)
 
 # Every rule's subject may go ahead now (its failures so far allow it), or nothing is counted;
