@@ -11,14 +11,25 @@ import time
 import pytest
 import requests
 
+from tessera_launcher.launch import load_secrets
 from tessera_shared import internal
-from tests.e2e.conftest import unique
+from tessera_shared.ids import uuid7
+from tests.e2e.conftest import RunningPlatform, unique
 
 
 @pytest.mark.asvs("V1.4.1", "V13.1.4")
 def test_v1_4_1_internal_endpoints_are_unreachable_through_the_gateway(platform):
     for path in ("/internal/accounts/x", "/internal/profiles"):
         assert requests.post(f"{platform.url}{path}", json={}).status_code == 404
+
+
+def internal_secret(platform: RunningPlatform) -> bytes:
+    return load_secrets(platform.var_dir, {})["INTERNAL_SECRET"].encode()
+
+
+def new_profile(name: str) -> bytes:
+    """The body of an internal call that makes a profile (user-service's first door)."""
+    return json.dumps({"id": str(uuid7()), "handle": unique(), "display_name": name}).encode()
 
 
 def forged(path: str, body: bytes, secret: bytes, *, age: int = 0) -> dict[str, str]:
@@ -32,13 +43,10 @@ def forged(path: str, body: bytes, secret: bytes, *, age: int = 0) -> dict[str, 
 
 @pytest.mark.asvs("V13.2.6")
 def test_v13_2_6_a_service_refuses_internal_calls_with_a_wrong_or_missing_signature(platform):
-    secret = json.loads((platform.var_dir / "secrets.json").read_text())["INTERNAL_SECRET"]
-    user_service = platform.facts["user_url"]
-    body = json.dumps({"id": "00000000-0000-7000-8000-000000000001", "handle": unique(),
-                       "display_name": "Mallory"}).encode()
+    user_service, body = platform.facts["user_url"], new_profile("Mallory")
     for headers in ({"Content-Type": "application/json"},
                     forged("/internal/profiles", body, b"guessed secret"),
-                    forged("/internal/profiles", body, secret.encode(), age=3600)):
+                    forged("/internal/profiles", body, internal_secret(platform), age=3600)):
         response = requests.post(f"{user_service}/internal/profiles", data=body,
                                  headers=headers, timeout=10)
         assert response.status_code == 401
@@ -47,14 +55,13 @@ def test_v13_2_6_a_service_refuses_internal_calls_with_a_wrong_or_missing_signat
 
 @pytest.mark.asvs("V13.2.6")
 def test_v13_2_6_a_replayed_internal_call_is_refused(platform):
-    secret = json.loads((platform.var_dir / "secrets.json").read_text())["INTERNAL_SECRET"]
-    user_service = platform.facts["user_url"]
-    body = json.dumps({"id": "00000000-0000-7000-8000-000000000002", "handle": unique(),
-                       "display_name": "Replay"}).encode()
-    headers = forged("/internal/profiles", body, secret.encode())
-    first = requests.post(f"{user_service}/internal/profiles", data=body, headers=headers)
+    user_service, body = platform.facts["user_url"], new_profile("Replay")
+    headers = forged("/internal/profiles", body, internal_secret(platform))
+    first = requests.post(f"{user_service}/internal/profiles", data=body, headers=headers,
+                          timeout=10)
     assert first.status_code == 201
-    replay = requests.post(f"{user_service}/internal/profiles", data=body, headers=headers)
+    replay = requests.post(f"{user_service}/internal/profiles", data=body, headers=headers,
+                           timeout=10)
     assert replay.status_code == 401
 
 

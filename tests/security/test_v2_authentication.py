@@ -25,7 +25,7 @@ from tests.e2e.test_users_api import (
     userhash,
 )
 from tests.e2e.test_v0_oauth import Browser, person
-from tests.e2e.test_v0_totp import password_step, with_totp
+from tests.e2e.test_v0_totp import error_of, password_step, with_totp
 from tests.mailbox import link_in
 from tests.oauth_provider import Provider
 from tests.tensamin import Iota
@@ -319,17 +319,13 @@ def test_v7_4_1_asking_for_a_reset_answers_alike_for_known_and_unknown_addresses
 
 # -- single use ----------------------------------------------------------------------------
 
-def code_of(answer: requests.Response) -> tuple[int, str]:
-    return answer.status_code, answer.json()["code"]
-
-
 @pytest.mark.asvs("V2.8.4")
 def test_v2_8_4_a_totp_code_works_once_whichever_gateway_it_is_sent_to(platform, gateways):
     secret = TotpCode(platform)
     code = secret.phone.code()
     assert secret.second_step(visitor(), gateways[0], code).status_code == 204
     replayed = secret.second_step(visitor(), gateways[1], code)
-    assert code_of(replayed) == (400, "totp:invalid_code")
+    assert error_of(replayed) == (400, "totp:invalid_code")
 
 
 @pytest.mark.asvs("V2.6.1")
@@ -339,7 +335,7 @@ def test_v2_6_1_a_backup_code_works_once(platform, gateways):
     owner = visitor()
     assert secret.second_step(owner, gateways[0], code).status_code == 204
     replayed = secret.second_step(visitor(), gateways[1], code)
-    assert code_of(replayed) == (400, "totp:invalid_code")
+    assert error_of(replayed) == (400, "totp:invalid_code")
     assert owner.get(f"{gateways[0]}/v0/auth/totp/status",
                      timeout=10).json()["backup_codes_remaining"] == 9
 
@@ -368,9 +364,9 @@ def test_v2_7_3_an_oauth_state_works_only_in_the_browser_it_started_in(platform,
     thief.http.get(thief.url("/v0/auth/oauth/google/authorize"), timeout=10)
     stolen = thief.http.post(thief.url("/v0/auth/oauth/google/login"), json=secret.answer,
                              timeout=10)
-    assert code_of(stolen) == (400, "oauth:invalid_state")
+    assert error_of(stolen) == (400, "oauth:invalid_state")
     # Shown once, even by the wrong browser, a state is spent: nobody finishes with it.
-    assert code_of(secret.tried(visitor(), platform.url, right=True)) == code_of(stolen)
+    assert error_of(secret.tried(visitor(), platform.url, right=True)) == error_of(stolen)
 
 
 # -- how throttling answers --------------------------------------------------------------
@@ -381,13 +377,13 @@ def test_v2_2_1_guessed_passwords_are_throttled_and_then_the_right_one_looks_wro
     assert requests.post(f"{platform.url}/v0/users", json=user).status_code == 201
     guesser = visitor()
     login = f"{platform.url}/v0/auth/login"
-    wrong = [guesser.post(login, json={"email": user["email"], "password": f"guess {n}"})
-             for n in range(5)]
-    assert {answer.status_code for answer in wrong} == {401}
+    guesses = [guesser.post(login, json={"email": user["email"], "password": f"guess {n}"})
+               for n in range(5)]
+    assert {answer.status_code for answer in guesses} == {401}
     right = {"email": user["email"], "password": user["password"]}
     throttled = guesser.post(login, json=right)
     assert throttled.status_code == 401
-    assert throttled.json() == wrong[0].json()
+    assert throttled.json() == guesses[0].json()
     # The account is throttled from every address, not only the guesser's.
     assert visitor().post(login, json=right).status_code == 401
 

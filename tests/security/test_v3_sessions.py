@@ -11,6 +11,7 @@ import requests
 
 from tests.e2e.conftest import eventually, new_user, signed_in, visitor
 from tests.e2e.test_users_api import basic, registered, ssid_of, userhash
+from tests.e2e.test_v0_accounts import session_cookie
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43,}")  # 256 random bits, base64url
 
@@ -29,11 +30,6 @@ def user_api_token(platform, user: dict[str, str]) -> str:
         "username": user["username"], "password": user["password"]})
     assert answer.status_code == 200, answer.text
     return client.cookies["TOKEN"]
-
-
-def session_cookie(response: requests.Response) -> str:
-    return next(header for header in response.raw.headers.getlist("Set-Cookie")
-                if header.startswith("session_id="))
 
 
 @pytest.mark.asvs("V3.2.1", "V3.2.2")
