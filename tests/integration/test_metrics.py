@@ -49,3 +49,32 @@ def test_request_counts_add_up_across_workers(service_env, tmp_path):
         assert float(counted.group(1)) == sent
     finally:
         child.stop()
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus' text format (0 if it is not there)."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    found = re.search(rf"^{re.escape(name)}\{{{re.escape(wanted)}\}} (\S+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_each_endpoint_method_and_status_counts_apart(apps):
+    user_app, _ = apps
+    client = user_app.test_client()
+    endpoint = "/v0/users/handle/<handle>/available"
+
+    def counts() -> tuple[float, float, float]:
+        text = client.get("/metrics").text
+        return (sample(text, "tessera_http_requests_total", endpoint=endpoint, method="GET",
+                       service="user", status="200"),
+                sample(text, "tessera_http_requests_total", endpoint=endpoint, method="GET",
+                       service="user", status="400"),
+                sample(text, "tessera_http_request_duration_seconds_count", endpoint=endpoint,
+                       service="user"))
+
+    before = counts()
+    for _ in range(3):
+        assert client.get("/v0/users/handle/someone/available").status_code == 200
+    assert client.get(f"/v0/users/handle/{'x' * 200}/available").status_code == 400
+    got, refused, timed = (now - then for now, then in zip(counts(), before, strict=True))
+    assert (got, refused, timed) == (3, 1, 4)

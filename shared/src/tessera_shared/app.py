@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from inspect import iscoroutinefunction
 from typing import Any, ClassVar
 
 import flask_smorest
@@ -17,6 +18,7 @@ from marshmallow import fields
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import dump_cookie
 
 from tessera_shared import client_json, health, ids, internal, limits, logs, metrics, openapi
 from tessera_shared.client_json import ClientJSONProvider
@@ -43,6 +45,25 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("tessera.access")
 
 MAX_INTERNAL_BODY = 8 << 20
+VISITOR_COOKIE_AGE = 365 * 24 * 3600
+
+
+class ServiceFlask(Flask):
+    """Flask, asking once per function whether a hook or view is a coroutine function."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._synchronous: dict[Callable[..., Any], bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Flask asks `inspect` for every hook and view on every request, about ten times a
+        # request here; the answer never changes. A view's method is bound afresh each time,
+        # so its function is the key.
+        target = getattr(func, "__func__", func)
+        synchronous = self._synchronous.get(target)
+        if synchronous is None:
+            synchronous = self._synchronous[target] = not iscoroutinefunction(func)
+        return func if synchronous else super().ensure_sync(func)
 
 
 def no_content() -> Response:
@@ -178,7 +199,7 @@ class ServiceApi(Api):
 def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
                        *, title: str) -> tuple[Flask, ServiceApi]:
     """A Flask app wired to the platform; the service adds its blueprints to the returned Api."""
-    app = Flask(import_name)
+    app = ServiceFlask(import_name)
     app.json = ClientJSONProvider(app)
     url = database_url(settings)
     app.config.update(
@@ -272,8 +293,11 @@ def _mark_anonymous_visitor(response: Response, *, secure: bool) -> None:
         return
     # Parsed only when there is one: most answers carry no Cache-Control.
     if "Cache-Control" not in response.headers or not response.cache_control.public:
-        response.set_cookie(ANONYMOUS_COOKIE, visitor, max_age=365 * 24 * 3600, path="/",
-                            httponly=True, samesite="Lax", secure=secure)
+        # Max-Age alone, as the original sends it: an Expires date would be formatted for
+        # every cookieless client (a tenth of a trivial request's cost).
+        response.headers.add("Set-Cookie", dump_cookie(
+            ANONYMOUS_COOKIE, visitor, max_age=VISITOR_COOKIE_AGE, sync_expires=False,
+            httponly=True, samesite="Lax", secure=secure))
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -35,13 +36,26 @@ def exposition() -> bytes:
 
 def instrument(app: Flask, service: str) -> None:
     """Count and time every request (the app base sets `g.started` as it arrives)."""
+    # `labels()` checks and converts its values and takes a lock on every call; the children
+    # it returns live as long as the metric, so each is asked for once.
+    counters: dict[tuple[str, str, int], Any] = {}
+    timers: dict[str, Any] = {}
 
     @app.after_request
     def _observe(response: Response) -> Response:
-        endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
-        REQUESTS.labels(service, request.method, endpoint, response.status_code).inc()
-        if "started" in g:
-            LATENCY.labels(service, endpoint).observe(time.perf_counter() - g.started)
+        rule = request.url_rule
+        endpoint = rule.rule if rule else "<unmatched>"
+        key = (request.method, endpoint, response.status_code)
+        counter = counters.get(key)
+        if counter is None:
+            counter = counters.setdefault(key, REQUESTS.labels(service, *key))
+        counter.inc()
+        started = g.get("started")
+        if started is not None:
+            timer = timers.get(endpoint)
+            if timer is None:
+                timer = timers.setdefault(endpoint, LATENCY.labels(service, endpoint))
+            timer.observe(time.perf_counter() - started)
         return response
 
     @app.get("/metrics")
