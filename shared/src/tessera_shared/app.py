@@ -294,7 +294,7 @@ def _mark_anonymous_visitor(response: Response, *, secure: bool) -> None:
     # Parsed only when there is one: most answers carry no Cache-Control.
     if "Cache-Control" not in response.headers or not response.cache_control.public:
         # Max-Age alone, as the original sends it: an Expires date would be formatted for
-        # every cookieless client (a tenth of a trivial request's cost).
+        # every cookieless client (12 of dump_cookie's 18 µs here).
         response.headers.add("Set-Cookie", dump_cookie(
             ANONYMOUS_COOKIE, visitor, max_age=VISITOR_COOKIE_AGE, sync_expires=False,
             httponly=True, samesite="Lax", secure=secure))
