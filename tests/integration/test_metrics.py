@@ -1,11 +1,12 @@
-"""Prometheus counts stay correct when a service runs several gunicorn workers."""
+"""Prometheus counts stay correct: apart per endpoint, method and status, and added up across
+several gunicorn workers."""
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tessera_launcher.launch import ServiceSpec
 from tessera_launcher.processes import free_port, spawn, wait_until_ready
@@ -43,19 +44,18 @@ def test_request_counts_add_up_across_workers(service_env, tmp_path):
                     break
         assert len(workers_that_counted(metrics_dir)) > 1, "one worker served everything"
         text = requests.get(f"{base}/metrics").text
-        counted = re.search(r'tessera_http_requests_total\{endpoint="/v0/users/handle/<handle>/'
-                            r'available",method="GET",service="user",status="200"\} (\d+)', text)
-        assert counted is not None, text
-        assert float(counted.group(1)) == sent
+        assert sample(text, "tessera_http_requests_total",
+                      endpoint="/v0/users/handle/<handle>/available", method="GET",
+                      service="user", status="200") == sent, text
     finally:
         child.stop()
 
 
 def sample(text: str, name: str, **labels: str) -> float:
     """The value of one sample in Prometheus' text format (0 if it is not there)."""
-    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
-    found = re.search(rf"^{re.escape(name)}\{{{re.escape(wanted)}\}} (\S+)$", text, re.M)
-    return float(found.group(1)) if found else 0.0
+    return next((found.value for family in text_string_to_metric_families(text)
+                 for found in family.samples
+                 if found.name == name and found.labels == labels), 0.0)
 
 
 def test_each_endpoint_method_and_status_counts_apart(apps):

@@ -3,6 +3,7 @@ family's envelope, database, Redis, health, metrics and OpenAPI (flask-smorest).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -51,19 +52,18 @@ VISITOR_COOKIE_AGE = 365 * 24 * 3600
 class ServiceFlask(Flask):
     """Flask, asking once per function whether a hook or view is a coroutine function."""
 
-    def __init__(self, import_name: str) -> None:
-        super().__init__(import_name)
-        self._synchronous: dict[Callable[..., Any], bool] = {}
-
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         # Flask asks `inspect` for every hook and view on every request, about ten times a
         # request here; the answer never changes. A view's method is bound afresh each time,
         # so its function is the key.
-        target = getattr(func, "__func__", func)
-        synchronous = self._synchronous.get(target)
-        if synchronous is None:
-            synchronous = self._synchronous[target] = not iscoroutinefunction(func)
-        return func if synchronous else super().ensure_sync(func)
+        if _synchronous(getattr(func, "__func__", func)):
+            return func
+        return super().ensure_sync(func)
+
+
+@functools.cache
+def _synchronous(func: Callable[..., Any]) -> bool:
+    return not iscoroutinefunction(func)
 
 
 def no_content() -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from functools import cache, partial
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -38,24 +38,17 @@ def instrument(app: Flask, service: str) -> None:
     """Count and time every request (the app base sets `g.started` as it arrives)."""
     # `labels()` checks and converts its values and takes a lock on every call; the children
     # it returns live as long as the metric, so each is asked for once.
-    counters: dict[tuple[str, str, int], Any] = {}
-    timers: dict[str, Any] = {}
+    counter = cache(partial(REQUESTS.labels, service))
+    timer = cache(partial(LATENCY.labels, service))
 
     @app.after_request
     def _observe(response: Response) -> Response:
         rule = request.url_rule
         endpoint = rule.rule if rule else "<unmatched>"
-        key = (request.method, endpoint, response.status_code)
-        counter = counters.get(key)
-        if counter is None:
-            counter = counters.setdefault(key, REQUESTS.labels(service, *key))
-        counter.inc()
+        counter(request.method, endpoint, response.status_code).inc()
         started = g.get("started")
         if started is not None:
-            timer = timers.get(endpoint)
-            if timer is None:
-                timer = timers.setdefault(endpoint, LATENCY.labels(service, endpoint))
-            timer.observe(time.perf_counter() - started)
+            timer(endpoint).observe(time.perf_counter() - started)
         return response
 
     @app.get("/metrics")
