@@ -51,6 +51,49 @@ def test_the_relay_moves_committed_events_to_the_stream_in_order(engine, redis_c
     assert pending(engine) == 0
 
 
+class PublishingMeanwhile:
+    """A Redis whose pipelines, as they are sent, first let `other` relay run a pass: the
+    other instance of the service, at work while this one publishes its batch."""
+
+    def __init__(self, redis_client: redis.Redis) -> None:
+        self.redis = redis_client
+        self.other: OutboxRelay | None = None
+        self.published_meanwhile: int | str = 0
+
+    def pipeline(self, **options):
+        pipe = self.redis.pipeline(**options)
+        send = pipe.execute
+
+        def execute():
+            try:
+                self.published_meanwhile = self.other.publish_pending()
+            except sa.exc.OperationalError:  # SQLite: the batch's claim holds the write lock
+                self.published_meanwhile = "waited"
+            return send()
+
+        pipe.execute = execute
+        return pipe
+
+
+def test_two_instances_relays_never_publish_one_event_twice(engine, redis_client):
+    mark = last_entry_id(redis_client)
+    ids = [emit_one(engine, n=n) for n in range(5)]
+    meanwhile = PublishingMeanwhile(redis_client)
+    # Another process's engine; on SQLite it gives up waiting for a lock at once.
+    other_engine = sa.create_engine(
+        engine.url, **({"connect_args": {"timeout": 0.2}} if engine.dialect.name == "sqlite"
+                       else {}))
+    meanwhile.other = OutboxRelay(other_engine, redis_client, "test")
+    try:
+        published = OutboxRelay(engine, meanwhile, "test").publish_pending()
+    finally:
+        other_engine.dispose()
+    assert published == 5
+    assert meanwhile.published_meanwhile in {0, "waited"}
+    assert [e.id for e in read_stream(redis_client, after=mark) if e.id in ids] == ids
+    assert pending(engine) == 0
+
+
 def test_events_wait_in_the_outbox_while_redis_is_away(engine, redis_client):
     emit_one(engine)
     gone = redis.Redis(port=1, socket_connect_timeout=0.2)

@@ -3,6 +3,7 @@ gateway (whose side is test_gateway_live.py), and what it publishes for it."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -166,3 +167,39 @@ def test_a_publish_that_fails_is_logged_and_the_entry_kept(events_app, caplog):
                      "resource_type": "User", "resource_id": None, "summary": "s",
                      "metadata": None, "public": True, "created_at": "2026-12-01T00:00:00Z"})
     assert "live publish failed" in caplog.text
+
+
+def user_registered() -> Event:
+    return Event(str(uuid.uuid4()), "user.registered", "user", datetime.now(UTC),
+                 {"user_id": str(uuid.uuid4()), "handle": "someone"})
+
+
+def test_entries_two_instances_store_at_once_sort_in_the_order_they_were_committed(
+        events_app):
+    """A stream resumes after the last id it got: an entry committed after it must sort
+    after it, whichever instance's consumer stored which."""
+    committed: list[str] = []  # event ids, in the order their entries were committed
+    with events_app.app_context():
+        other_engine = sa.create_engine(db.engine.url, connect_args=(
+            {"timeout": 10} if db.engine.dialect.name == "sqlite" else {}))
+
+    def other_instance() -> None:
+        event = user_registered()
+        with sa.orm.Session(other_engine) as session:
+            actions.record_event(session, event, lambda record: None)
+            session.commit()
+        committed.append(event.id)
+
+    with events_app.app_context():
+        event = user_registered()
+        actions.record_event(db.session, event, lambda record: None)
+        other = threading.Thread(target=other_instance)
+        other.start()
+        other.join(1)  # done by now, unless it waits for this one to commit first
+        db.session.commit()
+        committed.append(event.id)
+        other.join()
+        in_id_order = list(db.session.scalars(sa.select(ActionLog.event_id).where(
+            ActionLog.event_id.in_(committed)).order_by(ActionLog.id)))
+    other_engine.dispose()
+    assert in_id_order == committed

@@ -82,3 +82,35 @@ def test_a_failed_mail_is_retried_later_not_in_a_tight_loop(settings, engine):
     assert sender.send_due() == 0
     (waiting,) = queued(engine)
     assert waiting.attempts == 1  # not tried again before its time
+
+
+class Recording(mail.Delivery):
+    """The mail folder, remembering every mail handed to it; while it delivers the first,
+    `other` (another instance's sender) gets its turn."""
+
+    def __init__(self, settings: Settings, log: list[str]) -> None:
+        super().__init__(settings)
+        self.log = log
+        self.other: mail.MailSender | None = None
+
+    def deliver(self, queued_mail: QueuedMail) -> None:
+        self.log.append(queued_mail.recipient)
+        if self.other is not None:
+            other, self.other = self.other, None
+            other.send_due()
+        super().deliver(queued_mail)
+
+
+def test_two_instances_senders_never_deliver_one_mail_twice(settings, engine):
+    queue_one(engine, "ann@example.com")
+    queue_one(engine, "bob@example.com")
+    delivered: list[str] = []
+    this, that = Recording(settings, delivered), Recording(settings, delivered)
+    other_engine = sa.create_engine(engine.url)
+    this.other = mail.MailSender(other_engine, that)
+    try:
+        assert mail.MailSender(engine, this).send_due() == 2
+    finally:
+        other_engine.dispose()
+    assert sorted(delivered) == ["ann@example.com", "bob@example.com"]
+    assert queued(engine) == []

@@ -67,6 +67,18 @@ def test_storage_is_addressed_by_owner_and_content(tmp_path):
     assert images.store(tmp_path, b"same bytes", "webp", owner="u2") != first
 
 
+def test_two_writers_of_one_image_never_write_into_each_others_file(tmp_path):
+    """Two instances (or threads) storing the same image, or making the same scaled copy."""
+    key = images.store(tmp_path, b"first", "webp", owner="u1")
+    (tmp_path / key).unlink()
+    others = [tmp_path / key.replace(".webp", ".part"), tmp_path / f"{key}.part"]
+    for other in others:  # where the other writer may be halfway through its copy
+        other.write_bytes(b"half")
+    assert images.store(tmp_path, b"first", "webp", owner="u1") == key
+    assert (tmp_path / key).read_bytes() == b"first"
+    assert [other.read_bytes() for other in others] == [b"half", b"half"]
+
+
 def test_discarding_an_image_deletes_its_scaled_copies_and_nothing_else(tmp_path):
     large, other = (images.store(tmp_path, images.process(encoded("PNG", (1200, 600)),
                                                           images.PROFILE)[0], "webp", owner=o)

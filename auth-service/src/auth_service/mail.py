@@ -31,6 +31,10 @@ from tessera_shared.transactions import after_commit
 log = logging.getLogger(__name__)
 _wakeup = threading.Event()
 MAX_DELAY = timedelta(hours=1)
+# A claimed batch must be delivered within its claim (each mail's SMTP exchange has ten
+# seconds a step), or another sender may deliver it too.
+CLAIM_BATCH = 20
+CLAIM = timedelta(minutes=10)
 
 
 def queue(session: orm.Session, recipient: str, subject: str, body: str) -> None:
@@ -90,26 +94,43 @@ class MailSender(BackgroundWorker):
     def send_due(self) -> int:
         """Try every mail that is due; returns how many were delivered."""
         delivered = 0
-        with orm.Session(self.engine) as session, session.begin():
-            due = session.scalars(
-                sa.select(QueuedMail).where(QueuedMail.next_attempt_at <= utcnow())
-                .order_by(QueuedMail.next_attempt_at).limit(50)
-                .with_for_update(skip_locked=True)).all()
-            for mail in due:
-                try:
-                    self.delivery.deliver(mail)
-                except (OSError, smtplib.SMTPException) as error:
-                    mail.attempts += 1
-                    mail.last_error = str(error)[:500]
-                    mail.next_attempt_at = utcnow() + min(
-                        self.first_retry * 2 ** (mail.attempts - 1), MAX_DELAY)
-                    log.warning("mail delivery failed; will retry",
-                                extra={"mail_id": mail.id, "attempts": mail.attempts,
-                                       "error": mail.last_error})
-                else:
-                    session.delete(mail)
-                    delivered += 1
+        for mail in self._claim_due():
+            try:
+                self.delivery.deliver(mail)
+            except (OSError, smtplib.SMTPException) as error:
+                self._retry_later(mail, str(error))
+            else:
+                with orm.Session(self.engine) as session, session.begin():
+                    session.execute(sa.delete(QueuedMail).where(QueuedMail.id == mail.id))
+                delivered += 1
         return delivered
+
+    def _claim_due(self) -> list[QueuedMail]:
+        """The mails due now, claimed for `CLAIM` (their next attempt moved past it) in a
+        transaction of their own, so no other instance's sender takes them meanwhile: on
+        PostgreSQL it skips the rows this one has locked, on SQLite it waits for this write
+        and then finds them not due. A sender that dies before it is done leaves them to be
+        tried again once the claim runs out."""
+        now = utcnow()
+        due = (sa.select(QueuedMail.id).where(QueuedMail.next_attempt_at <= now)
+               .order_by(QueuedMail.next_attempt_at).limit(CLAIM_BATCH)
+               .with_for_update(skip_locked=True))
+        with orm.Session(self.engine, expire_on_commit=False) as session, session.begin():
+            claimed = session.scalars(
+                sa.update(QueuedMail).where(QueuedMail.id.in_(due.scalar_subquery()))
+                .values(next_attempt_at=now + CLAIM).returning(QueuedMail),
+                execution_options={"synchronize_session": False}).all()
+        return sorted(claimed, key=lambda mail: mail.created_at)
+
+    def _retry_later(self, mail: QueuedMail, error: str) -> None:
+        attempts = mail.attempts + 1
+        with orm.Session(self.engine) as session, session.begin():
+            session.execute(sa.update(QueuedMail).where(QueuedMail.id == mail.id).values(
+                attempts=attempts, last_error=error[:500],
+                next_attempt_at=utcnow() + min(self.first_retry * 2 ** (attempts - 1),
+                                               MAX_DELAY)))
+        log.warning("mail delivery failed; will retry",
+                    extra={"mail_id": mail.id, "attempts": attempts, "error": error[:500]})
 
     def run(self) -> None:
         while not self.stopping.is_set():

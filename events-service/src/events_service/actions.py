@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from events_service.catalog import CATALOG
-from events_service.models import ActionLog
+from events_service.models import ActionLog, ActionLogClock
 from tessera_shared.clock import rfc3339, utcnow
-from tessera_shared.ids import uuid7, uuid7_floor
+from tessera_shared.ids import uuid7_after, uuid7_floor
 from tessera_shared.live import EVERY_ENTRY
 from tessera_shared.outbox import Event
 from tessera_shared.transactions import after_commit
@@ -132,7 +132,11 @@ def record_event(session: orm.Session, event: Event,
         return
     data = dict(event.data)
     actor, address = data.pop("user_id", None), data.pop("ip", None) or None
-    log = ActionLog(id=str(uuid7()), event_id=event.id, action=entry.action, actor_id=actor,
+    last_id = session.scalar(sa.update(ActionLogClock).values(last_id=ActionLogClock.last_id)
+                             .returning(ActionLogClock.last_id))  # locked until the commit
+    entry_id = str(uuid7_after(last_id))
+    session.execute(sa.update(ActionLogClock).values(last_id=entry_id))
+    log = ActionLog(id=entry_id, event_id=event.id, action=entry.action, actor_id=actor,
                     actor_ip=address, resource_type=ResourceType.USER.value,
                     resource_id=actor, summary=entry.summary,
                     details=json.dumps(data) if data else None, public=entry.public,

@@ -38,6 +38,19 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+def uuid7_after(previous: str) -> uuid.UUID:
+    """A UUIDv7 that sorts after `previous` (one made anywhere, by any process or clock):
+    a new one when the clock is past it, else `previous`'s successor in its millisecond."""
+    made = uuid7()
+    before = uuid.UUID(previous).int
+    if made.int > before:
+        return made
+    ms, counter = before >> 80, (before >> 64) & 0xFFF
+    ms, counter = (ms, counter + 1) if counter < 0xFFF else (ms + 1, 0)
+    tail = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
+    return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail)
+
+
 def uuid7_floor(moment: datetime) -> str:
     """The smallest UUIDv7 of `moment`'s millisecond: every id made then or later sorts after
     it, as a string too (they are written lowercase, with hyphens)."""

@@ -29,11 +29,19 @@ class OutboxRelay(BackgroundWorker):
         self.poll_seconds = poll_seconds
 
     def publish_pending(self) -> int:
-        """One pass: publish up to `batch` events; returns how many went out."""
+        """One pass: publish up to `batch` events; returns how many went out.
+
+        The batch is claimed by deleting it, in the transaction that lasts until it is
+        published, so two instances of a service never publish one event twice: on
+        PostgreSQL each skips the rows the other has locked, and on SQLite the delete takes
+        the database's one write lock, which the other waits for (and then finds the rows
+        gone). Should publishing fail, the rollback puts the batch back."""
+        oldest = (sa.select(outbox.c.id).order_by(outbox.c.id).limit(self.batch)
+                  .with_for_update(skip_locked=True))
         with self.engine.begin() as connection:
-            rows = connection.execute(
-                sa.select(outbox).order_by(outbox.c.id).limit(self.batch)
-                .with_for_update(skip_locked=True)).all()
+            rows = sorted(connection.execute(
+                outbox.delete().where(outbox.c.id.in_(oldest.scalar_subquery()))
+                .returning(*outbox.c)).all(), key=lambda row: row.id)
             if not rows:
                 return 0
             pipe = self.redis.pipeline(transaction=False)
@@ -42,11 +50,9 @@ class OutboxRelay(BackgroundWorker):
                     "id": row.id, "type": row.type, "source": self.source,
                     "occurred_at": as_utc(row.occurred_at).isoformat(), "data": row.data,
                 }, maxlen=STREAM_MAX_LENGTH, approximate=True)
-            pipe.execute()
-            # Published but not yet deleted (a crash right here) means published again:
+            # Published but not committed (a crash right here) means published again:
             # consumers apply by event id, so a duplicate changes nothing.
-            connection.execute(outbox.delete().where(
-                outbox.c.id.in_([row.id for row in rows])))
+            pipe.execute()
             return len(rows)
 
     def run(self) -> None:

@@ -23,6 +23,7 @@ import ctypes.util
 import hashlib
 import io
 import os
+import secrets
 import threading
 import warnings
 from collections.abc import Iterable, Iterator
@@ -169,7 +170,8 @@ def _write(media_dir: Path, key: str, data: bytes) -> str:
     path = media_dir / key
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
+        # A name of its own: another instance or thread may be writing the same file.
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.part")
         partial.write_bytes(data)
         partial.rename(path)  # readers never see half a file
     return key
