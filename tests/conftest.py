@@ -24,6 +24,12 @@ from tessera_launcher.processes import free_port
 from tests.oauth_provider import Provider
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--replicas", type=int, default=1, metavar="N",
+                     help="run every platform the suite launches with N instances of every "
+                          "service and of the gateway (`tessera up --replicas N`)")
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("REDIS_URL"):

@@ -27,6 +27,13 @@ from tests.conftest import drop_databases, unique_database_server
 from tests.mailbox import Mailbox, link_in
 from tests.oauth_provider import Provider
 
+_replicas = 1  # `--replicas`, for every platform this run launches
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _replicas  # noqa: PLW0603  # one setting for the whole run, read by launch()
+    _replicas = config.getoption("--replicas")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything under tests/e2e carries the `e2e` marker (`-m "not e2e"` skips it)."""
@@ -44,15 +51,18 @@ class RunningPlatform(DetachedPlatform):
         return redis.Redis.from_url(self.facts["redis_url"])
 
 
-def launch(var_dir: Path, env: dict[str, str]) -> RunningPlatform:
-    """The platform as `./tessera up` runs it, with `env` on top of this process's. Most
+def launch(var_dir: Path, env: dict[str, str], *, replicas: int | None = None
+           ) -> RunningPlatform:
+    """The platform as `./tessera up` runs it, with `env` on top of this process's, and
+    `replicas` instances of everything (by default, as many as the run asks). Most
     tests sign up from the loopback itself, and the platforms of a run may share one Redis:
     the limit of sign-ups per address is lifted unless `env` sets it (it has tests of its
     own)."""
     log = var_dir.parent / f"launcher-{secrets.token_hex(4)}.log"
     env = {"SIGN_UPS_PER_ADDRESS": "1000000", **env}
     try:
-        started = detached.start(var_dir, {**os.environ, **env}, log=log)
+        started = detached.start(var_dir, {**os.environ, **env}, log=log,
+                                  replicas=replicas or _replicas)
     except LaunchError as error:
         pytest.fail(str(error))
     return RunningPlatform(started.url, started.var_dir, started.process, started.log)

@@ -37,7 +37,10 @@ class Stack:
         self.upstream_port, self.port = free_port(), free_port()
         self.upstream = start_upstream(self.upstream_port, tmp, redis_url)
         up = f"http://127.0.0.1:{self.upstream_port}"
-        env = {**os.environ, "AUTH_SERVICE_URL": up, "EVENTS_SERVICE_URL": up,
+        # auth-service has a second instance, which never takes a connection.
+        self.auth_instances = (up, f"http://127.0.0.1:{free_port()}")
+        env = {**os.environ, "AUTH_SERVICE_URL": ",".join(self.auth_instances),
+               "EVENTS_SERVICE_URL": up,
                "REGISTRY_SERVICE_URL": up, "USER_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
                "PORT": str(self.port), "GATEWAY_READ_TIMEOUT": "3", "REDIS_URL": redis_url,
                "CORS_ALLOWED_ORIGINS": "https://app.example", "INTERNAL_SECRET": SECRET.decode()}
@@ -132,6 +135,18 @@ def test_health_check_fails_while_any_service_is_down(stack):
     ready = requests.get(f"{stack.url}/health/ready").json()
     assert ready["services"]["user"] == "unreachable"
     assert ready["services"]["auth"] == "not ready (404)"  # the stand-in has no /health/ready
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_instance_that_refuses_is_passed_over_for_the_next_whatever_the_method(stack,
+                                                                                 method):
+    for _ in range(4):  # each instance's turn comes twice
+        answer = requests.request(method, f"{stack.url}/v0/auth/echo", data=b"x", timeout=5)
+        assert answer.status_code == 200
+        assert answer.json()["method"] == method
+    ready = requests.get(f"{stack.url}/health/ready").json()
+    live, dead = stack.auth_instances
+    assert ready["instances"]["auth"] == {live: "not ready (404)", dead: "unreachable"}
 
 
 def test_a_service_that_is_too_slow_answers_504(stack):

@@ -1,8 +1,11 @@
+import http.server
 import secrets
+import threading
 import time
 
 import pytest
 
+from tessera_launcher.processes import free_port
 from tessera_shared import internal
 from tessera_shared.errors import DomainError
 
@@ -55,3 +58,74 @@ def test_a_replayed_call_is_refused(redis_client):
 def test_an_unsigned_call_is_refused(redis_client):
     with pytest.raises(DomainError):
         check(redis_client, {})
+
+
+class Instance(http.server.ThreadingHTTPServer):
+    """One instance of a service on loopback: it answers every call with `{}`, or, when
+    `drops`, goes down with it (closes the connection without answering)."""
+
+    def __init__(self, *, drops: bool = False) -> None:
+        self.drops = drops
+        self.calls: list[str] = []
+        super().__init__(("127.0.0.1", 0), InstanceHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class InstanceHandler(http.server.BaseHTTPRequestHandler):
+    server: Instance
+
+    def answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.calls.append(self.command)
+        if self.server.drops:
+            self.close_connection = True
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_GET = do_POST = answer  # noqa: N815  # the names http.server calls
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def live():
+    instance = Instance()
+    yield instance
+    instance.shutdown()
+    instance.server_close()
+
+
+@pytest.fixture
+def dropping():
+    instance = Instance(drops=True)
+    yield instance
+    instance.shutdown()
+    instance.server_close()
+
+
+def test_calls_pass_over_an_instance_that_takes_no_connection_whatever_the_method(live):
+    client = internal.InternalClient("auth", SECRET, {"user": (
+        f"http://127.0.0.1:{free_port()}", live.url)})
+    for method in ("GET", "POST", "GET", "POST"):  # each instance's turn comes twice
+        assert client.call("user", method, "/internal/x").ok
+    assert live.calls == ["GET", "POST", "GET", "POST"]
+
+
+def test_an_instance_that_goes_down_with_a_call_has_it_sent_elsewhere_only_if_idempotent(
+        live, dropping):
+    client = internal.InternalClient("auth", SECRET, {"user": (dropping.url, live.url)})
+    assert client.call("user", "GET", "/internal/x").ok  # the dropping instance's turn
+    assert (dropping.calls, live.calls) == (["GET"], ["GET"])
+    client.call("user", "GET", "/internal/x")  # the live one's turn
+    with pytest.raises(DomainError) as caught:
+        client.call("user", "POST", "/internal/x")  # it may have acted: never sent twice
+    assert caught.value.status == 503
+    assert (dropping.calls, live.calls) == (["GET", "POST"], ["GET", "GET"])

@@ -13,10 +13,11 @@ from tests.e2e.conftest import RunningPlatform, launch
 
 
 @contextmanager
-def own_platform(var_dir: Path, env: dict[str, str] | None = None
-                 ) -> Iterator[RunningPlatform]:
+def own_platform(var_dir: Path, env: dict[str, str] | None = None, *,
+                 replicas: int | None = None) -> Iterator[RunningPlatform]:
     server = unique_database_server()
-    running = launch(var_dir, {"REDIS_URL": "", "DATABASE_URL": server or "", **(env or {})})
+    running = launch(var_dir, {"REDIS_URL": "", "DATABASE_URL": server or "", **(env or {})},
+                     replicas=replicas)
     try:
         yield running
     finally:

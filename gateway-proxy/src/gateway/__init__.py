@@ -7,6 +7,7 @@ from flask import Flask, Response, abort, request
 from werkzeug.exceptions import HTTPException
 
 from gateway import console, docs, health
+from gateway.balance import Upstreams
 from gateway.config import GatewaySettings
 from gateway.extensions import Helpers
 from gateway.proxy import Gateway
@@ -20,8 +21,9 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     settings = settings or GatewaySettings.from_env()
     app = Flask(__name__)
     logs.configure("gateway")
-    spec = docs.SpecCache(settings)
-    Helpers(spec, health.HealthProbe(settings)).init_app(app)
+    upstreams = Upstreams(settings)
+    spec = docs.SpecCache(upstreams, settings.public_url)
+    Helpers(spec, upstreams).init_app(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
@@ -42,5 +44,5 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.register_blueprint(docs.blueprint)
     app.register_blueprint(console.blueprint)
     app.wsgi_app = Gateway(  # type: ignore[method-assign]
-        app.wsgi_app, settings, docs.DocumentedMethods(spec))
+        app.wsgi_app, settings, upstreams, docs.DocumentedMethods(spec))
     return app

@@ -13,19 +13,26 @@ from tessera_shared.config import (
     parse_networks,
     public_url_of,
     service_url_variable,
+    service_urls,
 )
 
 
 @dataclass(frozen=True)
 class Upstream:
+    """One instance of a service."""
+
     name: str
     host: str
     port: int
 
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
 
 @dataclass(frozen=True)
 class GatewaySettings:
-    upstreams: dict[str, Upstream]
+    upstreams: dict[str, tuple[Upstream, ...]]  # each service's instances
     public_url: str
     redis_url: str  # the live streams' channel, and the sessions they hold for
     trusted_proxies: tuple[Network, ...]
@@ -47,17 +54,14 @@ class GatewaySettings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
         env = dict(os.environ if env is None else env)
-        upstreams = {}
+        urls = service_urls(env)
         for name in SERVICES:
-            variable = service_url_variable(name)
-            if not env.get(variable):
-                raise ConfigError(f"{variable} is not set: the gateway needs the {name} "
-                                  "service's address. `./tessera up` sets it for you.")
-            url = urlsplit(env[variable])
-            if url.scheme != "http" or not url.hostname or not url.port:
-                raise ConfigError(f"{variable} must look like http://host:port, "
-                                  f"not {env[variable]!r}.")
-            upstreams[name] = Upstream(name, url.hostname, url.port)
+            if name not in urls:
+                raise ConfigError(f"{service_url_variable(name)} is not set: the gateway needs "
+                                  f"the {name} service's address. `./tessera up` sets it for "
+                                  "you.")
+        upstreams = {name: tuple(Upstream(name, parts.hostname or "", parts.port or 0)
+                                 for parts in map(urlsplit, urls[name])) for name in SERVICES}
         if not env.get("REDIS_URL"):
             raise ConfigError("REDIS_URL is not set: the gateway holds the live streams, fed "
                               "from Redis. `./tessera up` sets it for you.")

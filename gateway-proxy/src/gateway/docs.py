@@ -14,7 +14,7 @@ import urllib3
 from flask import Blueprint, Response, current_app, send_from_directory
 
 from gateway import extensions
-from gateway.config import GatewaySettings
+from gateway.balance import Upstreams
 from gateway.routes import match
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).with_name("dist")
@@ -75,8 +75,9 @@ def merge_specs(specs: dict[str, dict[str, Any]], public_url: str) -> dict[str, 
 class SpecCache:
     """The merged document, fetched from the services on first use; kept once complete."""
 
-    def __init__(self, settings: GatewaySettings) -> None:
-        self.settings = settings
+    def __init__(self, upstreams: Upstreams, public_url: str) -> None:
+        self.upstreams = upstreams
+        self.public_url = public_url
         self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=3))
         self.spec: dict[str, Any] | None = None
 
@@ -84,16 +85,18 @@ class SpecCache:
         if self.spec is not None:
             return self.spec, True
         specs = {}
-        for name, upstream in self.settings.upstreams.items():
-            try:
-                response = self.http.request(
-                    "GET", f"http://{upstream.host}:{upstream.port}/openapi.json")
-            except urllib3.exceptions.HTTPError:
-                continue
-            if response.status == 200:
-                specs[name] = json.loads(response.data)
-        merged = merge_specs(specs, self.settings.public_url)
-        complete = len(specs) == len(self.settings.upstreams)
+        for name in self.upstreams.services:
+            # Every instance of a service runs the same code: any that answers will do.
+            for instance in self.upstreams[name].in_turn():
+                try:
+                    response = self.http.request("GET", f"{instance.upstream.url}/openapi.json")
+                except urllib3.exceptions.HTTPError:
+                    continue
+                if response.status == 200:
+                    specs[name] = json.loads(response.data)
+                    break
+        merged = merge_specs(specs, self.public_url)
+        complete = len(specs) == len(self.upstreams.services)
         if complete:
             self.spec = merged
         return merged, complete

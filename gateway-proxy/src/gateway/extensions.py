@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, ClassVar
 from tessera_shared.extensions import Extension
 
 if TYPE_CHECKING:  # the views that reach them import this module
+    from gateway.balance import Upstreams
     from gateway.docs import SpecCache
-    from gateway.health import HealthProbe
 
 
 @dataclass(frozen=True)
 class Helpers(Extension):
     key: ClassVar[str] = "gateway"
     spec: SpecCache
-    health: HealthProbe
+    upstreams: Upstreams
 
 
 def spec_cache() -> SpecCache:
     return Helpers.current().spec
 
 
-def health_probe() -> HealthProbe:
-    return Helpers.current().health
+def upstreams() -> Upstreams:
+    return Helpers.current().upstreams

@@ -12,12 +12,14 @@ import http.client
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from prometheus_client import Counter, Histogram
 from werkzeug.http import parse_cookie
 
 from gateway import websocket
+from gateway.balance import Upstreams
 from gateway.config import GatewaySettings
 from gateway.docs import DocumentedMethods
 from gateway.edge import Edge, Headers, merge
@@ -50,7 +52,6 @@ _HANDOFF = HANDOFF_HEADER.lower()
 # registry's original answers any method on /api/get/... as GET, and the users API's answers
 # 422 INVALID_METHOD (403 on /api/login): their services keep to that.
 _DOCUMENTED_METHODS_ONLY = frozenset({Family.V0, Family.USER_API})
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # safe to send twice
 
 REQUESTS = Counter("tessera_gateway_requests_total", "Requests proxied", ["service", "status"])
 UPSTREAM_SECONDS = Histogram("tessera_gateway_upstream_seconds",
@@ -110,16 +111,14 @@ def _is_traversal(path: str) -> bool:
 
 
 class Gateway:
-    def __init__(self, app: WSGIApp, settings: GatewaySettings, methods: DocumentedMethods,
-                 routes: tuple[Route, ...] = ROUTES) -> None:
+    def __init__(self, app: WSGIApp, settings: GatewaySettings, upstreams: Upstreams,
+                 methods: DocumentedMethods, routes: tuple[Route, ...] = ROUTES) -> None:
         self.app = app
         self.methods = methods
         self.routes = routes
         self.edge = Edge(settings)
         self.settings = settings
-        self.pools = {name: UpstreamPool(upstream, connect_timeout=settings.connect_timeout,
-                                         read_timeout=settings.read_timeout)
-                      for name, upstream in settings.upstreams.items()}
+        self.upstreams = upstreams
         self.proto = "https" if settings.https else "http"
         self.live = LiveFeed(settings.redis_url)
 
@@ -180,7 +179,6 @@ class Gateway:
         return quote(path) + (f"?{query}" if query else "")
 
     def _forwarded_headers(self, environ: dict, route: Route, request_id: str) -> Headers:
-        upstream = self.settings.upstreams[route.service]
         connection = environ.get("HTTP_CONNECTION")
         named_hop = {t.strip() for t in connection.lower().split(",")} if connection else ()
         headers: Headers = []
@@ -194,7 +192,9 @@ class Gateway:
         if environ.get("CONTENT_TYPE"):
             headers.append(("Content-Type", environ["CONTENT_TYPE"]))
         address = self.edge.client_ip(environ)
-        headers += [("Host", f"{upstream.host}:{upstream.port}"),
+        # The service's name, as nginx sends an upstream group's: the request may go to any
+        # of its instances.
+        headers += [("Host", route.service),
                     ("X-Forwarded-For", address),
                     (internal.VOUCHED, internal.vouch(self.settings.internal_secret, address,
                                                       request_id)),
@@ -224,30 +224,31 @@ class Gateway:
         try:
             body = _read_body(environ, route.max_body)
             head = self._request_head(environ, route, request_id, body, upgrade=upgrade)
-            connection, response = self._exchange(route.service, head, body, method=method)
+            exchange = self._exchange(route.service, head, body, method=method)
         except DomainError as error:
             return self._error(start_response, path, error, edge_headers)
 
-        pool = self.pools[route.service]
+        response = exchange.response
         REQUESTS.labels(route.service, str(response.status)).inc()
         if response.upgraded:
             if upgrade:
-                return websocket.splice(environ["gunicorn.socket"], connection, response)
-            pool.release(connection)
+                return websocket.splice(environ["gunicorn.socket"], exchange.connection,
+                                        response)
+            exchange.release()
             return self._error(start_response, path, errors.BAD_GATEWAY(
                 f"The {route.service} service switched protocols unasked."), edge_headers)
         response_headers = merge(_passed_on(response.headers), edge_headers)
         status = f"{response.status} {response.reason}"
         if response.length is not None and response.length <= WHOLE_BODY_LIMIT:
             try:
-                data = self._read_whole(route.service, connection, response)
+                data = self._read_whole(route.service, exchange)
             except DomainError as error:
                 return self._error(start_response, path, error, edge_headers)
             start_response(status, response_headers)
             return [data]
-        connection.settimeout(self.settings.stream_idle_timeout)
+        exchange.connection.settimeout(self.settings.stream_idle_timeout)
         start_response(status, response_headers)
-        return _Stream(pool, connection, response)
+        return _Stream(exchange)
 
     def _live(self, route: Route, environ: dict, start_response: Callable, request_id: str,
               edge_headers: Headers) -> Iterable[bytes]:
@@ -299,11 +300,12 @@ class Gateway:
         """The service's answer to a stream's request, read whole, and the handoff it makes
         (None if it made none). Raises the DomainError the client is to get."""
         head = self._request_head(environ, route, request_id, b"", upgrade=False)
-        connection, response = self._exchange(route.service, head, b"", method="GET")
+        exchange = self._exchange(route.service, head, b"", method="GET")
+        response = exchange.response
         if response.length is None or response.length > WHOLE_BODY_LIMIT:
-            self.pools[route.service].release(connection)
+            exchange.release()
             raise errors.BAD_GATEWAY(f"The {route.service} service streamed a live answer.")
-        body = self._read_whole(route.service, connection, response)
+        body = self._read_whole(route.service, exchange)
         offered = next((value for name, value in response.headers
                         if name.lower() == _HANDOFF), None)
         if response.status != 200 or offered is None:
@@ -315,48 +317,66 @@ class Gateway:
                 f"The {route.service} service handed over a stream it did not describe."
             ) from None
 
-    def _read_whole(self, service: str, connection: Connection, response: Response) -> bytes:
+    @staticmethod
+    def _read_whole(service: str, exchange: _Exchange) -> bytes:
         """An answer's body, its connection given back to the pool; raises the error the
         client is to get."""
         try:
-            return response.read()
+            return exchange.response.read()
         except TimeoutError:
             raise errors.GATEWAY_TIMEOUT(
                 f"The {service} service took too long to answer.") from None
         except (OSError, UpstreamProtocolError):
             raise errors.BAD_GATEWAY() from None
         finally:
-            self.pools[service].release(connection)
+            exchange.release()
 
-    def _exchange(self, service: str, head: bytes, body: bytes, *,
-                  method: str) -> tuple[Connection, Response]:
-        """Send a request on a pooled connection and read its answer's head. An idempotent
-        request whose pooled connection turns out to have been closed, before any byte of an
-        answer, goes once more on a fresh connection. Raises the error the client is to get."""
-        pool = self.pools[service]
+    def _exchange(self, service: str, head: bytes, body: bytes, *, method: str) -> _Exchange:
+        """Send a request to the service's next instance and read its answer's head. Raises
+        the error the client is to get. Sent again, at most once elsewhere, only when the
+        service cannot have acted on it, or acting twice is harmless:
+        - an instance that refuses the connection: to the next instance (any method: nothing
+          was sent);
+        - a pooled connection the instance had closed: on a fresh one, if idempotent;
+        - a connection dropped before any byte of an answer (the instance went down with
+          the request): to the next instance, if idempotent."""
+        instances = self.upstreams[service]
+        candidates = instances.in_turn()
+        instance, spare = next(candidates), next(candidates, None)
         started = time.perf_counter()
-        for attempt in (1, 2):
+        fresh = False
+        while True:  # ends: a fresh connection is never stale, and the spare is taken once
             try:
-                connection, reused = pool.acquire() if attempt == 1 else (pool.connect(), False)
+                connection, reused = ((instance.pool.connect(), False) if fresh
+                                      else instance.pool.acquire())
             except OSError:
+                instances.refused(instance)
                 error = errors.SERVICE_UNAVAILABLE(
                     f"The {service} service is not accepting connections.")
-                break
+                if spare is None:
+                    break
+                instance, spare, fresh = spare, None, False
+                continue
             try:
                 response = connection.request(head, body, bodiless=method == "HEAD")
             except TimeoutError:
                 error = errors.GATEWAY_TIMEOUT(f"The {service} service took too long to answer.")
             except ConnectionError:
-                if reused and method in IDEMPOTENT:
-                    pool.release(connection)
-                    continue  # the service had closed the idle connection: once more, fresh
+                idempotent = method in internal.IDEMPOTENT
+                if idempotent and (reused or spare is not None):
+                    instance.pool.release(connection)
+                    if reused:
+                        fresh = True
+                    else:
+                        instance, spare, fresh = spare, None, False
+                    continue
                 error = errors.BAD_GATEWAY(f"The {service} service dropped the connection.")
             except (OSError, UpstreamProtocolError):
                 error = errors.BAD_GATEWAY()
             else:
                 UPSTREAM_SECONDS.labels(service).observe(time.perf_counter() - started)
-                return connection, response
-            pool.release(connection)
+                return _Exchange(instance.pool, connection, response)
+            instance.pool.release(connection)
             break
         REQUESTS.labels(service, str(error.status)).inc()
         raise error
@@ -371,22 +391,33 @@ class Gateway:
         return [body]
 
 
+@dataclass(frozen=True)
+class _Exchange:
+    """A request sent on a connection of an instance's pool, and its answer."""
+
+    pool: UpstreamPool
+    connection: Connection
+    response: Response
+
+    def release(self) -> None:
+        """Back to its pool, which keeps it only if the answer was read to its end."""
+        self.pool.release(self.connection)
+
+
 class _Stream:
     """A response body passed on as it arrives. Its connection goes back to the pool only if
     the body was read to its end (`UpstreamPool.release` decides)."""
 
-    def __init__(self, pool: UpstreamPool, connection: Connection, response: Response) -> None:
-        self.pool = pool
-        self.connection = connection
-        self.response = response
+    def __init__(self, exchange: _Exchange) -> None:
+        self.exchange = exchange
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            yield from self.response.stream()
+            yield from self.exchange.response.stream()
         except (OSError, UpstreamProtocolError) as error:
             # The service broke off: raising makes gunicorn cut the client's connection, so a
             # truncated body can never pass for a whole one (nor a chunked one be ended).
             raise UpstreamProtocolError(f"the service broke off its answer ({error})") from None
 
     def close(self) -> None:
-        self.pool.release(self.connection)  # closed, unless the body was read to its end
+        self.exchange.release()  # closed, unless the body was read to its end

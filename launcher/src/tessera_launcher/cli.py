@@ -74,10 +74,19 @@ def lint(fix: bool) -> int:
                            str(checkout())], check=False).returncode
 
 
+def instances(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tessera", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="run the whole platform until Ctrl-C")
+    up_command = commands.add_parser("up", help="run the whole platform until Ctrl-C")
+    up_command.add_argument("--replicas", type=instances, default=1, metavar="N",
+                            help="instances of every service and of the gateway (default 1); "
+                                 "the gateway spreads requests over the ready ones")
     commands.add_parser("test", help="lint and run the whole test suite; other arguments "
                                      "go to pytest (default: tests)")
     serve_command = commands.add_parser(
@@ -103,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
 
     if args.command == "up":
-        return up()
+        return up(args.replicas)
     if args.command == "serve":
         serve(args.service, args.port)
     if args.command == "admin":

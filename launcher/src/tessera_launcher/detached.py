@@ -40,14 +40,15 @@ class DetachedPlatform:
         return pids
 
 
-def start(var_dir: Path, env: Mapping[str, str], *, log: Path | None = None) -> DetachedPlatform:
-    """Run the launcher on a free port with `env` (the whole environment it gets) and wait
-    until the platform answers healthy; a launcher that exits or stalls is a LaunchError
-    (with its log), after it was stopped."""
+def start(var_dir: Path, env: Mapping[str, str], *, log: Path | None = None,
+          replicas: int = 1) -> DetachedPlatform:
+    """Run the launcher on a free port with `env` (the whole environment it gets) and
+    `replicas` instances of everything, and wait until the platform answers healthy; a
+    launcher that exits or stalls is a LaunchError (with its log), after it was stopped."""
     port = free_port()
     output = log.open("wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "tessera_launcher", "up"],
+        [sys.executable, "-m", "tessera_launcher", "up", "--replicas", str(replicas)],
         env={**env, "PORT": str(port), "TESSERA_VAR_DIR": str(var_dir)},
         stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     running = DetachedPlatform(f"http://127.0.0.1:{port}", var_dir, process, log)

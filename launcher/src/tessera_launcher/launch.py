@@ -49,11 +49,12 @@ class ServiceSpec:
     threads: int = 1
     connections: int = 2000
 
-    def argv(self, bind: str) -> list[str]:
-        """gunicorn's command line; `bind` is `host:port`, or `fd://N` for a bound socket."""
+    def argv(self, bind: str, *, reuse_port: bool = False) -> list[str]:
+        """gunicorn's command line; `bind` is `host:port`, or `fd://N` for a bound socket;
+        `reuse_port` to bind beside other instances that listen on the same port."""
         argv = [sys.executable, "-m", "gunicorn", "-c", "python:tessera_shared.gunicorn_conf",
                 "-k", self.worker_class, "-w", str(self.workers), "-b", bind,
-                "--log-level", "warning"]
+                "--log-level", "warning", *(["--reuse-port"] if reuse_port else [])]
         if self.worker_class == "gthread":
             argv += ["--threads", str(self.threads)]
         else:
@@ -111,16 +112,24 @@ def without_password(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
-def claim_port(port: int) -> socket.socket:
+def instance_name(service: str, number: int) -> str:
+    """What the launcher calls a service's `number`th instance: its log, its PID's key."""
+    return service if number == 1 else f"{service}-{number}"
+
+
+def claim_port(port: int, *, shared: bool = False) -> socket.socket:
     """A listening socket on `port` (0: any free one), bound before the process that serves
     on it starts, which inherits it. For the public port, one another program holds stops the
     launch at once, and whatever answers on it afterwards is our gateway; for the services,
     no two can be handed the same port (choosing a free port and binding it later races).
     A process started again after a crash binds its address itself, and may find it taken:
     the launcher keeps no socket meanwhile, so calls to a process that is down are refused
-    rather than left waiting in a backlog nobody reads."""
+    rather than left waiting in a backlog nobody reads. A `shared` port (the gateway's, with
+    replicas) lets each instance started again bind it beside those still serving on it."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         listener.bind(("127.0.0.1", port))
         listener.listen(2048)  # listening, so no other SO_REUSEADDR socket can take it now
@@ -181,12 +190,13 @@ def redis_answers(cli: str, port: int, password: str) -> bool:
 class Supervisor:
     """The running platform's processes; `stop()` ends every one it started."""
 
-    def __init__(self, env: dict[str, str], var_dir: Path) -> None:
+    def __init__(self, env: dict[str, str], var_dir: Path, replicas: int = 1) -> None:
         self.env = env
         self.var_dir = var_dir
+        self.replicas = replicas  # instances of every service and of the gateway
         self.log_dir = var_dir / "log"
         self.children: list[Child] = []
-        self.facts: dict[str, str] = {}
+        self.facts: dict[str, str | list[str]] = {}
         # How to start each process again, once it has started once; and when a crashed one is
         # due to be started again.
         self.restarts: dict[str, Callable[[], Child]] = {}
@@ -194,7 +204,7 @@ class Supervisor:
         self.due: dict[str, float] = {}
         self.stopping = threading.Event()
 
-    def _record(self, **facts: str) -> None:
+    def _record(self, **facts: str | list[str]) -> None:
         """`var/run/platform.json`: what is running where, for tools, tests and people."""
         self.facts.update(facts)
         run = self.var_dir / "run"
@@ -265,7 +275,8 @@ class Supervisor:
         if soft < hard:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         port = int(self.env.get("PORT", "8080"))
-        with claim_port(port) as public, contextlib.ExitStack() as claimed:
+        with claim_port(port, shared=self.replicas > 1) as public, \
+                contextlib.ExitStack() as claimed:
             public_url = public_url_of({**self.env, "PORT": str(port)})
             say(f"Starting Tessera (data in {self.var_dir})")
             env = {**self.env, **load_secrets(self.var_dir, self.env),
@@ -276,26 +287,33 @@ class Supervisor:
             self.migrate(env)
 
             specs = service_specs(self.env)
-            listeners = {spec.name: public if spec.name == "gateway"
-                         else claimed.enter_context(claim_port(0)) for spec in specs}
-            env.update({service_url_variable(name): f"http://127.0.0.1:{_port(listeners[name])}"
-                        for name in SERVICES})
-            self._record(**{f"{name}_url": env[service_url_variable(name)]
-                            for name in SERVICES})
+            # Every instance of a service listens on its own port; the gateway's share one.
+            listeners = {spec.name: [public] * self.replicas if spec.name == "gateway"
+                         else [claimed.enter_context(claim_port(0))
+                               for _ in range(self.replicas)] for spec in specs}
+            urls = {name: [f"http://127.0.0.1:{_port(listener)}" for listener in listeners[name]]
+                    for name in SERVICES}
+            env.update({service_url_variable(name): ",".join(urls[name]) for name in SERVICES})
+            self._record(**{f"{name}_url": urls[name][0] for name in SERVICES},
+                         **{f"{name}_urls": urls[name] for name in SERVICES})
             for spec in specs:
-                self._start(spec, env, listeners[spec.name])
+                for number, listener in enumerate(listeners[spec.name], start=1):
+                    self._start(spec, instance_name(spec.name, number), env, listener)
         return public_url
 
-    def _start(self, spec: ServiceSpec, env: dict[str, str], listener: socket.socket) -> None:
-        metrics_dir = self.var_dir / "run" / "metrics" / spec.name
+    def _start(self, spec: ServiceSpec, name: str, env: dict[str, str],
+               listener: socket.socket) -> None:
+        metrics_dir = self.var_dir / "run" / "metrics" / name
         env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         port = _port(listener)
+        reuse_port = spec.name == "gateway" and self.replicas > 1
 
         def start(bind: str, pass_fds: tuple[int, ...], ready: str,
                   expect: tuple[int, ...]) -> Child:
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir(parents=True)
-            child = spawn(spec.name, spec.argv(bind), env, self.log_dir, pass_fds=pass_fds)
+            child = spawn(name, spec.argv(bind, reuse_port=reuse_port), env, self.log_dir,
+                          pass_fds=pass_fds)
             wait_until_ready(child, f"http://127.0.0.1:{port}{ready}", expect=expect,
                              stopping=self.stopping)
             return child
@@ -303,13 +321,15 @@ class Supervisor:
         # The first time, it serves on the socket claimed for it (the launcher's copy closes
         # once all started), and is ready when all it needs answers: the services before it
         # are. Started again, it binds the address itself and is back once it serves at all:
-        # what it needs may be down too, and is started again in its own turn.
+        # what it needs may be down too, and is started again in its own turn. (Gateways that
+        # share a port answer for each other: the first one up vouches for the rest, which
+        # serve as soon as they are, and are started again if they crash meanwhile.)
         ready, back = ((("/health-check", (204,)), ("/health-check", (204, 503)))
                        if spec.name == "gateway" else
                        (("/health/ready", (200,)), ("/health-check", (204,))))
         child = start(f"fd://{listener.fileno()}", (listener.fileno(),), *ready)
         self._supervise(child, partial(start, f"127.0.0.1:{port}", (), *back))
-        say(f"  started    {spec.name:<9} on 127.0.0.1:{port} (pid {child.pid})")
+        say(f"  started    {name:<10} on 127.0.0.1:{port} (pid {child.pid})")
 
     def _supervise(self, child: Child, restart: Callable[[], Child]) -> None:
         """Watch the started `child`, and start it by `restart` whenever it crashes."""
@@ -318,15 +338,15 @@ class Supervisor:
         self._record()
 
     def stop(self) -> None:
-        """Stop the gateway first (no new requests), then the services together, then Redis."""
-        by_name = {child.name: child for child in self.children}
-        if gateway := by_name.pop("gateway", None):
-            gateway.stop()
-        redis_child = by_name.pop("redis", None)
-        with ThreadPoolExecutor(max(len(by_name), 1)) as pool:
-            list(pool.map(Child.stop, by_name.values()))
-        if redis_child:
-            redis_child.stop()
+        """Stop the gateways first (no new requests), then the services together, then
+        Redis."""
+        by_kind = defaultdict(list)
+        for child in self.children:
+            kind = child.name.partition("-")[0]
+            by_kind[kind if kind in {"gateway", "redis"} else "service"].append(child)
+        for kind in ("gateway", "service", "redis"):
+            with ThreadPoolExecutor(max(len(by_kind[kind]), 1)) as pool:
+                list(pool.map(Child.stop, by_kind[kind]))
         self.children.clear()
         (self.var_dir / "run" / "platform.json").unlink(missing_ok=True)
 
@@ -361,7 +381,7 @@ class Supervisor:
                     continue
                 self.children.append(child)
                 self._record()
-                say(f"  restarted  {name:<9} (pid {child.pid})")
+                say(f"  restarted  {name:<10} (pid {child.pid})")
         return 0
 
     def _plan_restart(self, name: str, why: str, details: str) -> bool:
@@ -395,12 +415,14 @@ class Crashes:
         return self.first_delay * 2 ** (len(self.times) - 1)
 
 
-def up() -> int:
+def up(replicas: int = 1) -> int:
+    """Run the platform, `replicas` instances of every service and of the gateway, until
+    Ctrl-C or SIGTERM."""
     env = dict(os.environ)
     # Nothing it writes under var/ is anyone else's to read: the mail sink and the logs hold
     # live reset links, the databases password hashes. Every process it starts inherits this.
     os.umask(0o077)
-    platform = Supervisor(env, Path(env.get("TESSERA_VAR_DIR", "var")).resolve())
+    platform = Supervisor(env, Path(env.get("TESSERA_VAR_DIR", "var")).resolve(), replicas)
     running = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -468,7 +490,7 @@ def running_env(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
     facts = json.loads((var_dir / "run" / "platform.json").read_text())
     env = {**env, "REDIS_URL": facts["redis_url"], "DATABASE_URL": facts.get("database_url", ""),
            "TESSERA_VAR_DIR": str(var_dir), "PUBLIC_URL": facts["public_url"],
-           **{service_url_variable(name): facts[f"{name}_url"] for name in SERVICES}}
+           **{service_url_variable(name): ",".join(facts[f"{name}_urls"]) for name in SERVICES}}
     return {**env, **load_secrets(var_dir, env)}
 
 

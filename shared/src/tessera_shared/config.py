@@ -65,6 +65,31 @@ def service_url_variable(service: str) -> str:
     return f"{service.upper()}_SERVICE_URL"
 
 
+def _is_service_url(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return False
+    return parts.scheme == "http" and bool(parts.hostname) and bool(port) and not parts.path
+
+
+def service_urls(env: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Where each service's instances listen: `<NAME>_SERVICE_URL`, one `http://host:port`
+    or several, comma-separated (replicas); a service whose variable is unset is left out."""
+    found = {}
+    for name in SERVICES:
+        variable = service_url_variable(name)
+        if not env.get(variable, "").strip():
+            continue
+        urls = tuple(url.strip().rstrip("/") for url in env[variable].split(",") if url.strip())
+        if not urls or not all(map(_is_service_url, urls)):
+            raise ConfigError(f"{variable} must be http://host:port, or several of them "
+                              f"separated by commas, not {env[variable]!r}.")
+        found[name] = urls
+    return found
+
+
 def public_url_of(env: Mapping[str, str]) -> str:
     """Where clients reach the platform: `PUBLIC_URL`, else the gateway on this machine's
     `PORT` (every process and the launcher agree on it this way)."""
@@ -133,7 +158,7 @@ class Settings:
     registration_open: bool = True  # the users API's sign-up switch (its first user always)
     sign_ups_per_address: int = 20  # an hour, in every family together
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
-    service_urls: dict[str, str] = field(default_factory=dict)
+    service_urls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # every instance
 
     @property
     def secure_cookies(self) -> bool:
@@ -160,6 +185,5 @@ class Settings:
             sign_ups_per_address=_count(env, "SIGN_UPS_PER_ADDRESS",
                                         default=cls.sign_ups_per_address),
             oauth=OAuthSettings.from_env(env),
-            service_urls={name: env[var].rstrip("/") for name in SERVICES
-                          if (var := service_url_variable(name)) in env},
+            service_urls=service_urls(env),
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import secrets
 import time
@@ -32,6 +33,7 @@ CALLER, TIMESTAMP, NONCE, SIGNATURE = (HEADER_PREFIX + name for name in
                                        ("Caller", "Timestamp", "Nonce", "Signature"))
 VOUCHED = HEADER_PREFIX + "Vouched"
 MAX_SKEW = 30
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # safe to send twice
 
 
 @dataclass(frozen=True)
@@ -105,15 +107,17 @@ class InternalResponse:
 
 
 class InternalClient:
-    """Signed JSON calls to the other services, over pooled keep-alive connections."""
+    """Signed JSON calls to the other services, over pooled keep-alive connections, spread
+    over each service's instances in turn."""
 
-    def __init__(self, caller: str, secret: bytes, service_urls: dict[str, str],
+    def __init__(self, caller: str, secret: bytes, service_urls: dict[str, tuple[str, ...]],
                  *, timeout: float = 5.0) -> None:
         self.caller = caller
         self.secret = secret
         self.service_urls = service_urls
         self.pool = urllib3.PoolManager(num_pools=8, maxsize=16, retries=False,
                                         timeout=urllib3.Timeout(connect=2.0, read=timeout))
+        self._turn = itertools.count()
 
     def call(self, service: str, method: str, path: str, payload: Any = None,
              *, request_id: str | None = None) -> InternalResponse:
@@ -132,10 +136,27 @@ class InternalClient:
 
     def send(self, service: str, method: str, path: str, body: bytes,
              headers: dict[str, str]) -> tuple[int, bytes]:
-        """The transport: one HTTP exchange with the service."""
-        try:
-            response = self.pool.request(method, self.service_urls[service] + path,
-                                         body=body or None, headers=headers)
-        except urllib3.exceptions.HTTPError as error:
-            raise SERVICE_UNAVAILABLE(f"The {service} service did not answer ({error}).") from error
-        return response.status, response.data
+        """The transport: one HTTP exchange with the next instance of the service. Another
+        instance is tried when this one takes no connection (nothing was sent, so even a
+        call that is not idempotent cannot happen twice), or drops an idempotent call
+        before answering it (it went down with the call)."""
+        urls = self.service_urls[service]
+        first = next(self._turn) % len(urls)
+        error: urllib3.exceptions.HTTPError | None = None
+        for url in urls[first:] + urls[:first]:
+            try:
+                response = self.pool.request(method, url + path, body=body or None,
+                                             headers=headers)
+            except urllib3.exceptions.ConnectTimeoutError as refused:  # and NewConnectionError
+                error = refused
+                continue
+            except urllib3.exceptions.ProtocolError as dropped:
+                error = dropped
+                if method in IDEMPOTENT:
+                    continue
+                break
+            except urllib3.exceptions.HTTPError as failed:
+                error = failed
+                break
+            return response.status, response.data
+        raise SERVICE_UNAVAILABLE(f"The {service} service did not answer ({error}).") from error

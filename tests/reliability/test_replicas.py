@@ -1,0 +1,105 @@
+"""Replicas: with two instances of everything, one instance of each service and one gateway
+killed by PID under load, and clients keep working meanwhile and afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections import Counter
+
+import pytest
+import requests
+
+from tests.e2e.conftest import eventually, new_user, signed_in
+from tests.reliability.platforms import own_platform
+
+pytestmark = pytest.mark.reliability
+
+
+class Load:
+    """Clients reading from every service through the gateway, each on its own connection,
+    until stopped; every answer's status is counted by what was read."""
+
+    def __init__(self, url: str, session: requests.Session, paths: dict[str, str]) -> None:
+        self.url = url
+        self.session = session
+        self.paths = paths
+        self.answers: Counter[tuple[str, int | str]] = Counter()
+        self.refusals: list[str] = []  # what any answer other than 200 said
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._read, args=(name,))
+                        for name in paths for _ in range(2)]
+
+    def _read(self, name: str) -> None:
+        client = requests.Session()  # its own connection to the gateway
+        client.headers.update(self.session.headers)
+        client.cookies.update(self.session.cookies)
+        while not self.stopping.is_set():
+            try:
+                answer = client.get(self.url + self.paths[name], timeout=30)
+            except requests.ConnectionError:
+                # The gateway instance holding this connection was killed: what any client
+                # does, once, is ask again on a new connection.
+                client.close()
+                try:
+                    answer = client.get(self.url + self.paths[name], timeout=30)
+                except requests.ConnectionError:
+                    self.answers[name, "connection lost twice"] += 1
+                    continue
+            self.answers[name, answer.status_code] += 1
+            if answer.status_code != 200:
+                self.refusals.append(f"{name}: {answer.status_code} {answer.text[:200]}")
+
+    def run_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def test_killing_one_instance_of_each_service_and_a_gateway_under_load_loses_no_read(
+        tmp_path):
+    with own_platform(tmp_path / "var", replicas=2) as running:
+        user, client, _ = signed_in(running)
+        paths = {"user": f"/v0/users/handle/{user['handle']}/available",
+                 "auth": "/v0/auth/totp/status",
+                 "registry": f"/api/get/uuid/{user['handle']}",
+                 "events": "/v0/action-logs?limit=5"}
+        before = running.facts["pids"]
+        with Load(running.url, client, paths) as load:
+            load.run_for(2)
+            for name in ("user-2", "auth-2", "registry-2", "events-2", "gateway-2"):
+                os.killpg(before[name], signal.SIGKILL)  # the gunicorn master and its worker
+            load.run_for(3)
+        failed = {key: count for key, count in load.answers.items() if key[1] != 200}
+        assert not failed, f"answers other than 200 while instances died: {load.refusals}"
+        assert all(load.answers[name, 200] > 20 for name in paths), load.answers
+
+        # The launcher starts each one again, and the gateway sends it requests once ready.
+        eventually(lambda: all(running.facts["pids"].get(name, before[name]) != before[name]
+                               for name in ("user-2", "auth-2", "registry-2", "events-2",
+                                            "gateway-2")), timeout=90)
+        eventually(lambda: requests.get(f"{running.url}/health/ready", timeout=10).json()
+                   ["instances"] == {name: dict.fromkeys(running.facts[f"{name}_urls"], "ok")
+                                     for name in paths}, timeout=30)
+        # Writes go through every service as before: a sign-up, its session, its profile.
+        fresh = new_user()
+        assert requests.post(f"{running.url}/v0/users", json=fresh,
+                             timeout=30).status_code == 201
+        signed = requests.Session()
+        assert signed.post(f"{running.url}/v0/auth/login", json={
+            "email": fresh["email"], "password": fresh["password"]},
+            timeout=30).status_code == 204
+        assert signed.get(f"{running.url}/v0/user/me", timeout=30).json()["handle"] == \
+            fresh["handle"]
