@@ -60,6 +60,9 @@ class PublishingMeanwhile:
         self.other: OutboxRelay | None = None
         self.published_meanwhile: int | str = 0
 
+    def __getattr__(self, name: str):
+        return getattr(self.redis, name)
+
     def pipeline(self, **options):
         pipe = self.redis.pipeline(**options)
         send = pipe.execute

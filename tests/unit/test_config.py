@@ -2,6 +2,7 @@ import pytest
 
 from gateway.config import GatewaySettings
 from tessera_shared.config import ConfigError, Settings
+from tessera_shared.redis import connect
 
 COMPLETE = {"REDIS_URL": "redis://127.0.0.1:6379/0", "INTERNAL_SECRET": "i" * 40,
             "SECRET_KEY": "s" * 40}
@@ -83,3 +84,37 @@ def test_the_sign_up_limit_is_the_operators_to_set():
     for wrong in ("0", "-1", "many"):
         with pytest.raises(ConfigError, match="SIGN_UPS_PER_ADDRESS"):
             Settings.from_env("auth", {**COMPLETE, "SIGN_UPS_PER_ADDRESS": wrong})
+
+
+def test_with_sentinels_redis_is_the_master_they_name_and_redis_url_only_its_password():
+    settings = Settings.from_env("auth", {
+        **COMPLETE, "REDIS_URL": "redis://:pw@/2", "REDIS_SENTINELS": "10.0.0.1:26379, [::1]:5",
+        "REDIS_SENTINEL_MASTER": "tessera"})
+    assert settings.redis.sentinels == (("10.0.0.1", 26379), ("::1", 5))
+    assert (settings.redis.master, settings.redis.url) == ("tessera", "redis://:pw@/2")
+    client = connect(settings.redis)  # connects lazily: nothing listens there
+    assert client.connection_pool.service_name == "tessera"
+    assert client.connection_pool.connection_kwargs["password"] == "pw"
+    assert client.connection_pool.connection_kwargs["db"] == 2
+
+
+@pytest.mark.parametrize(("sentinels", "master", "named"), [
+    ("10.0.0.1", "tessera", "REDIS_SENTINELS"), ("10.0.0.1:x", "tessera", "REDIS_SENTINELS"),
+    ("10.0.0.1:26379", "", "REDIS_SENTINEL_MASTER")])
+def test_sentinels_that_do_not_say_where_or_which_master_fail_fast(sentinels, master, named):
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env("auth", {**COMPLETE, "REDIS_SENTINELS": sentinels,
+                                   "REDIS_SENTINEL_MASTER": master})
+
+
+@pytest.mark.parametrize("urls", [",", "http://127.0.0.1", "127.0.0.1:80",
+                                  "http://127.0.0.1:1/x", "http://127.0.0.1:99999"])
+def test_a_service_address_that_is_not_http_host_port_fails_fast(urls):
+    with pytest.raises(ConfigError, match="USER_SERVICE_URL"):
+        Settings.from_env("auth", {**COMPLETE, "USER_SERVICE_URL": urls})
+
+
+def test_a_service_may_have_several_instances():
+    settings = Settings.from_env("auth", {
+        **COMPLETE, "USER_SERVICE_URL": "http://127.0.0.1:1, http://127.0.0.1:2/"})
+    assert settings.service_urls["user"] == ("http://127.0.0.1:1", "http://127.0.0.1:2")

@@ -10,6 +10,7 @@ from tessera_shared.config import (
     SERVICES,
     ConfigError,
     Network,
+    RedisLocation,
     parse_networks,
     public_url_of,
     service_url_variable,
@@ -34,7 +35,7 @@ class Upstream:
 class GatewaySettings:
     upstreams: dict[str, tuple[Upstream, ...]]  # each service's instances
     public_url: str
-    redis_url: str  # the live streams' channel, and the sessions they hold for
+    redis: RedisLocation  # the live streams' channel, and the sessions they hold for
     trusted_proxies: tuple[Network, ...]
     cors_allowed_origins: frozenset[str]
     internal_secret: bytes  # signs the client address the gateway forwards
@@ -62,9 +63,8 @@ class GatewaySettings:
                                   "you.")
         upstreams = {name: tuple(Upstream(name, parts.hostname or "", parts.port or 0)
                                  for parts in map(urlsplit, urls[name])) for name in SERVICES}
-        if not env.get("REDIS_URL"):
-            raise ConfigError("REDIS_URL is not set: the gateway holds the live streams, fed "
-                              "from Redis. `./tessera up` sets it for you.")
+        redis = RedisLocation.from_env(env, hint="The gateway holds the live streams, fed from "
+                                       "Redis. `./tessera up` sets it for you.")
         if not env.get("INTERNAL_SECRET"):
             raise ConfigError("INTERNAL_SECRET is not set: the gateway signs the client address "
                               "it forwards with it. `./tessera up` sets it for you.")
@@ -74,7 +74,7 @@ class GatewaySettings:
         public = urlsplit(public_url)
         origins.add(f"{public.scheme}://{public.netloc}")
         return cls(
-            upstreams=upstreams, public_url=public_url, redis_url=env["REDIS_URL"],
+            upstreams=upstreams, public_url=public_url, redis=redis,
             trusted_proxies=parse_networks(env.get("TRUSTED_PROXIES", "")),
             cors_allowed_origins=frozenset(origins),
             internal_secret=env["INTERNAL_SECRET"].encode(),

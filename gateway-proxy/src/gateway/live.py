@@ -30,6 +30,7 @@ from prometheus_client import Gauge
 
 from tessera_shared import redis as tessera_redis
 from tessera_shared.background import BackgroundWorker
+from tessera_shared.config import RedisLocation
 from tessera_shared.live import CHANNEL, KEEP_ALIVE_SECONDS, Entry, Handoff
 from tessera_shared.sessions import SessionStore
 
@@ -125,9 +126,9 @@ class LiveFeed(BackgroundWorker):
 
     thread_name = "live-feed"
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis: RedisLocation) -> None:
         super().__init__()
-        self.redis = tessera_redis.connect(redis_url)
+        self.redis = tessera_redis.connect(redis)
         self.sessions = SessionStore(self.redis)
         self.subscriptions: set[Subscription] = set()
         self._lock = threading.Lock()

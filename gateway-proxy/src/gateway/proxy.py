@@ -120,7 +120,7 @@ class Gateway:
         self.settings = settings
         self.upstreams = upstreams
         self.proto = "https" if settings.https else "http"
-        self.live = LiveFeed(settings.redis_url)
+        self.live = LiveFeed(settings.redis)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]

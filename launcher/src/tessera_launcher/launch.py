@@ -79,6 +79,10 @@ def service_specs(env: dict[str, str]) -> list[ServiceSpec]:
     ]
 
 
+# Redis through Sentinel instead of REDIS_URL's server (REDIS_URL then holds only its password).
+SENTINEL_VARIABLES = ("REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_PASSWORD")
+
+
 def say(message: str) -> None:
     print(message, flush=True)
 
@@ -217,6 +221,10 @@ class Supervisor:
         draft.replace(run / "platform.json")
 
     def start_redis(self) -> str:
+        if sentinels := self.env.get("REDIS_SENTINELS"):
+            say(f"  redis      using the master {self.env.get('REDIS_SENTINEL_MASTER', '')!r} "
+                f"of the Sentinels at {sentinels}")
+            return self.env.get("REDIS_URL", "")
         if self.env.get("REDIS_URL"):
             say(f"  redis      using REDIS_URL ({without_password(self.env['REDIS_URL'])})")
             return self.env["REDIS_URL"]
@@ -283,7 +291,9 @@ class Supervisor:
                    "TESSERA_VAR_DIR": str(self.var_dir), "PUBLIC_URL": public_url}
             env["REDIS_URL"] = self.start_redis()
             self._record(redis_url=env["REDIS_URL"], public_url=public_url,
-                         database_url=env.get("DATABASE_URL", ""))
+                         database_url=env.get("DATABASE_URL", ""),
+                         **{name.lower(): env[name] for name in SENTINEL_VARIABLES
+                            if env.get(name)})
             self.migrate(env)
 
             specs = service_specs(self.env)
@@ -489,6 +499,7 @@ def running_env(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
     services, public address and secrets), as `var/run/platform.json` records them."""
     facts = json.loads((var_dir / "run" / "platform.json").read_text())
     env = {**env, "REDIS_URL": facts["redis_url"], "DATABASE_URL": facts.get("database_url", ""),
+           **{name: facts[name.lower()] for name in SENTINEL_VARIABLES if name.lower() in facts},
            "TESSERA_VAR_DIR": str(var_dir), "PUBLIC_URL": facts["public_url"],
            **{service_url_variable(name): ",".join(facts[f"{name}_urls"]) for name in SERVICES}}
     return {**env, **load_secrets(var_dir, env)}

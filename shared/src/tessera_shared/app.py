@@ -215,7 +215,7 @@ def create_service_app(import_name: str, settings: Settings, db: SQLAlchemy,
     logs.configure(settings.service)
 
     db.init_app(app)
-    redis = connect(settings.redis_url)
+    redis = connect(settings.redis)
     with app.app_context():
         engine = tune(db.engine)
     Platform(
@@ -237,7 +237,7 @@ def add_consumer(app: Flask, *, group: str, handlers: Mapping[str, Handler]) -> 
     platform = Platform.of(app)
     timing = Timing()
     platform.background.append(EventConsumer(
-        platform.engine, connect(platform.settings.redis_url, blocking_ms=timing.block_ms),
+        platform.engine, connect(platform.settings.redis, blocking_ms=timing.block_ms),
         group, handlers, timing))
 
 

@@ -101,6 +101,39 @@ def public_url_of(env: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class RedisLocation:
+    """Where this platform's Redis is. With Sentinels, `url` (optional) gives only the
+    master's password and database (`redis://:password@/0`)."""
+
+    url: str
+    sentinels: tuple[tuple[str, int], ...] = ()
+    master: str = ""
+    sentinel_password: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, hint: str) -> RedisLocation:
+        url = env.get("REDIS_URL", "").strip()
+        raw = env.get("REDIS_SENTINELS", "").strip()
+        if not raw:
+            if not url:
+                raise ConfigError(f"REDIS_URL is not set. {hint}")
+            return cls(url)
+        sentinels = []
+        for item in filter(None, (part.strip() for part in raw.split(","))):
+            host, _, port = item.rpartition(":")
+            if not host or not port.isdigit():
+                raise ConfigError(f"REDIS_SENTINELS must be host:port, comma-separated, not "
+                                  f"{raw!r}.")
+            sentinels.append((host.strip("[]"), int(port)))
+        master = env.get("REDIS_SENTINEL_MASTER", "").strip()
+        if not master:
+            raise ConfigError("REDIS_SENTINEL_MASTER is not set: with REDIS_SENTINELS, it names "
+                              "the master the Sentinels watch (their `sentinel monitor` name).")
+        return cls(url, tuple(sentinels), master,
+                   env.get("REDIS_SENTINEL_PASSWORD", "").strip() or None)
+
+
+@dataclass(frozen=True)
 class OAuthClient:
     """An app registered with an identity provider."""
 
@@ -147,7 +180,7 @@ class Settings:
     """What a service reads from its environment. (The gateway has its own settings.)"""
 
     service: str
-    redis_url: str
+    redis: RedisLocation
     database_url: str | None
     var_dir: Path
     internal_secret: bytes
@@ -172,7 +205,7 @@ class Settings:
         public_url = public_url_of(env)
         return cls(
             service=service,
-            redis_url=_require(env, "REDIS_URL", hint),
+            redis=RedisLocation.from_env(env, hint=hint),
             database_url=env.get("DATABASE_URL", "").strip() or None,
             var_dir=Path(env.get("TESSERA_VAR_DIR", "var")).resolve(),
             internal_secret=_require(env, "INTERNAL_SECRET", hint).encode(),

@@ -12,6 +12,7 @@ from tessera_shared.clock import as_utc
 from tessera_shared.outbox import STREAM, STREAM_MAX_LENGTH, outbox, relay_wakeup
 
 log = logging.getLogger(__name__)
+REPLICA_WAIT_MS = 2000
 
 
 class OutboxRelay(BackgroundWorker):
@@ -53,7 +54,17 @@ class OutboxRelay(BackgroundWorker):
             # Published but not committed (a crash right here) means published again:
             # consumers apply by event id, so a duplicate changes nothing.
             pipe.execute()
+            self._wait_for_replicas()
             return len(rows)
+
+    def _wait_for_replicas(self) -> None:
+        """Keep the batch in the outbox until every replica connected to the master has it:
+        a replica promoted by a failover then holds every event the outbox let go of. With
+        no replica connected there is none to promote, and nothing to wait for."""
+        replicas = int(self.redis.info("replication").get("connected_slaves", 0))
+        if replicas and self.redis.wait(replicas, REPLICA_WAIT_MS) < replicas:
+            raise redis_py.RedisError(f"not every one of the {replicas} Redis replicas "
+                                      "acknowledged the batch")
 
     def run(self) -> None:
         backoff = self.poll_seconds
