@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import redis as redis_py
@@ -13,6 +14,8 @@ from tessera_shared.outbox import STREAM, STREAM_MAX_LENGTH, outbox, relay_wakeu
 
 log = logging.getLogger(__name__)
 REPLICA_WAIT_MS = 2000
+LOCK_PREFIX = "tessera:relay:"
+LOCK_SECONDS = 30  # far longer than a pass takes (a batch is one pipeline and one delete)
 
 
 class OutboxRelay(BackgroundWorker):
@@ -32,17 +35,26 @@ class OutboxRelay(BackgroundWorker):
     def publish_pending(self) -> int:
         """One pass: publish up to `batch` events; returns how many went out.
 
-        The batch is claimed by deleting it, in the transaction that lasts until it is
-        published, so two instances of a service never publish one event twice: on
-        PostgreSQL each skips the rows the other has locked, and on SQLite the delete takes
-        the database's one write lock, which the other waits for (and then finds the rows
-        gone). Should publishing fail, the rollback puts the batch back."""
-        oldest = (sa.select(outbox.c.id).order_by(outbox.c.id).limit(self.batch)
-                  .with_for_update(skip_locked=True))
+        One relay of a service publishes at a time, under a lock in Redis that runs out should
+        its holder die: so the instances of a service never publish one event twice, and
+        events go out oldest first. (A database lock would do on PostgreSQL; on SQLite it is
+        the whole database's, and held while publishing it would stop every request of a
+        gevent worker that waits for it, the waiting being outside gevent's reach.)"""
+        lock = self.redis.lock(f"{LOCK_PREFIX}{self.source}", timeout=LOCK_SECONDS,
+                               blocking=False)
+        if not lock.acquire():
+            return 0  # another instance's relay is at it
+        try:
+            return self._publish_batch()
+        finally:
+            with contextlib.suppress(redis_py.exceptions.LockError):  # it ran out meanwhile
+                lock.release()
+
+    def _publish_batch(self) -> int:
         with self.engine.begin() as connection:
-            rows = sorted(connection.execute(
-                outbox.delete().where(outbox.c.id.in_(oldest.scalar_subquery()))
-                .returning(*outbox.c)).all(), key=lambda row: row.id)
+            rows = connection.execute(
+                sa.select(outbox).order_by(outbox.c.id).limit(self.batch)
+                .with_for_update(skip_locked=True)).all()
             if not rows:
                 return 0
             pipe = self.redis.pipeline(transaction=False)
@@ -51,10 +63,12 @@ class OutboxRelay(BackgroundWorker):
                     "id": row.id, "type": row.type, "source": self.source,
                     "occurred_at": as_utc(row.occurred_at).isoformat(), "data": row.data,
                 }, maxlen=STREAM_MAX_LENGTH, approximate=True)
-            # Published but not committed (a crash right here) means published again:
-            # consumers apply by event id, so a duplicate changes nothing.
             pipe.execute()
             self._wait_for_replicas()
+            # Published but not yet deleted (a crash right here) means published again:
+            # consumers apply by event id, so a duplicate changes nothing.
+            connection.execute(outbox.delete().where(
+                outbox.c.id.in_([row.id for row in rows])))
             return len(rows)
 
     def _wait_for_replicas(self) -> None:
