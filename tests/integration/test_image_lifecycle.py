@@ -16,6 +16,7 @@ from tessera_shared.transactions import unit_of_work
 from tests.images import encoded
 from tests.integration.test_read_your_writes import signed_up
 from user_service import consumers, images
+from user_service.extensions import Helpers
 from user_service.models import Profile
 from user_service.models import db as user_db
 
@@ -94,7 +95,7 @@ def test_a_profile_removed_through_the_event_stream_takes_its_images(services):
     user_id = browser.get("/v0/user/me").get_json()["id"]
     user_app = services.apps["user"]
     platform = Platform.of(user_app)
-    handler = consumers.handlers(platform)["user.deleted"]
+    handler = consumers.handlers(Helpers.of(user_app).media)["user.deleted"]
     event = Event(id="e1", type="user.deleted", source="auth", occurred_at=datetime.now(UTC),
                   data={"user_id": user_id})
     with orm.Session(platform.engine) as session, unit_of_work(session):

@@ -18,6 +18,7 @@ from tessera_shared.relay import OutboxRelay
 from tessera_shared.sessions import Client
 from tests.integration.conftest import ToUserApp
 from user_service import consumers as user_consumers
+from user_service.extensions import Helpers
 from user_service.models import Profile
 from user_service.models import db as user_db
 
@@ -58,7 +59,7 @@ def test_a_profile_the_saga_could_not_remove_is_removed_through_the_event_stream
 
     with user_app.app_context():
         assert user_db.session.query(Profile).filter_by(handle="racer").count() == 1
-        handlers = user_consumers.handlers(user_app.extensions["tessera"])
+        handlers = user_consumers.handlers(Helpers.of(user_app).media)
         consumer = EventConsumer(user_db.engine, redis, group, handlers, Timing(block_ms=100))
         while consumer.run_once():
             pass

@@ -1,5 +1,6 @@
 """Replicas: with two instances of everything, one instance of each service and one gateway
-killed by PID under load, and clients keep working meanwhile and afterwards."""
+killed by PID under load, and clients keep working meanwhile and afterwards; and images in a
+bucket both user-service instances share."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from tests.e2e.conftest import eventually, new_user, signed_in
+from tests.images import encoded
+from tests.objectstore import ObjectStore
 from tests.reliability.platforms import own_platform
 
 pytestmark = pytest.mark.reliability
@@ -103,3 +107,34 @@ def test_killing_one_instance_of_each_service_and_a_gateway_under_load_loses_no_
             timeout=30).status_code == 204
         assert signed.get(f"{running.url}/v0/user/me", timeout=30).json()["handle"] == \
             fresh["handle"]
+
+
+@pytest.fixture
+def object_store(tmp_path) -> Iterator[ObjectStore]:
+    running = ObjectStore.start(tmp_path / "moto.log")
+    yield running
+    running.stop()
+
+
+def test_two_user_service_instances_share_their_images_in_a_bucket(tmp_path, object_store):
+    bucket = object_store.new_bucket("tessera-media")
+    env = {"MEDIA_URL": f"s3://{bucket}/images", **object_store.env()}
+    with own_platform(tmp_path / "var", env, replicas=2) as running:
+        _, client, _ = signed_in(running)
+        uploaded = client.post(f"{running.url}/v0/user/me/profile-image",
+                               files={"file": ("p.png", encoded("PNG", (900, 600)))})
+        assert uploaded.status_code == 201
+        url = uploaded.json()["image_url"]
+        # Each instance's turn comes: both serve what one of them stored.
+        served = [requests.get(url, timeout=10) for _ in range(4)]
+        assert [answer.status_code for answer in served] == [200] * 4
+        assert len({answer.content for answer in served}) == 1
+        key = url.split("/media/", 1)[1]
+        stored = object_store.client().list_objects_v2(Bucket=bucket)["Contents"]
+        assert [item["Key"] for item in stored] == [f"images/{key}"]
+        assert not (tmp_path / "var" / "media").exists()  # nothing on either's disk
+
+        assert client.delete(f"{running.url}/v0/user/me/profile-image",
+                             timeout=10).status_code == 204
+        assert [requests.get(url, timeout=10).status_code for _ in range(2)] == [404, 404]
+        assert "Contents" not in object_store.client().list_objects_v2(Bucket=bucket)

@@ -7,6 +7,7 @@ from PIL import Image, ImageFile
 from tessera_shared.errors import DomainError
 from tests.images import encoded, pixel_bomb, png_claiming
 from user_service import images
+from user_service.storage import FolderStore
 
 
 def decoded(data: bytes) -> Image.Image:
@@ -57,53 +58,54 @@ def test_a_file_over_the_slots_limit_is_refused():
 
 
 def test_storage_is_addressed_by_owner_and_content(tmp_path):
-    first = images.store(tmp_path, b"same bytes", "webp", owner="u1")
-    assert first == images.store(tmp_path, b"same bytes", "webp", owner="u1")
+    first = images.store(FolderStore(tmp_path), b"same bytes", "webp", owner="u1")
+    assert first == images.store(FolderStore(tmp_path), b"same bytes", "webp", owner="u1")
     assert first.startswith("user-images/")
     assert first.endswith(".webp")
     assert (tmp_path / first).read_bytes() == b"same bytes"
-    assert images.store(tmp_path, b"other bytes", "webp", owner="u1") != first
+    assert images.store(FolderStore(tmp_path), b"other bytes", "webp", owner="u1") != first
     # Nobody can tell from a URL who else has the same picture, or delete theirs with it.
-    assert images.store(tmp_path, b"same bytes", "webp", owner="u2") != first
+    assert images.store(FolderStore(tmp_path), b"same bytes", "webp", owner="u2") != first
 
 
 def test_two_writers_of_one_image_never_write_into_each_others_file(tmp_path):
     """Two instances (or threads) storing the same image, or making the same scaled copy."""
-    key = images.store(tmp_path, b"first", "webp", owner="u1")
+    key = images.store(FolderStore(tmp_path), b"first", "webp", owner="u1")
     (tmp_path / key).unlink()
     others = [tmp_path / key.replace(".webp", ".part"), tmp_path / f"{key}.part"]
     for other in others:  # where the other writer may be halfway through its copy
         other.write_bytes(b"half")
-    assert images.store(tmp_path, b"first", "webp", owner="u1") == key
+    assert images.store(FolderStore(tmp_path), b"first", "webp", owner="u1") == key
     assert (tmp_path / key).read_bytes() == b"first"
     assert [other.read_bytes() for other in others] == [b"half", b"half"]
 
 
 def test_discarding_an_image_deletes_its_scaled_copies_and_nothing_else(tmp_path):
-    large, other = (images.store(tmp_path, images.process(encoded("PNG", (1200, 600)),
+    large, other = (images.store(FolderStore(tmp_path), images.process(encoded("PNG", (1200, 600)),
                                                           images.PROFILE)[0], "webp", owner=o)
                     for o in ("u1", "u2"))
     for key in (large, other):
-        images.fitted(tmp_path, key, 450, 30)
-    images.discard(tmp_path, [large, "user-images/gone.webp"])
+        images.fitted(FolderStore(tmp_path), key, 450, 30)
+    images.discard(FolderStore(tmp_path), [large, "user-images/gone.webp"])
     assert sorted(p.name for p in (tmp_path / "user-images").iterdir()) == sorted([
         other.split("/")[1], other.split("/")[1].replace(".webp", "-450q30.webp")])
 
 
 def test_a_fitted_copy_is_made_once_for_large_images_and_gifs(tmp_path):
-    small = images.store(tmp_path, images.process(encoded("PNG", (300, 200)),
-                                                  images.PROFILE)[0], "webp", owner="u1")
-    assert images.fitted(tmp_path, small, 450, 30) == (tmp_path / small).read_bytes()
+    media = FolderStore(tmp_path)
+    small = images.store(media, images.process(encoded("PNG", (300, 200)),
+                                               images.PROFILE)[0], "webp", owner="u1")
+    assert images.fitted(media, small, 450, 30) == (tmp_path / small).read_bytes()
     for kind, size in (("PNG", (1200, 600)), ("GIF", (100, 50))):
-        key = images.store(tmp_path, *images.process(encoded(kind, size), images.PROFILE),
+        key = images.store(media, *images.process(encoded(kind, size), images.PROFILE),
                            owner="u1")
-        first = images.fitted(tmp_path, key, 450, 30)
+        first = images.fitted(media, key, 450, 30)
         with Image.open(io.BytesIO(first)) as image:
             assert (image.format, image.size) == (
                 "WEBP", (450, 225) if kind == "PNG" else (100, 50))
-        assert images.fitted(tmp_path, key, 450, 30) == first
+        assert images.fitted(FolderStore(tmp_path), key, 450, 30) == first
         assert (tmp_path / key.replace(f".{key.rsplit('.', 1)[1]}", "-450q30.webp")).exists()
-    assert images.fitted(tmp_path, "user-images/gone.webp", 450, 30) is None
+    assert images.fitted(FolderStore(tmp_path), "user-images/gone.webp", 450, 30) is None
 
 
 @pytest.mark.parametrize("slot", [images.PROFILE, images.BANNER])

@@ -187,6 +187,7 @@ class Settings:
     secret_key: bytes
     public_url: str
     smtp_url: str | None = None
+    media_url: str | None = None  # user-service's images: a folder, or s3://bucket/prefix
     mail_from: str = "Tessera <no-reply@localhost>"
     registration_open: bool = True  # the users API's sign-up switch (its first user always)
     sign_ups_per_address: int = 20  # an hour, in every family together
@@ -212,6 +213,7 @@ class Settings:
             secret_key=_require(env, "SECRET_KEY", hint).encode(),
             public_url=public_url,
             smtp_url=env.get("SMTP_URL", "").strip() or None,
+            media_url=env.get("MEDIA_URL", "").strip() or None,
             mail_from=env.get("MAIL_FROM", "").strip()
             or f"Tessera <no-reply@{urlsplit(public_url).hostname}>",
             registration_open=_flag(env, "REGISTRATION_OPEN", default=True),

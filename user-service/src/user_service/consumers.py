@@ -6,8 +6,8 @@ from sqlalchemy import orm
 
 from tessera_shared.consumer import Handler
 from tessera_shared.outbox import Event
-from tessera_shared.platform import Platform
 from user_service import media, profiles
+from user_service.storage import MediaStore
 
 
 def email_verified(session: orm.Session, event: Event) -> None:
@@ -16,9 +16,7 @@ def email_verified(session: orm.Session, event: Event) -> None:
     profiles.mark_verified(session, event.data["user_id"])
 
 
-def handlers(platform: Platform) -> dict[str, Handler]:
-    images = media.folder(platform.settings)
-
+def handlers(images: MediaStore) -> dict[str, Handler]:
     def profile_gone(session: orm.Session, event: Event) -> None:
         """The account is gone (`user.deleted`), or a sign-up saga failed after its profile
         was made and could not remove it directly (`user.registration_abandoned`): so is the

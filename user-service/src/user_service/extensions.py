@@ -7,13 +7,19 @@ from typing import ClassVar
 
 from tessera_shared.clients.accounts import Accounts
 from tessera_shared.extensions import Extension
+from user_service.storage import MediaStore
 
 
 @dataclass(frozen=True)
 class Helpers(Extension):
     key: ClassVar[str] = "user"
     accounts: Accounts
+    media: MediaStore
 
 
 def accounts() -> Accounts:
     return Helpers.current().accounts
+
+
+def media_store() -> MediaStore:
+    return Helpers.current().media

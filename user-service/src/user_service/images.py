@@ -23,18 +23,17 @@ import ctypes.util
 import hashlib
 import io
 import os
-import secrets
 import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from tessera_shared import limits
 from tessera_shared.errors import DomainError, bad_request
 from user_service import errors
+from user_service.storage import MediaStore
 
 MiB = limits.MiB
 MAX_SIDE = 2000
@@ -160,59 +159,46 @@ def _reencode(data: bytes, claimed: str, slot: Slot) -> tuple[bytes, str]:
     return out.getvalue(), "webp"
 
 
-def store(media_dir: Path, data: bytes, extension: str, *, owner: str) -> str:
+def store(media: MediaStore, data: bytes, extension: str, *, owner: str) -> str:
     """Save `owner`'s image; returns its storage key (`user-images/<hash>.<ext>`)."""
     digest = hashlib.sha256(owner.encode() + b"\0" + data).hexdigest()
-    return _write(media_dir, f"{FOLDER}/{digest}.{extension}", data)
-
-
-def _write(media_dir: Path, key: str, data: bytes) -> str:
-    path = media_dir / key
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A name of its own: another instance or thread may be writing the same file.
-        partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.part")
-        partial.write_bytes(data)
-        partial.rename(path)  # readers never see half a file
+    key = f"{FOLDER}/{digest}.{extension}"
+    media.write(key, data)
     return key
 
 
-def _derived(key: str, suffix: str) -> str:
-    return f"{key.rsplit('.', 1)[0]}-{suffix}.webp"
+def _copies(key: str) -> str:
+    """The start of the keys of an image's scaled copies."""
+    return f"{key.rsplit('.', 1)[0]}-"
 
 
-def fitted(media_dir: Path, key: str, side: int, quality: int) -> bytes | None:
+def fitted(media: MediaStore, key: str, side: int, quality: int) -> bytes | None:
     """A stored image's bytes, scaled to fit `side` x `side` (lossy WebP at `quality`) if it
     is larger or a GIF; the scaled copy is made once and kept beside the original. None if
-    the file is gone."""
-    path = media_dir / key
-    derived = media_dir / _derived(key, f"{side}q{quality}")
-    try:
-        if derived.exists():
-            return derived.read_bytes()
-        with _image_work(), Image.open(path) as image:
-            if image.format != "GIF" and max(image.size) <= side:
-                return path.read_bytes()
-            image.draft(image.mode, _draft_size(image.size, side))
-            image.load()
-            copy = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode
-                                 else "RGB")
-            copy.thumbnail((side, side), Image.Resampling.LANCZOS)
-            out = io.BytesIO()
-            copy.save(out, "WEBP", quality=quality, method=6)
-    except FileNotFoundError:
+    the image is gone."""
+    derived = f"{_copies(key)}{side}q{quality}.webp"
+    if (kept := media.read(derived)) is not None:
+        return kept
+    if (original := media.read(key)) is None:
         return None
-    _write(media_dir, str(derived.relative_to(media_dir)), out.getvalue())
+    with _image_work(), Image.open(io.BytesIO(original)) as image:
+        if image.format != "GIF" and max(image.size) <= side:
+            return original
+        image.draft(image.mode, _draft_size(image.size, side))
+        image.load()
+        copy = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode
+                             else "RGB")
+        copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        copy.save(out, "WEBP", quality=quality, method=6)
+    media.write(derived, out.getvalue())
     return out.getvalue()
 
 
-def discard(media_dir: Path, keys: Iterable[str]) -> None:
+def discard(media: MediaStore, keys: Iterable[str]) -> None:
     """Delete stored images and the scaled copies made of them (gone already is fine)."""
     for key in keys:
-        path = media_dir / key
-        for copy in path.parent.glob(Path(_derived(key, "*")).name):
-            copy.unlink(missing_ok=True)
-        path.unlink(missing_ok=True)
+        media.delete([*media.keys(_copies(key)), key])
 
 
 def public_url(public_base: str, key: str | None) -> str | None:

@@ -16,7 +16,7 @@ from tessera_shared.errors import bad_request
 from tessera_shared.transactions import unit_of_work
 from tessera_shared.validation import Schema, Text
 from user_service import images, media, profiles
-from user_service.media import media_dir
+from user_service.extensions import media_store
 from user_service.models import Profile, db
 
 blueprint = Blueprint("internal", __name__, url_prefix="/internal")
@@ -69,7 +69,7 @@ def _shown(profile: Profile) -> dict[str, Any]:
     fit = PARSER.parse(ImageFit(), location="query")
     if fit:
         data = profile.profile_image and images.fitted(
-            media_dir(), profile.profile_image, fit["image_side"], fit["image_quality"])
+            media_store(), profile.profile_image, fit["image_side"], fit["image_quality"])
         shown["image"] = data and {"type": "webp" if data[8:12] == b"WEBP" else "gif",
                                    "data": base64.b64encode(data).decode()}
     return shown
@@ -83,7 +83,7 @@ def _stored_image(new: dict[str, Any], owner: str) -> str:
     slot = dataclasses.replace(images.PROFILE, max_side=new["max_side"],
                                quality=new["quality"], keep_gif=False)
     encoded, extension = images.process(data, slot)
-    return images.store(media_dir(), encoded, extension, owner=owner)
+    return images.store(media_store(), encoded, extension, owner=owner)
 
 
 @blueprint.post("/profiles")
@@ -119,7 +119,7 @@ def edit_profile(changes: dict[str, Any], user_id: str) -> dict[str, Any]:
     if "image" in changes:
         image = changes.pop("image")
         changes["profile_image"] = None if image is None else _stored_image(image, user_id)
-    with media.unit_of_work(db.session, media_dir()):
+    with media.unit_of_work(db.session, media_store()):
         profile = profiles.edit(db.session, user_id, changes)
     return _shown(profile)
 
@@ -134,6 +134,6 @@ def mark_verified(user_id: str) -> tuple[str, int]:
 
 @blueprint.delete("/profiles/<user_id>")
 def delete_profile(user_id: str) -> tuple[str, int]:
-    with media.unit_of_work(db.session, media_dir()):
+    with media.unit_of_work(db.session, media_store()):
         profiles.delete(db.session, user_id)
     return "", 204

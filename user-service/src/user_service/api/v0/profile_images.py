@@ -16,7 +16,7 @@ from tessera_shared.context import require_session
 from tessera_shared.platform import platform
 from tessera_shared.validation import Schema
 from user_service import images, media, profiles
-from user_service.media import media_dir
+from user_service.extensions import media_store
 from user_service.models import db
 
 blp = Blueprint("v0-images", __name__, url_prefix="/v0/user/me", description="Profile images")
@@ -42,15 +42,15 @@ def _allow_the_slots_size() -> None:
 def upload(slot: images.Slot, file: FileStorage) -> dict[str, str]:
     session = require_session()
     data, extension = images.process(file.read(slot.max_bytes + 1), slot)
-    key = images.store(media_dir(), data, extension, owner=session.user_id)
-    with media.unit_of_work(db.session, media_dir()):
+    key = images.store(media_store(), data, extension, owner=session.user_id)
+    with media.unit_of_work(db.session, media_store()):
         profiles.set_image(db.session, session.user_id, slot.column, key)
     return {"image_url": images.public_url(platform().settings.public_url, key)}
 
 
 def remove(slot: images.Slot) -> Any:
     session = require_session()
-    with media.unit_of_work(db.session, media_dir()):
+    with media.unit_of_work(db.session, media_store()):
         profiles.set_image(db.session, session.user_id, slot.column, None)
     return no_content()
 
