@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tessera_launcher.launch import admin, serve, up
+from tessera_launcher.launch import admin, migrate, serve, up
+from tessera_shared.config import SERVICES
 
 
 def checkout() -> Path:
@@ -80,6 +81,12 @@ def instances(raw: str) -> int:
     return int(raw)
 
 
+def database_owner(raw: str) -> str:
+    if raw not in SERVICES:
+        raise argparse.ArgumentTypeError(f"{raw!r} has no database: {', '.join(SERVICES)}")
+    return raw
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tessera", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     serve_command.add_argument("service", choices=["gateway", "user", "auth", "registry",
                                                    "events"])
     serve_command.add_argument("--port", type=int, default=8000)
+    migrate_command = commands.add_parser(
+        "migrate", help="bring the services' databases to their newest revision (a cluster's "
+                        "migration job); `serve` does it for its own service too")
+    migrate_command.add_argument("services", nargs="*", type=database_owner, metavar="SERVICE",
+                                 help="user, auth, registry or events (default: all four)")
     # Their --help is the service command's own (`tessera admin --help`).
     commands.add_parser("admin", add_help=False,
                         help="admin grant <email> | admin revoke <email> | admin list: who "
@@ -115,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         return up(args.replicas)
     if args.command == "serve":
         serve(args.service, args.port)
+    if args.command == "migrate":
+        return migrate(args.services)
     if args.command == "admin":
         return admin("admin", passed_on)
     if args.command == "registry":

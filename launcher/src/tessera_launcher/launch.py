@@ -479,6 +479,18 @@ def serve(name: str, port: int) -> NoReturn:
     os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
 
 
+def migrate(services: list[str]) -> int:
+    """`tessera migrate`: bring these services' databases (all, by default) to their newest
+    revision, as a cluster's migration job does before the services start. Safe beside
+    instances that migrate as they start: on PostgreSQL one migrates at a time."""
+    from tessera_shared.migrations import upgrade  # noqa: PLC0415  # see serve()
+
+    for service in services or SERVICES:
+        upgrade(Settings.from_env(service))
+        say(f"migrated {service} database")
+    return 0
+
+
 def admin(name: str, arguments: list[str]) -> int:
     """Run an operator's command (`tessera admin ...`, `tessera registry ...`) against the
     platform this folder runs: its Redis, databases and services, as

@@ -42,14 +42,20 @@ def ensure_database(url: str) -> bool:
     if parsed.get_backend_name() != "postgresql":
         return False
     server = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    exists = sa.text("SELECT 1 FROM pg_database WHERE datname = :n")
     try:
         with server.connect() as connection:
-            exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                       {"n": parsed.database})
-            if not exists:
-                quoted = server.dialect.identifier_preparer.quote(parsed.database)
+            if connection.scalar(exists, {"n": parsed.database}):
+                return False
+            quoted = server.dialect.identifier_preparer.quote(parsed.database)
+            try:
                 connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
-            return not exists
+            except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
+                # Another instance starting at the same moment created it first.
+                if not connection.scalar(exists, {"n": parsed.database}):
+                    raise
+                return False
+            return True
     finally:
         server.dispose()
 

@@ -16,6 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from tessera_shared.config import Settings
 from tessera_shared.db import database_url, ensure_database, tune
 
+MIGRATION_LOCK = 0x7E55E7A  # PostgreSQL's advisory lock key for a database being migrated
 SERVICE_PACKAGES = {"user": "user_service", "auth": "auth_service",
                     "registry": "registry_service", "events": "events_service"}
 
@@ -47,6 +48,11 @@ def run_migrations(db: SQLAlchemy) -> None:
         context.configure(connection=connection, target_metadata=db.metadata,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Instances of a service that start at once each migrate: one at a time, so
+                # the later ones find the database at its newest revision already.
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             context.run_migrations()
     engine.dispose()
 
