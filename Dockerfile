@@ -14,7 +14,9 @@ COPY registry-service/ registry-service/
 COPY events-service/ events-service/
 COPY launcher/ launcher/
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
-    && useradd --system --home /app tessera && mkdir -p /app/var && chown tessera /app/var
-USER tessera
+    && useradd --system --uid 10001 --user-group --home /app tessera \
+    && mkdir -p /app/var && chown tessera /app/var
+# Numeric, so a cluster can check it is not root before it starts the container.
+USER 10001
 EXPOSE 8000
 ENTRYPOINT ["tessera", "serve"]
