@@ -14,10 +14,12 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.e2e.conftest import eventually, new_user, signed_in
+from tests.e2e.conftest import eventually, new_user, signed_in, unique
+from tests.e2e.test_registry_websocket import register_over_socket
 from tests.images import encoded
 from tests.objectstore import ObjectStore
 from tests.reliability.platforms import own_platform
+from tests.tensamin import Omikron, register_omikron
 
 pytestmark = pytest.mark.reliability
 
@@ -138,3 +140,22 @@ def test_two_user_service_instances_share_their_images_in_a_bucket(tmp_path, obj
                              timeout=10).status_code == 204
         assert [requests.get(url, timeout=10).status_code for _ in range(2)] == [404, 404]
         assert "Contents" not in object_store.client().list_objects_v2(Bucket=bucket)
+
+
+def test_what_an_omikron_on_one_registry_instance_reports_the_other_instance_knows(tmp_path):
+    with own_platform(tmp_path / "var", replicas=2) as running:
+        first, second = running.facts["registry_urls"]  # straight to each instance
+        reporter = register_omikron(running.var_dir)
+        here = Omikron(first, reporter).connect()
+        there = Omikron(second, register_omikron(running.var_dir)).connect()
+        try:
+            number, _ = register_over_socket(here, unique("x")[:12])
+            here.send("iota_connected", {"iota_id": number})
+            here.send("user_connected", {"user_id": number})
+            here.ask("get_user_data", {"user_id": number})  # both reports are in
+            data = there.ask("get_user_data", {"user_id": number})["data"]
+            assert (data["online_status"], data["omikron_connections"], data["omikron_id"]) == (
+                "user_online", [reporter.number], reporter.number)
+        finally:
+            here.close()
+            there.close()
