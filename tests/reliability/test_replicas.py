@@ -1,6 +1,7 @@
 """Replicas: with two instances of everything, one instance of each service and one gateway
-killed by PID under load, and clients keep working meanwhile and afterwards; and images in a
-bucket both user-service instances share."""
+killed by PID under load, and clients keep working meanwhile and afterwards; images in a
+bucket both user-service instances share; Omikron presence, the first sign-up and throttling
+across instances."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.e2e.conftest import eventually, new_user, signed_in, unique
+from tests.e2e.conftest import eventually, new_user, signed_in, unique, visitor
 from tests.e2e.test_registry_websocket import register_over_socket
+from tests.e2e.test_users_api import message_of, register
 from tests.images import encoded
 from tests.objectstore import ObjectStore
 from tests.reliability.platforms import own_platform
@@ -159,3 +161,33 @@ def test_what_an_omikron_on_one_registry_instance_reports_the_other_instance_kno
         finally:
             here.close()
             there.close()
+
+
+def test_with_two_auth_instances_one_first_sign_up_wins_and_guesses_are_counted_together(
+        tmp_path):
+    env = {"REGISTRATION_OPEN": "false", "TRUSTED_PROXIES": "127.0.0.1/32"}
+    with own_platform(tmp_path / "var", env, replicas=2) as running:
+        start, answers = threading.Barrier(4), []
+
+        def first_sign_up() -> None:
+            client = visitor()
+            start.wait()  # the four arrive together, at either auth instance
+            answers.append(register(running, client)[1])
+
+        contenders = [threading.Thread(target=first_sign_up) for _ in range(4)]
+        for thread in contenders:
+            thread.start()
+        for thread in contenders:
+            thread.join()
+        assert sorted(message_of(answer)[2] for answer in answers) == [
+            "CANT_CREATE_USER"] * 3 + ["USER_INSERT_OK"]
+
+        # Wrong passwords sent to either instance count for one account: five, as with one.
+        user = new_user()
+        assert requests.post(f"{running.url}/v0/users", json=user, timeout=30).status_code == 201
+        guesser, login = visitor(), f"{running.url}/v0/auth/login"
+        for n in range(5):
+            assert guesser.post(login, json={"email": user["email"], "password": f"guess {n}"},
+                                timeout=30).status_code == 401
+        right = {"email": user["email"], "password": user["password"]}
+        assert visitor().post(login, json=right, timeout=30).status_code == 401
