@@ -12,8 +12,9 @@ def test_health_check_is_204_when_every_service_is_ready(platform):
     ready = requests.get(f"{platform.url}/health/ready").json()
     assert ready["status"] == "ready"
     assert ready["services"] == {"user": "ok", "auth": "ok", "registry": "ok", "events": "ok"}
-    assert ready["instances"] == {name: dict.fromkeys(platform.facts[f"{name}_urls"], "ok")
+    assert ready["instances"] == {name: ["ok"] * len(platform.facts[f"{name}_urls"])
                                   for name in ready["services"]}
+    assert "127.0.0.1" not in str(ready)  # where the instances listen stays inside
 
 
 def test_every_service_reports_its_database_and_redis(platform):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
+from tessera_shared.errors import DomainError
 from tests.images import encoded
 from tests.objectstore import ObjectStore
 from user_service import images
@@ -57,3 +58,12 @@ def test_an_image_its_scaled_copies_and_their_discarding_work_on_either(media):
     images.discard(media, [key])
     assert media.keys(images.FOLDER) == []
     assert images.fitted(media, key, 450, 30) is None
+
+
+def test_a_store_that_refuses_is_unavailable_and_discarding_after_a_commit_carries_on(
+        object_store):
+    gone = BucketStore(object_store.client(), "no-such-bucket", "")
+    with pytest.raises(DomainError) as refused:
+        gone.read("user-images/a.webp")
+    assert (refused.value.status, refused.value.code) == (503, "system:service_unavailable")
+    images.discard(gone, ["user-images/a.webp"])  # the objects stay behind, logged

@@ -10,7 +10,7 @@ from gateway.upstream import UpstreamPool
 def instances(count: int) -> Instances:
     made = [Instance(upstream, UpstreamPool(upstream, connect_timeout=1, read_timeout=1))
             for upstream in (Upstream("user", "127.0.0.1", 9000 + n) for n in range(count))]
-    return Instances("user", made)
+    return Instances(made)
 
 
 def ports(service: Instances) -> list[int]:
@@ -27,7 +27,7 @@ def test_an_instance_that_fails_its_check_or_refuses_gets_nothing_until_it_passe
     service = instances(3)
     first, second, third = service.all
     first.state, second.state = READY, "not ready (503)"
-    service.refused(third)
+    third.refused()
     assert {tuple(ports(service)) for _ in range(3)} == {(9000,)}
     assert service.state == "ok"
     third.state = READY
@@ -37,6 +37,6 @@ def test_an_instance_that_fails_its_check_or_refuses_gets_nothing_until_it_passe
 def test_when_no_instance_is_ready_every_one_is_tried_and_the_service_is_not_ready():
     service = instances(2)
     for instance in service.all:
-        service.refused(instance)
+        instance.refused()
     assert sorted(ports(service)) == [9000, 9001]
     assert service.state == "unreachable"

@@ -1,4 +1,6 @@
 import pytest
+import redis
+from redis.sentinel import SentinelManagedSSLConnection
 
 from gateway.config import GatewaySettings
 from tessera_shared.config import ConfigError, Settings
@@ -98,13 +100,28 @@ def test_with_sentinels_redis_is_the_master_they_name_and_redis_url_only_its_pas
     assert client.connection_pool.connection_kwargs["db"] == 2
 
 
-@pytest.mark.parametrize(("sentinels", "master", "named"), [
-    ("10.0.0.1", "tessera", "REDIS_SENTINELS"), ("10.0.0.1:x", "tessera", "REDIS_SENTINELS"),
-    ("10.0.0.1:26379", "", "REDIS_SENTINEL_MASTER")])
-def test_sentinels_that_do_not_say_where_or_which_master_fail_fast(sentinels, master, named):
+@pytest.mark.parametrize(("sentinels", "master", "url", "named"), [
+    ("10.0.0.1", "tessera", "", "REDIS_SENTINELS"),
+    ("10.0.0.1:x", "tessera", "", "REDIS_SENTINELS"),
+    ("10.0.0.1:26379", "", "", "REDIS_SENTINEL_MASTER"),
+    ("10.0.0.1:26379", "tessera", "redis://:pw@redis.example.com:6379/0", "REDIS_URL"),
+    ("10.0.0.1:26379", "tessera", "redis://:pw@/zero", "REDIS_URL")])
+def test_sentinels_that_do_not_say_where_or_which_master_fail_fast(sentinels, master, url,
+                                                                   named):
     with pytest.raises(ConfigError, match=named):
-        Settings.from_env("auth", {**COMPLETE, "REDIS_SENTINELS": sentinels,
+        Settings.from_env("auth", {**COMPLETE, "REDIS_URL": url, "REDIS_SENTINELS": sentinels,
                                    "REDIS_SENTINEL_MASTER": master})
+
+
+def test_a_rediss_url_with_sentinels_keeps_tls_to_the_master_and_the_sentinels():
+    settings = Settings.from_env("auth", {
+        **COMPLETE, "REDIS_URL": "rediss://:pw@/0", "REDIS_SENTINELS": "10.0.0.1:26379",
+        "REDIS_SENTINEL_MASTER": "tessera"})
+    client = connect(settings.redis)
+    assert client.connection_pool.connection_class is SentinelManagedSSLConnection
+    assert client.connection_pool.connection_kwargs["password"] == "pw"
+    (sentinel,) = client.connection_pool.sentinel_manager.sentinels
+    assert sentinel.connection_pool.connection_class is redis.SSLConnection
 
 
 @pytest.mark.parametrize("urls", [",", "http://127.0.0.1", "127.0.0.1:80",

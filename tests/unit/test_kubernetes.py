@@ -72,6 +72,8 @@ def test_every_process_is_a_deployment_of_the_one_image_with_its_budget_and_auto
         assert container["args"] == [name]  # `tessera serve <name>`, the image's entrypoint
         assert len({c["image"] for d in deployments.values() for c in containers(d)}) == 1
     assert set(objects(overlay, "PodDisruptionBudget")) == PROCESSES
+    # The autoscaler keeps the number of pods: an apply must not reset it.
+    assert not [name for name, d in deployments.items() if "replicas" in d["spec"]]
     scalers = objects(overlay, "HorizontalPodAutoscaler")
     assert {s["spec"]["scaleTargetRef"]["name"] for s in scalers.values()} == PROCESSES
     assert set(objects(overlay, "Service")) == PROCESSES
@@ -95,9 +97,10 @@ def test_every_container_has_probes_limits_and_runs_as_no_root_on_a_read_only_ro
                 assert {"readinessProbe", "livenessProbe"} <= set(container)
     for name, deployment in objects(overlay, "Deployment").items():
         (container,) = containers(deployment)
-        if name != "gateway":  # whose own health speaks for every service (see gateway.yaml)
-            assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
-            assert container["livenessProbe"]["httpGet"]["path"] == "/health-check"
+        if name == "gateway":  # its health speaks for every service, its metrics for no one
+            continue            # outside its host (see gateway.yaml)
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health-check"
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
 
@@ -109,6 +112,9 @@ def test_only_the_gateway_is_reachable_from_outside_and_services_only_from_insid
                 for path in rule["http"]["paths"]}
     assert backends == {"gateway"}
     policies = objects(overlay, "NetworkPolicy")
+    assert policies["tessera-gateway"]["spec"]["ingress"][0]["from"] == [
+        {"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "ingress-nginx"}}}]  # it believes their headers
     assert policies["tessera-default-deny"]["spec"] == {"podSelector": {},
                                                         "policyTypes": ["Ingress"]}
     allowed = policies["tessera-services"]["spec"]["ingress"][0]["from"]

@@ -13,6 +13,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -31,8 +32,8 @@ from tessera_shared.transactions import after_commit
 log = logging.getLogger(__name__)
 _wakeup = threading.Event()
 MAX_DELAY = timedelta(hours=1)
-# A claimed batch must be delivered within its claim (each mail's SMTP exchange has ten
-# seconds a step), or another sender may deliver it too.
+# A sender claims the mails it is about to send for long enough to send a batch (each mail's
+# SMTP exchange has ten seconds a step), and stops sending at half of it.
 CLAIM_BATCH = 20
 CLAIM = timedelta(minutes=10)
 
@@ -92,9 +93,14 @@ class MailSender(BackgroundWorker):
         self.first_retry = first_retry
 
     def send_due(self) -> int:
-        """Try every mail that is due; returns how many were delivered."""
+        """Try the mails due now (up to `CLAIM_BATCH`); returns how many were delivered. A
+        batch still sending when half its claim has passed leaves the rest for when the
+        claim runs out, so no other sender can take a mail this one is still sending."""
         delivered = 0
+        stop_at = time.monotonic() + CLAIM.total_seconds() / 2
         for mail in self._claim_due():
+            if time.monotonic() > stop_at:
+                break
             try:
                 self.delivery.deliver(mail)
             except (OSError, smtplib.SMTPException) as error:

@@ -11,6 +11,7 @@ The same checks answer the gateway's own `/health-check` and `/health/ready`.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ import urllib3
 from gateway.config import GatewaySettings, Upstream
 from gateway.upstream import UpstreamPool
 
+log = logging.getLogger(__name__)
 CHECK_SECONDS = 1.0
 CHECK_TIMEOUT = 1.5
 UNCHECKED = "unchecked"
@@ -39,12 +41,15 @@ class Instance:
     def takes_requests(self) -> bool:
         return self.state in {READY, UNCHECKED}  # unchecked: the gateway has just started
 
+    def refused(self) -> None:
+        """It took no connection: out until its next check passes."""
+        self.state = "unreachable"
+
 
 class Instances:
     """A service's instances, handed out in turn."""
 
-    def __init__(self, name: str, instances: list[Instance]) -> None:
-        self.name = name
+    def __init__(self, instances: list[Instance]) -> None:
         self.all = tuple(instances)
         self._turn = itertools.count()
 
@@ -54,11 +59,6 @@ class Instances:
         candidates = [instance for instance in self.all if instance.takes_requests] or self.all
         first = next(self._turn) % len(candidates)
         return itertools.chain(candidates[first:], candidates[:first])
-
-    @staticmethod
-    def refused(instance: Instance) -> None:
-        """`instance` took no connection: out until its next check passes."""
-        instance.state = "unreachable"
 
     @property
     def state(self) -> str:
@@ -73,7 +73,7 @@ class Upstreams:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.services = {
-            name: Instances(name, [Instance(upstream, UpstreamPool(
+            name: Instances([Instance(upstream, UpstreamPool(
                 upstream, connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout)) for upstream in upstreams])
             for name, upstreams in settings.upstreams.items()}
@@ -106,7 +106,10 @@ class Upstreams:
 
     def _check_forever(self) -> None:
         while True:
-            self.check()
+            try:
+                self.check()
+            except Exception:  # the checks must go on, or no instance would come back
+                log.exception("checking the services' instances failed")
             self._checked.set()
             time.sleep(CHECK_SECONDS)
 

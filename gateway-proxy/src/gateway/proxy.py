@@ -224,7 +224,7 @@ class Gateway:
         try:
             body = _read_body(environ, route.max_body)
             head = self._request_head(environ, route, request_id, body, upgrade=upgrade)
-            exchange = self._exchange(route.service, head, body, method=method)
+            exchange = self._exchange(route, head, body, method=method)
         except DomainError as error:
             return self._error(start_response, path, error, edge_headers)
 
@@ -300,7 +300,7 @@ class Gateway:
         """The service's answer to a stream's request, read whole, and the handoff it makes
         (None if it made none). Raises the DomainError the client is to get."""
         head = self._request_head(environ, route, request_id, b"", upgrade=False)
-        exchange = self._exchange(route.service, head, b"", method="GET")
+        exchange = self._exchange(route, head, b"", method="GET")
         response = exchange.response
         if response.length is None or response.length > WHOLE_BODY_LIMIT:
             exchange.release()
@@ -331,15 +331,17 @@ class Gateway:
         finally:
             exchange.release()
 
-    def _exchange(self, service: str, head: bytes, body: bytes, *, method: str) -> _Exchange:
+    def _exchange(self, route: Route, head: bytes, body: bytes, *, method: str) -> _Exchange:
         """Send a request to the service's next instance and read its answer's head. Raises
-        the error the client is to get. Sent again, at most once elsewhere, only when the
-        service cannot have acted on it, or acting twice is harmless:
+        the error the client is to get. Sent again only where the service cannot have acted
+        on it, or acting twice is harmless:
         - an instance that refuses the connection: to the next instance (any method: nothing
           was sent);
         - a pooled connection the instance had closed: on a fresh one, if idempotent;
         - a connection dropped before any byte of an answer (the instance went down with
-          the request): to the next instance, if idempotent."""
+          the request): to the next instance, if idempotent and the route allows it.
+        At most one other instance is tried."""
+        service = route.service
         instances = self.upstreams[service]
         candidates = instances.in_turn()
         instance, spare = next(candidates), next(candidates, None)
@@ -350,7 +352,7 @@ class Gateway:
                 connection, reused = ((instance.pool.connect(), False) if fresh
                                       else instance.pool.acquire())
             except OSError:
-                instances.refused(instance)
+                instance.refused()
                 error = errors.SERVICE_UNAVAILABLE(
                     f"The {service} service is not accepting connections.")
                 if spare is None:
@@ -363,7 +365,7 @@ class Gateway:
                 error = errors.GATEWAY_TIMEOUT(f"The {service} service took too long to answer.")
             except ConnectionError:
                 idempotent = method in internal.IDEMPOTENT
-                if idempotent and (reused or spare is not None):
+                if idempotent and (reused or (route.resend and spare is not None)):
                     instance.pool.release(connection)
                     if reused:
                         fresh = True

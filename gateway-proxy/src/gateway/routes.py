@@ -24,6 +24,9 @@ class Route:
     websocket: bool = False
     refuses_foreign_origins: bool = False  # a browser Origin not on the allow-list gets 403
     live: bool = False  # a GET the service may hand over as a live stream (gateway.live)
+    # An idempotent request an instance went down with may go to another. Not where the
+    # original's GETs act (the registry's `GET /api/register/init` hands out a number).
+    resend: bool = True
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods and method not in self.methods:
@@ -55,7 +58,7 @@ ROUTES: tuple[Route, ...] = (
     _route("/api/get/**", "registry", refuses_foreign_origins=True),
     _route("/api/change/**", "registry", max_body=limits.REGISTRY_CHANGE,
            refuses_foreign_origins=True),
-    _route("/api/register/**", "registry", refuses_foreign_origins=True),
+    _route("/api/register/**", "registry", refuses_foreign_origins=True, resend=False),
     _route("/api/delete/**", "registry", refuses_foreign_origins=True),
     _route("/ws/omikron/**", "registry", websocket=True, refuses_foreign_origins=True),
     # users API — manage-my-damn-life (004)

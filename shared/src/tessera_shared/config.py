@@ -103,7 +103,7 @@ def public_url_of(env: Mapping[str, str]) -> str:
 @dataclass(frozen=True)
 class RedisLocation:
     """Where this platform's Redis is. With Sentinels, `url` (optional) gives only the
-    master's password and database (`redis://:password@/0`)."""
+    master's password and database, and TLS (`redis://:password@/0`, `rediss://...`)."""
 
     url: str
     sentinels: tuple[tuple[str, int], ...] = ()
@@ -129,6 +129,12 @@ class RedisLocation:
         if not master:
             raise ConfigError("REDIS_SENTINEL_MASTER is not set: with REDIS_SENTINELS, it names "
                               "the master the Sentinels watch (their `sentinel monitor` name).")
+        parts, database = urlsplit(url), urlsplit(url).path.strip("/")
+        if url and (parts.scheme not in {"redis", "rediss"} or parts.hostname
+                    or not (database.isdigit() or database == "")):
+            raise ConfigError("With REDIS_SENTINELS, REDIS_URL gives only the master's password "
+                              "and database (redis://:password@/0, or rediss:// for TLS): the "
+                              f"Sentinels say where the master is, not {url.split('@')[-1]!r}.")
         return cls(url, tuple(sentinels), master,
                    env.get("REDIS_SENTINEL_PASSWORD", "").strip() or None)
 

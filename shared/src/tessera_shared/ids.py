@@ -33,9 +33,12 @@ def uuid7() -> uuid.UUID:
             if _counter > 0xFFF:
                 _last_ms, _counter = _last_ms + 1, 0
         ms, counter = _last_ms, _counter
+    return _uuid7(ms, counter)
+
+
+def _uuid7(ms: int, counter: int) -> uuid.UUID:
     tail = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
-    value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail
-    return uuid.UUID(int=value)
+    return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail)
 
 
 def uuid7_after(previous: str) -> uuid.UUID:
@@ -46,9 +49,7 @@ def uuid7_after(previous: str) -> uuid.UUID:
     if made.int > before:
         return made
     ms, counter = before >> 80, (before >> 64) & 0xFFF
-    ms, counter = (ms, counter + 1) if counter < 0xFFF else (ms + 1, 0)
-    tail = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
-    return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail)
+    return _uuid7(*((ms, counter + 1) if counter < 0xFFF else (ms + 1, 0)))
 
 
 def uuid7_floor(moment: datetime) -> str:

@@ -24,12 +24,12 @@ def connect(location: RedisLocation, *, blocking_ms: int = 0) -> redis_py.Redis:
                                "health_check_interval": 30, "retry_on_timeout": False}
     if not location.sentinels:
         return redis_py.Redis.from_url(location.url, **options)
-    if location.url:
-        parts = urlsplit(location.url)
-        options |= {"username": unquote(parts.username) if parts.username else None,
-                    "password": unquote(parts.password) if parts.password else None,
-                    "db": int(parts.path.strip("/") or 0)}
+    parts = urlsplit(location.url)
+    tls = {"ssl": True} if parts.scheme == "rediss" else {}  # to the Sentinels too
+    options |= {"username": unquote(parts.username) if parts.username else None,
+                "password": unquote(parts.password) if parts.password else None,
+                "db": int(parts.path.strip("/") or 0), **tls}
     sentinel = Sentinel(list(location.sentinels), sentinel_kwargs={
         "password": location.sentinel_password, "socket_connect_timeout": 2,
-        "socket_timeout": 2})
+        "socket_timeout": 2, **tls})
     return sentinel.master_for(location.master, **options)

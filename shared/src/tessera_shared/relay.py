@@ -15,7 +15,7 @@ from tessera_shared.outbox import STREAM, STREAM_MAX_LENGTH, outbox, relay_wakeu
 log = logging.getLogger(__name__)
 REPLICA_WAIT_MS = 2000
 LOCK_PREFIX = "tessera:relay:"
-LOCK_SECONDS = 30  # far longer than a pass takes (a batch is one pipeline and one delete)
+LOCK_SECONDS = 30  # far longer than a pass takes (a read, one pipeline, a WAIT, one delete)
 
 
 class OutboxRelay(BackgroundWorker):
@@ -36,10 +36,13 @@ class OutboxRelay(BackgroundWorker):
         """One pass: publish up to `batch` events; returns how many went out.
 
         One relay of a service publishes at a time, under a lock in Redis that runs out should
-        its holder die: so the instances of a service never publish one event twice, and
-        events go out oldest first. (A database lock would do on PostgreSQL; on SQLite it is
-        the whole database's, and held while publishing it would stop every request of a
-        gevent worker that waits for it, the waiting being outside gevent's reach.)"""
+        its holder die: so the instances of a service do not publish the same events side by
+        side, and events go out oldest first. A pass that outlives its lock (Redis stalled
+        for half a minute) may see another publish part of its batch again, which consumers
+        ignore; on PostgreSQL the other waits for the rows this one holds. (A database lock
+        alone would do on PostgreSQL; on SQLite it is the whole database's, and held while
+        publishing it would stop every request of a gevent worker that waits for it, the
+        waiting being outside gevent's reach.)"""
         lock = self.redis.lock(f"{LOCK_PREFIX}{self.source}", timeout=LOCK_SECONDS,
                                blocking=False)
         if not lock.acquire():
@@ -54,7 +57,7 @@ class OutboxRelay(BackgroundWorker):
         with self.engine.begin() as connection:
             rows = connection.execute(
                 sa.select(outbox).order_by(outbox.c.id).limit(self.batch)
-                .with_for_update(skip_locked=True)).all()
+                .with_for_update()).all()
             if not rows:
                 return 0
             pipe = self.redis.pipeline(transaction=False)
@@ -72,13 +75,15 @@ class OutboxRelay(BackgroundWorker):
             return len(rows)
 
     def _wait_for_replicas(self) -> None:
-        """Keep the batch in the outbox until every replica connected to the master has it:
-        a replica promoted by a failover then holds every event the outbox let go of. With
-        no replica connected there is none to promote, and nothing to wait for."""
-        replicas = int(self.redis.info("replication").get("connected_slaves", 0))
-        if replicas and self.redis.wait(replicas, REPLICA_WAIT_MS) < replicas:
-            raise redis_py.RedisError(f"not every one of the {replicas} Redis replicas "
-                                      "acknowledged the batch")
+        """Keep the batch in the outbox until a replica of the master has it too: Sentinel
+        promotes the replica that has the most of the master's writes, which then holds
+        every event the outbox let go of. With no replica connected there is none to
+        promote, and nothing to wait for; one replica lagging behind the others holds
+        nothing up."""
+        if not int(self.redis.info("replication").get("connected_slaves", 0)):
+            return
+        if self.redis.wait(1, REPLICA_WAIT_MS) < 1:
+            raise redis_py.RedisError("no Redis replica acknowledged the batch in time")
 
     def run(self) -> None:
         backoff = self.poll_seconds

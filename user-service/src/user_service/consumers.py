@@ -16,12 +16,12 @@ def email_verified(session: orm.Session, event: Event) -> None:
     profiles.mark_verified(session, event.data["user_id"])
 
 
-def handlers(images: MediaStore) -> dict[str, Handler]:
+def handlers(media_store: MediaStore) -> dict[str, Handler]:
     def profile_gone(session: orm.Session, event: Event) -> None:
         """The account is gone (`user.deleted`), or a sign-up saga failed after its profile
         was made and could not remove it directly (`user.registration_abandoned`): so is the
         profile, with its images, and its handle is free again."""
-        with media.unit_of_work(session, images):
+        with media.unit_of_work(session, media_store):
             profiles.delete(session, event.data["user_id"])
 
     return {

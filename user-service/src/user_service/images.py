@@ -196,9 +196,12 @@ def fitted(media: MediaStore, key: str, side: int, quality: int) -> bytes | None
 
 
 def discard(media: MediaStore, keys: Iterable[str]) -> None:
-    """Delete stored images and the scaled copies made of them (gone already is fine)."""
+    """Delete stored images and the scaled copies made of them (gone already is fine). It
+    runs once the change that let them go has committed, so a store that fails now leaves
+    them behind (logged by the store) rather than failing that change."""
     for key in keys:
-        media.delete([*media.keys(_copies(key)), key])
+        with contextlib.suppress(DomainError):
+            media.delete([*media.keys(_copies(key)), key])
 
 
 def public_url(public_base: str, key: str | None) -> str | None:

@@ -6,12 +6,18 @@ its owner and content, so two writers of one key write the same bytes."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from tessera_shared.config import ConfigError, Settings
+from tessera_shared.errors import SERVICE_UNAVAILABLE
+
+log = logging.getLogger(__name__)
 
 
 class MediaStore(Protocol):
@@ -19,7 +25,8 @@ class MediaStore(Protocol):
         """The object's bytes, or None if there is none."""
 
     def write(self, key: str, data: bytes) -> None:
-        """Store the object, unless it is there already; readers never see part of one."""
+        """Store the object whole (readers never see part of one); a key holds one content,
+        so writing it again changes nothing."""
 
     def keys(self, prefix: str) -> list[str]:
         """The keys that begin with `prefix`."""
@@ -65,35 +72,53 @@ class FolderStore:
 
 
 class BucketStore:
-    """Objects in a bucket of an S3-compatible store, under `prefix`."""
+    """Objects in a bucket of an S3-compatible store, under `prefix`. A store that cannot be
+    reached, or refuses, is `system:service_unavailable`: a missing object is an answer
+    (None), every other trouble is the store's."""
 
     def __init__(self, client: Any, bucket: str, prefix: str) -> None:  # boto3's S3 client
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415  # as boto3
+
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
+        self._failures = (BotoCoreError, ClientError)
+
+    @contextmanager
+    def _asking(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except self._failures as error:
+            log.warning("the image store failed", extra={"doing": what, "error": str(error)})
+            raise SERVICE_UNAVAILABLE("The image store did not answer; try again in a "
+                                      "moment.") from error
 
     def read(self, key: str) -> bytes | None:
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
-        except self.client.exceptions.NoSuchKey:
-            return None
-        return answer["Body"].read()
+        with self._asking("read"):
+            try:
+                answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            except self.client.exceptions.NoSuchKey:
+                return None
+            return answer["Body"].read()
 
     def write(self, key: str, data: bytes) -> None:
         # A PUT replaces an object whole, and one key always holds the same bytes.
-        self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data)
+        with self._asking("write"):
+            self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data)
 
     def keys(self, prefix: str) -> list[str]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix + prefix)
-        return [item["Key"].removeprefix(self.prefix)
-                for page in pages for item in page.get("Contents", [])]
+        with self._asking("list"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + prefix)
+            return [item["Key"].removeprefix(self.prefix)
+                    for page in pages for item in page.get("Contents", [])]
 
     def delete(self, keys: list[str]) -> None:
-        for start in range(0, len(keys), 1000):  # the most one request deletes
-            self.client.delete_objects(Bucket=self.bucket, Delete={
-                "Objects": [{"Key": self.prefix + key} for key in keys[start:start + 1000]],
-                "Quiet": True})
+        with self._asking("delete"):
+            for start in range(0, len(keys), 1000):  # the most one request deletes
+                self.client.delete_objects(Bucket=self.bucket, Delete={
+                    "Objects": [{"Key": self.prefix + key} for key in keys[start:start + 1000]],
+                    "Quiet": True})
 
 
 def from_settings(settings: Settings) -> MediaStore:
