@@ -11,12 +11,13 @@ from auth_service import cli, consumers, internal
 from auth_service.accounts import Accounts, SignUpPolicy
 from auth_service.api.user_api import views as user_api
 from auth_service.api.users_api import views as users_api
-from auth_service.api.v0 import account, auth, mailbox, oauth, sessions, totp, users
+from auth_service.api.v0 import account, auth, mailbox, oauth, passkeys, sessions, totp, users
 from auth_service.authentication import Authenticator
 from auth_service.email_flows import EmailFlows
 from auth_service.extensions import UseCases
 from auth_service.mail import Delivery, MailSender
 from auth_service.models import db
+from auth_service.passkeys import Passkeys
 from auth_service.reset_codes import ResetCodes
 from auth_service.social import SocialSignIn
 from auth_service.tokens import TokenStore
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         authenticator=authenticator,
         email_flows=EmailFlows(settings, tokens, ResetCodes(platform.redis), authenticator,
                                profiles),
+        passkeys=Passkeys(db.session, settings.passkeys, tokens, platform.throttle,
+                          authenticator),
         social=SocialSignIn(identity_providers(app, settings), tokens, accounts,
                             authenticator),
         two_factor=two_factor,
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(users.blp)
     api.register_blueprint(auth.blp)
     api.register_blueprint(totp.blp)
+    api.register_blueprint(passkeys.blp)
     api.register_blueprint(oauth.blp)
     api.register_blueprint(sessions.blp)
     api.register_blueprint(mailbox.blp)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from auth_service import errors, passwords
-from auth_service.models import Account, email_key
+from auth_service.models import Account, Connection, Passkey, email_key
 from tessera_shared.clients.profiles import NewProfile, Profiles
 from tessera_shared.clock import utcnow
 from tessera_shared.ids import uuid7
@@ -49,6 +49,15 @@ def account_of(session: orm.Session | orm.scoped_session, user_id: str) -> Accou
     if account is None:
         raise errors.ACCOUNT_NOT_FOUND()
     return account
+
+
+def can_sign_in(session: orm.Session | orm.scoped_session, account: Account) -> bool:
+    """Whether some way in is left: a password, a linked provider or a passkey."""
+    if account.password_hash is not None:
+        return True
+    return bool(session.scalar(sa.select(
+        sa.exists().where(Connection.account_id == account.id)
+        | sa.exists().where(Passkey.account_id == account.id))))
 
 
 def require_verified(account: Account) -> None:

@@ -148,7 +148,7 @@ class Authenticator:
         password_hash = account.password_hash if account else None
         if (throttled or not passwords.verify_password(password_hash, password)
                 or account is None):
-            self._record_failed_login(account.id if account else None, client,
+            self.record_failed_login(account.id if account else None, client,
                                       throttled=throttled)
             raise errors.INVALID_CREDENTIALS()
         self.throttle.proved(PASSWORD, subject, checks, device=client.device, ip=client.ip)
@@ -266,10 +266,10 @@ class Authenticator:
         try:
             return self.two_factor.prove(account, code, ip=client.ip)
         except DomainError:
-            self._record_failed_login(account.id, client, step="second_factor")
+            self.record_failed_login(account.id, client, step="second_factor")
             raise
 
-    def _record_failed_login(self, user_id: str | None, client: Client,
+    def record_failed_login(self, user_id: str | None, client: Client,
                              **details: object) -> None:
         """`auth.login_failed`, kept though the login's own unit of work rolls back."""
         failure = {"user_id": user_id, "ip": client.ip, "user_agent": client.user_agent,

@@ -8,11 +8,12 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from auth_service import errors, mail, passwords
+from auth_service import errors, mail, passkeys, passwords
 from auth_service.accounts import find_by_email, require_verified
 from auth_service.authentication import (
     Authenticator,
@@ -231,8 +232,8 @@ class EmailFlows:
 
     def report_email_change(self, token: str, *, ip: str) -> None:
         """The old address says the change was not its owner's: the account goes back to it,
-        every session ends, and a second factor turned on since the change (the taker's) is
-        removed (the link in the mail to the old address, valid for a week)."""
+        every session ends, and a second factor turned on and passkeys added since the change
+        (the taker's) are removed (the link in the mail to the old address, valid for a week)."""
         with unit_of_work(self.session):
             refusal = errors.INVALID_EMAIL_CHANGE_REPORT()
             claim = self.redeem(EMAIL_CHANGE_REPORT, token, ip=ip, refusal=refusal)
@@ -246,6 +247,8 @@ class EmailFlows:
             if (account.totp_enabled_at is not None
                     and as_utc(account.totp_enabled_at).timestamp() >= claim["changed_at"]):
                 self.authenticator.two_factor.forget(account, ip=ip)
+            passkeys.remove_added_since(
+                self.session, account, datetime.fromtimestamp(claim["changed_at"], UTC), ip=ip)
             ended = self.sessions.revoke_all(account.id)
             emit(self.session, "auth.email_change_reported",
                  {"user_id": account.id, "ip": ip, "sessions_ended": ended})

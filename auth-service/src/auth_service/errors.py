@@ -46,6 +46,31 @@ BACKUP_CODES_EXHAUSTED = ErrorId("totp:backup_code_exhausted", 401, "No backup c
 TEMP_TOKEN_INVALID = ErrorId("totp:temp_token_invalid", 400, "The sign-in step expired or was "
                              "used; sign in with your password again.")
 
+# --- passkeys (WebAuthn) -----------------------------------------------------------------------
+PASSKEY_NOT_FOUND = ErrorId("passkey:not_found", 404, "You have no passkey with that id.")
+PASSKEY_LIMIT = ErrorId("passkey:limit_reached", 409, "This account has the most passkeys it "
+                        "may have; remove one first.")
+PASSKEY_REGISTERED = ErrorId("passkey:already_registered", 409, "This authenticator holds a "
+                             "passkey registered here already.")
+LAST_PASSKEY = ErrorId("passkey:cannot_delete_last_credential", 400, "This passkey is the last "
+                       "way to sign in to the account: set a password (\"Forgot password\" "
+                       "mails a link) or link a provider first, then remove it.")
+NO_PASSKEYS = ErrorId("passkey:none_registered", 400, "This account has no passkey; finish "
+                      "the sign-in with a code from your authenticator app.")
+INVALID_CHALLENGE = ErrorId("passkey:invalid_challenge", 400, "This passkey request is unknown, "
+                            "used, expired (it lasts 5 minutes) or was started in another "
+                            "browser; ask for new options and try again.")
+INVALID_ATTESTATION = ErrorId("passkey:invalid_registration", 400, "The authenticator's answer "
+                              "could not be verified for this site; try again, or use another "
+                              "authenticator.")
+INVALID_ASSERTION = ErrorId("passkey:invalid_assertion", 401, "The passkey's answer could not be "
+                            "verified; try again, or sign in another way.")
+UNKNOWN_PASSKEY = ErrorId("passkey:unknown_credential", 401, "This passkey is not registered "
+                          "here (it may have been removed); sign in another way.")
+SIGN_COUNT_REGRESSED = ErrorId("passkey:sign_count_regressed", 401, "This passkey's counter "
+                               "went backwards, a sign that it was copied: sign in another way "
+                               "and remove it from your account.")
+
 # --- mailed links and codes --------------------------------------------------------------------
 ALREADY_VERIFIED = ErrorId("email:already_verified", 400,
                            "This email address is verified already.")

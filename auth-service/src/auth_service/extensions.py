@@ -9,6 +9,7 @@ from typing import ClassVar
 from auth_service.accounts import Accounts
 from auth_service.authentication import Authenticator
 from auth_service.email_flows import EmailFlows
+from auth_service.passkeys import Passkeys
 from auth_service.social import SocialSignIn
 from auth_service.two_factor import TwoFactor
 from tessera_shared.extensions import Extension
@@ -20,6 +21,7 @@ class UseCases(Extension):
     accounts: Accounts
     authenticator: Authenticator
     email_flows: EmailFlows
+    passkeys: Passkeys
     social: SocialSignIn
     two_factor: TwoFactor
 
@@ -34,6 +36,10 @@ def authenticator() -> Authenticator:
 
 def email_flows() -> EmailFlows:
     return UseCases.current().email_flows
+
+
+def passkeys() -> Passkeys:
+    return UseCases.current().passkeys
 
 
 def social() -> SocialSignIn:

@@ -226,6 +226,17 @@ def second_factor_mail(change: str, ip: str) -> tuple[str, str]:
         "that ends every session.\n")
 
 
+def passkey_mail(name: str, ip: str, *, added: bool) -> tuple[str, str]:
+    """Told to the owner whenever a passkey is added to or removed from the account."""
+    change = "added to" if added else "removed from"
+    return f"A passkey was {change} your Tessera account", (
+        f"The passkey \"{name}\" was {change} your Tessera account just now, from the "
+        f"address {ip or 'unknown'}.\n\n"
+        "If that was you, there is nothing to do. If it was not, someone has your session: "
+        "reset your password now (\"Forgot password\" on the sign-in page), which ends every "
+        "session, then look at the passkeys in your settings.\n")
+
+
 def reset_code_mail(code: str) -> tuple[str, str]:
     # The code leads the subject, as the users API's original mails it: visible in a preview.
     return f"{code} is your code to reset your Tessera password", (

@@ -1,5 +1,5 @@
 """What auth-service owns: accounts (email, password hash, role, second factor), the
-identity-provider accounts linked to them, and the mail queue."""
+identity-provider accounts and passkeys linked to them, and the mail queue."""
 
 from __future__ import annotations
 
@@ -62,6 +62,33 @@ class Connection(db.Model):  # type: ignore[name-defined,misc]
     account_id: Mapped[str] = mapped_column(
         sa.String(36), sa.ForeignKey("accounts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+PASSKEY_NAME_MAX_LENGTH = 64
+CREDENTIAL_ID_MAX_LENGTH = 1023  # WebAuthn's bound on a credential id
+
+
+class Passkey(db.Model):  # type: ignore[name-defined,misc]
+    """A WebAuthn credential that signs an account in: its public key (COSE, as the
+    authenticator gave it), the signature counter last seen, and the backup flags (a passkey
+    that may be backed up must stay so, WebAuthn §6.1.3)."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(sa.LargeBinary(CREDENTIAL_ID_MAX_LENGTH),
+                                                 unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    backup_eligible: Mapped[bool] = mapped_column(sa.Boolean)
+    backed_up: Mapped[bool] = mapped_column(sa.Boolean)
+    transports: Mapped[str] = mapped_column(sa.String(128), default="")  # comma-separated
+    aaguid: Mapped[str] = mapped_column(sa.String(36))  # the authenticator's model
+    name: Mapped[str] = mapped_column(sa.String(PASSKEY_NAME_MAX_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class QueuedMail(db.Model):  # type: ignore[name-defined,misc]

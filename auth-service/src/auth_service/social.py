@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from auth_service import errors, mail
-from auth_service.accounts import Accounts, SignUp, account_of, find_by_email
+from auth_service.accounts import Accounts, SignUp, account_of, can_sign_in, find_by_email
 from auth_service.authentication import (
     Authenticator,
     SecondFactorRequired,
@@ -206,7 +206,7 @@ class SocialSignIn:
                 Connection.provider == label.value)).rowcount
             if not removed:
                 raise errors.CONNECTION_NOT_FOUND()
-            if account.password_hash is None and not self._connections_of(account.id):
+            if not can_sign_in(self.session, account):
                 raise errors.LAST_CONNECTION()
             emit(self.session, "auth.oauth_unlinked",
                  {"user_id": account.id, "provider": label.name, "ip": ip})

@@ -1,5 +1,5 @@
 """Single-use tokens (the emailed ones, the TOTP login step, the OAuth state and pending
-sign-up), kept in Redis.
+sign-up, the passkey ceremonies' challenges), kept in Redis.
 
 A token is 256 random bits; Redis keeps only its SHA-256, with the token's lifetime as TTL,
 and redeeming it deletes it (GETDEL). So a used, expired or unknown token all look the same.
@@ -35,6 +35,7 @@ EMAIL_CHANGE_REPORT = Kind("email_change_report", 7 * 24 * 3600)  # mailed to th
 TOTP_LOGIN = Kind("totp_login", 120)
 OAUTH_STATE = Kind("oauth_state", 300)
 OAUTH_PENDING = Kind("oauth_pending", 10 * 60)  # consumed only by a sign-up that succeeds
+PASSKEY_CHALLENGE = Kind("passkey_challenge", 5 * 60)  # the token is the challenge itself
 
 
 class TokenStore:

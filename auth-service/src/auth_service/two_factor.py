@@ -183,6 +183,13 @@ class TwoFactor:
         """The temp token a client trades, with a code, for a session (120 s, single use)."""
         return self.tokens.issue(TOTP_LOGIN, {"user_id": account.id, "remember_me": remember_me})
 
+    def peek_login(self, temp_token: str) -> PendingLogin | None:
+        """The login a temp token stands for, leaving the token unspent (a passkey's options
+        for the second step are asked for before the step itself)."""
+        payload = self.tokens.read(TOTP_LOGIN, temp_token)
+        return None if payload is None else PendingLogin(payload["user_id"],
+                                                         bool(payload["remember_me"]))
+
     def pending_login(self, temp_token: str, *, ip: str) -> PendingLogin:
         """Redeem a temp token: it is spent even if the code that comes with it is wrong."""
         payload = self.tokens.redeem(TOTP_LOGIN, temp_token, ip=ip)

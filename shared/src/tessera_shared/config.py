@@ -182,6 +182,50 @@ class OAuthSettings:
 
 
 @dataclass(frozen=True)
+class PasskeySettings:
+    """Passkeys (WebAuthn): the relying-party id they are bound to and the origins a ceremony
+    may come from. Both follow `PUBLIC_URL` unless set. A browser takes no IP address as an
+    id, so a platform served at one (the embedded default) binds its passkeys to `localhost`
+    on the same port: open the console at http://localhost:PORT to use them."""
+
+    rp_id: str = "localhost"
+    origins: tuple[str, ...] = ("http://localhost:8080",)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], public_url: str) -> PasskeySettings:
+        public = urlsplit(public_url)
+        host = public.hostname or "localhost"
+        if _is_ip_address(host):
+            host = "localhost"
+            public = public._replace(netloc=f"localhost:{public.port}" if public.port
+                                     else "localhost")
+        rp_id = env.get("PASSKEY_RP_ID", "").strip().lower() or host
+        if _is_ip_address(rp_id) or not all(rp_id.split(".")) or "/" in rp_id:
+            raise ConfigError(f"PASSKEY_RP_ID must be a domain name (the platform's or one it "
+                              f"belongs to), not {rp_id!r}.")
+        origins = tuple(origin.strip().rstrip("/") for origin
+                        in env.get("PASSKEY_ORIGINS", "").split(",") if origin.strip())
+        origins = origins or (f"{public.scheme}://{public.netloc}",)
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
+                raise ConfigError(f"PASSKEY_ORIGINS must be origins (scheme://host[:port]) "
+                                  f"separated by commas, not {origin!r}.")
+            if not (parts.hostname == rp_id or parts.hostname.endswith(f".{rp_id}")):
+                raise ConfigError(f"The origin {origin!r} is not on PASSKEY_RP_ID {rp_id!r} "
+                                  "(or a subdomain of it); browsers would refuse it.")
+        return cls(rp_id, origins)
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
 class Settings:
     """What a service reads from its environment. (The gateway has its own settings.)"""
 
@@ -198,6 +242,7 @@ class Settings:
     registration_open: bool = True  # the users API's sign-up switch (its first user always)
     sign_ups_per_address: int = 20  # an hour, in every family together
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    passkeys: PasskeySettings = field(default_factory=PasskeySettings)
     service_urls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # every instance
 
     @property
@@ -226,5 +271,6 @@ class Settings:
             sign_ups_per_address=_count(env, "SIGN_UPS_PER_ADDRESS",
                                         default=cls.sign_ups_per_address),
             oauth=OAuthSettings.from_env(env),
+            passkeys=PasskeySettings.from_env(env, public_url),
             service_urls=service_urls(env),
         )

@@ -73,6 +73,9 @@ PASSWORD = _rules("password", free=5, account_max=900)
 # Short codes: a million six-digit codes would fall to an unthrottled guesser within a day.
 TOTP_CODE = _rules("code", free=5, account_max=900)
 RESET_CODE = _rules("reset_code", free=5, account_max=900)
+# Passkey assertions: a forged one cannot be guessed, but each costs a signature check, and a
+# passkey that keeps failing (a cloned one, say) should slow down like a password.
+PASSKEY = _rules("passkey", free=5, account_max=900)
 # The registry's secrets (private-key hashes, reset tokens) are long and random; this stops
 # guessing and bounds what a stolen-but-wrong secret can try.
 REGISTRY_SECRET = _rules("secret", free=5, account_max=900)
