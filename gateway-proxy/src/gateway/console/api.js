@@ -19,6 +19,11 @@ export function leaveView() {
   shown = new AbortController();
 }
 
+// What a browser-side wait of the view on screen (a passkey prompt) is abandoned by.
+export function viewSignal() {
+  return shown.signal;
+}
+
 export function abandoned(error) {
   return error?.name === "AbortError";
 }
@@ -62,6 +67,15 @@ const WORDS = {
   "token:invalid_email_change_report": "This link is invalid, used or expired. If someone else took your account, contact whoever runs this Tessera.",
   "token:email_mismatch": "Your email address changed after this link was sent. Use the newest mail.",
   "email:already_verified": "Your email address is verified already. Nothing more to do.",
+  "passkey:invalid_challenge": "This passkey request took too long or was started in another tab. Try again.",
+  "passkey:invalid_assertion": "That passkey could not be checked. Try again, or sign in with your password.",
+  "passkey:unknown_credential": "That passkey is not registered here (it may have been removed). Sign in with your password, or use another passkey.",
+  "passkey:sign_count_regressed": "That passkey looks copied, so it was refused. Sign in another way and remove it from your account.",
+  "passkey:invalid_registration": "Your device's answer could not be checked. Try again, or use another device.",
+  "passkey:already_registered": "This device holds a passkey for this site already.",
+  "passkey:limit_reached": "Your account has the most passkeys it may have. Remove one first.",
+  "passkey:cannot_delete_last_credential": "This passkey is your last way to sign in. Set a password first (“Forgot your password?” mails a link), then remove it.",
+  "passkey:none_registered": "Your account has no passkey; type a code instead.",
   "file:read_error": "That file is too large.",
   "system:payload_too_large": "That file is too large.",
   "system:service_unavailable": "Tessera is not answering right now; try again in a moment.",

@@ -1,6 +1,6 @@
 // Tessera's account console: one page whose views are <template>s in index.html, shown by
 // the address bar's path, speaking only the public v0 API.
-import { Refusal, abandoned, call, fieldOf, leaveView, words } from "./api.js";
+import { Refusal, abandoned, call, fieldOf, leaveView, viewSignal, words } from "./api.js";
 
 const view = document.getElementById("view");
 const status = document.getElementById("status");
@@ -173,6 +173,7 @@ async function signIn() {
   showNav(null);
   show("signin", "Sign in");
   await offerProviders("[data-provider]", "provider", "login");
+  await offerPasskeys(view.querySelector("form"));
   onSubmit(view.querySelector("form"), async (fields) => {
     const answer = await call("POST", "/v0/auth/login", {
       email: fields.email, password: fields.password, remember_me: fields.remember_me });
@@ -262,6 +263,7 @@ function completeSignUp(pending) {
 
 function secondFactor(tempToken) {
   show("second-factor", "Two-factor authentication");
+  offerPasskeyStep(view.querySelector("form"), tempToken);
   onSubmit(view.querySelector("form"), async (fields) => {
     try {
       await call("POST", "/v0/auth/totp/verify", { temp_token: tempToken, code: fields.code });
@@ -458,6 +460,7 @@ async function account() {
   await offerProviders("[data-link]", "link", "link");
   await listConnections();
   await twoFactor();
+  await passkeys();
   await showLog("#security-log", `user_id=${user.id}`, { addresses: true });
   const deletion = view.querySelector("#delete");
   onSubmit(deletion, async ({ secret }) => {
@@ -693,6 +696,152 @@ async function upload(input) {
     URL.revokeObjectURL(chosen);  // the preview now shows the saved picture, or the old one
     input.value = "";
   }
+}
+
+// Passkeys: the browser makes and uses them (WebAuthn), and reads and writes the JSON form
+// of their options and answers itself (parse...OptionsFromJSON, toJSON).
+const passkeysWork = Boolean(window.PublicKeyCredential?.parseRequestOptionsFromJSON);
+
+// What the browser's refusal of a passkey request means to a person; null when the console
+// withdrew the request itself (the view changed, or the button replaced the autofill's).
+function passkeyTrouble(error, rpId) {
+  if (error.name === "AbortError") return null;
+  if (error.name === "SecurityError") {
+    const port = location.port ? `:${location.port}` : "";
+    return `Passkeys of this Tessera belong to ${rpId}: open this page at ` +
+      `${location.protocol}//${rpId}${port} to use them.`;
+  }
+  if (error.name === "InvalidStateError") return "This device holds a passkey for this site already.";
+  return "No passkey was used. Try again when you are ready, or sign in another way.";
+}
+
+// Sign in with a passkey: from the button, or picked in the email field's autofill (the
+// conditional request waits there until the person picks one, or the view changes).
+async function offerPasskeys(form) {
+  if (!passkeysWork) return;
+  const button = view.querySelector("#passkey-signin");
+  const error = form.querySelector(".form-error");
+  button.hidden = false;
+  let waiting = null;
+  const signInWith = async (mediation) => {
+    waiting?.abort();  // one request at a time: the button's replaces the autofill's
+    waiting = new AbortController();
+    const signal = AbortSignal.any([viewSignal(), waiting.signal]);
+    const { data: options } = await call("POST", "/v0/auth/login/passkey/options", {});
+    let credential;
+    try {
+      credential = await navigator.credentials.get({
+        mediation, signal, publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+    } catch (refused) {
+      error.textContent = passkeyTrouble(refused, options.rpId) ?? error.textContent;
+      return;
+    }
+    const answer = await call("POST", "/v0/auth/login/passkey", {
+      credential: credential.toJSON(), remember_me: form.elements.remember_me.checked });
+    if (answer.status === 202) return secondFactor(answer.data.temp_token);
+    await go("/account", { replace: true });
+  };
+  const failed = (refusal) => {
+    if (abandoned(refusal)) return;
+    error.textContent = refusal instanceof Refusal ? words(refusal) : UNREACHABLE;
+  };
+  button.addEventListener("click", () => {
+    clearErrors(form);
+    signInWith("optional").catch(failed);
+  });
+  if (await PublicKeyCredential.isConditionalMediationAvailable?.()) {
+    signInWith("conditional").catch(failed);
+  }
+}
+
+// A passkey of the account finishes a password sign-in instead of the code.
+function offerPasskeyStep(form, tempToken) {
+  if (!passkeysWork) return;
+  const button = view.querySelector("#passkey-second-factor");
+  const error = form.querySelector(".form-error");
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    clearErrors(form);
+    try {
+      const { data: options } = await call("POST", "/v0/auth/login/passkey/options",
+        { temp_token: tempToken });
+      let credential;
+      try {
+        credential = await navigator.credentials.get({
+          signal: viewSignal(), publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+      } catch (refused) {
+        error.textContent = passkeyTrouble(refused, options.rpId) ?? "";
+        return;
+      }
+      await call("POST", "/v0/auth/login/passkey",
+        { credential: credential.toJSON(), temp_token: tempToken });
+      await go("/account", { replace: true });
+    } catch (refusal) {
+      if (!abandoned(refusal)) {
+        error.textContent = refusal instanceof Refusal ? words(refusal) : UNREACHABLE;
+      }
+    }
+  });
+}
+
+// The passkeys section: the account's passkeys (renamed in place, removed), and adding one.
+async function passkeys() {
+  const form = view.querySelector("#passkey-add");
+  if (!passkeysWork) {
+    form.querySelector("button").disabled = true;
+    form.querySelector(".form-error").textContent =
+      "This browser cannot make passkeys; a recent Chrome, Edge, Firefox or Safari can.";
+  }
+  onSubmit(form, async ({ name }) => {
+    let options = null;
+    const asked = await withRecentSignIn(async () => {
+      options = (await call("POST", "/v0/auth/passkeys/options")).data;
+    });
+    if (!asked) return;
+    let credential;
+    try {
+      credential = await navigator.credentials.create({
+        signal: viewSignal(), publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+    } catch (refused) {
+      const trouble = passkeyTrouble(refused, options.rp.id);
+      if (trouble) form.querySelector(".form-error").textContent = trouble;
+      return;
+    }
+    const named = name.trim() ? { name: name.trim() } : {};
+    const added = (await call("POST", "/v0/auth/passkeys",
+      { credential: credential.toJSON(), ...named })).data;
+    form.reset();
+    say(`The passkey “${added.name}” is added: it signs you in from now on.`);
+    await listPasskeys();
+  });
+  await listPasskeys();
+}
+
+async function listPasskeys() {
+  const list = view.querySelector("#passkeys");
+  const { passkeys: mine } = (await call("GET", "/v0/auth/passkeys")).data;
+  list.replaceChildren(...mine.map((passkey) => {
+    const item = document.getElementById("passkey").content.cloneNode(true);
+    const input = item.querySelector("[data-slot=name]");
+    input.id = `passkey-${passkey.id}`;
+    input.value = passkey.name;
+    item.querySelector("[data-slot=label]").htmlFor = input.id;
+    const used = passkey.last_used_at
+      ? `last used ${new Date(passkey.last_used_at).toLocaleString()}` : "not used yet";
+    item.querySelector("[data-slot=since]").textContent =
+      `Added ${new Date(passkey.created_at).toLocaleDateString()}, ${used}` +
+      (passkey.backup_eligible ? "; synced across your devices" : "");
+    onSubmit(item.querySelector("form"), async ({ name }) => {
+      const renamed = (await call("PATCH", `/v0/auth/passkeys/${passkey.id}`, { name })).data;
+      say(`The passkey is now called “${renamed.name}”.`);
+    });
+    item.querySelector("[data-slot=remove]").addEventListener("click", async () => {
+      await act(() => call("DELETE", `/v0/auth/passkeys/${passkey.id}`),
+        `The passkey “${passkey.name}” is removed.`);
+      await listPasskeys();
+    });
+    return item;
+  }));
 }
 
 // Run a change that may need a recent sign-in, then say `done` and show the sessions again.
