@@ -12,6 +12,7 @@ import requests
 from tessera_shared.outbox import read_stream
 from tests.authenticator import Authenticator
 from tests.e2e.conftest import eventually, new_user, unique, verify_email, visitor
+from tests.e2e.test_v0_passkeys import add_passkey, authenticator_for, passkey_sign_in
 from tests.mailbox import link_in
 
 VERIFY, RESET, CHANGE = "Verify your email", "Reset your password", "Confirm your email change"
@@ -337,3 +338,19 @@ def test_a_guesser_cannot_lock_the_owner_out_of_confirming_their_password(platfo
     assert post(platform, "change-password", {"current_password": user["password"],
                                               "new_password": "still the owner here"},
                 owner).status_code == 204
+
+
+def test_taking_the_account_back_removes_the_passkeys_the_taker_added(platform, mailbox):
+    user = sign_up(platform, verified=True)
+    owner, _ = log_in(platform, user)
+    owners_key, thiefs_key = authenticator_for(platform), authenticator_for(platform)
+    add_passkey(platform, owner, owners_key)
+    thief, _ = log_in(platform, user)
+    moved(platform, mailbox, user, thief)
+    add_passkey(platform, thief, thiefs_key)
+    _, report = link_in(mailbox.wait_for(user["email"], REPORT))
+    assert post(platform, "report-email-change", {"token": report}).status_code == 204
+    assert passkey_sign_in(platform, visitor(), owners_key).status_code == 204
+    refused = passkey_sign_in(platform, visitor(), thiefs_key)
+    assert (refused.status_code, refused.json()["code"]) == (401, "passkey:unknown_credential")
+

@@ -11,7 +11,9 @@ import sqlalchemy as sa
 
 from auth_service.accounts import erase
 from auth_service.models import Account, Passkey, db
+from auth_service.passkeys import MAX_PER_ACCOUNT
 from tessera_shared.outbox import outbox
+from tessera_shared.throttle import PASSKEY_CEREMONIES_PER_IP
 from tests.integration.test_views_reauthentication import age_session, signed_in, with_totp
 from tests.passkey import SoftAuthenticator, b64url
 
@@ -401,3 +403,19 @@ def test_passkeys_go_with_the_account(services):
     browser = services.browser()
     answer = passkey_login(browser, key.get(sign_in_options(browser)))
     assert error_of(answer) == (401, "passkey:unknown_credential")
+
+
+def test_an_account_keeps_twenty_passkeys_at_most(services):
+    _, browser = signed_in(services, verified=True)
+    key = SoftAuthenticator(origin=ORIGIN)
+    for _ in range(MAX_PER_ACCOUNT):
+        assert add_passkey(browser, key).status_code == 201
+    assert error_of(browser.post("/v0/auth/passkeys/options")) == (409, "passkey:limit_reached")
+
+
+def test_one_address_starts_a_bounded_number_of_ceremonies(services):
+    browser = services.browser()
+    free = PASSKEY_CEREMONIES_PER_IP.free
+    answers = [browser.post("/v0/auth/login/passkey/options", json={}).status_code
+               for _ in range(free + 1)]
+    assert answers == [200] * free + [429]

@@ -18,9 +18,11 @@ from auth_service.models import db as auth_db
 from auth_service.tokens import OAUTH_PENDING
 from tessera_shared.ids import digest
 from tessera_shared.outbox import outbox
+from tests.integration.test_passkeys import add_passkey
 from tests.integration.test_views_reauthentication import age_session, signed_in, with_totp
 from tests.mailbox import LINK
 from tests.oauth_provider import KEY
+from tests.passkey import SoftAuthenticator
 from user_service.models import Profile
 from user_service.models import db as user_db
 
@@ -596,3 +598,20 @@ def test_a_state_lives_five_minutes_and_a_pending_sign_up_ten(services, google):
 def test_the_console_can_ask_which_providers_are_enabled(services):
     answer = services.browser().get("/v0/auth/oauth/providers")
     assert answer.get_json() == {"providers": ["github", "google"]}
+
+
+def test_a_passkey_is_a_way_in_so_the_last_provider_can_go(services, google):
+    who, browser, _ = sign_up(services, google)
+    key = SoftAuthenticator(origin="http://localhost:8080")
+    added = add_passkey(browser, key)
+    assert added.status_code == 201, added.text
+    assert browser.post("/v0/auth/oauth/connections/unlink", json={
+        "provider": "Google"}).status_code == 204
+    # now the passkey is the last way in, and stays
+    assert error_of(browser.delete(f"/v0/auth/passkeys/{added.get_json()['id']}")) == (
+        400, "passkey:cannot_delete_last_credential")
+    other = services.browser()
+    options = other.post("/v0/auth/login/passkey/options", json={}).get_json()
+    assert other.post("/v0/auth/login/passkey",
+                      json={"credential": key.get(options)}).status_code == 204
+    assert other.get("/v0/user/me").get_json()["email"] == who.email

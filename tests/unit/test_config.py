@@ -135,3 +135,40 @@ def test_a_service_may_have_several_instances():
     settings = Settings.from_env("auth", {
         **COMPLETE, "USER_SERVICE_URL": "http://127.0.0.1:1, http://127.0.0.1:2/"})
     assert settings.service_urls["user"] == ("http://127.0.0.1:1", "http://127.0.0.1:2")
+
+
+@pytest.mark.parametrize(("public_url", "rp_id", "origins"), [
+    ("https://id.example.com", "id.example.com", ("https://id.example.com",)),
+    ("http://127.0.0.1:8080", "localhost", ("http://localhost:8080",)),  # no IP as an RP id
+    ("http://[::1]:9000", "localhost", ("http://localhost:9000",)),
+    ("https://203.0.113.9", "localhost", ("https://localhost",)),
+])
+def test_passkeys_follow_the_public_url(public_url, rp_id, origins):
+    passkeys = Settings.from_env("auth", {**COMPLETE, "PUBLIC_URL": public_url}).passkeys
+    assert (passkeys.rp_id, passkeys.origins) == (rp_id, origins)
+
+
+def test_passkeys_may_belong_to_a_parent_domain_and_serve_several_origins():
+    env = {**COMPLETE, "PUBLIC_URL": "https://id.example.com", "PASSKEY_RP_ID": "Example.com",
+           "PASSKEY_ORIGINS": "https://id.example.com, https://example.com/"}
+    passkeys = Settings.from_env("auth", env).passkeys
+    assert passkeys.rp_id == "example.com"
+    assert passkeys.origins == ("https://id.example.com", "https://example.com")
+
+
+@pytest.mark.parametrize(("variables", "named"), [
+    ({"PASSKEY_RP_ID": "192.0.2.1"}, "PASSKEY_RP_ID"),
+    ({"PASSKEY_RP_ID": "example..com"}, "PASSKEY_RP_ID"),
+    ({"PASSKEY_ORIGINS": "https://evil.example"}, "PASSKEY_RP_ID"),
+    ({"PASSKEY_ORIGINS": "https://id.example.com/login"}, "PASSKEY_ORIGINS"),
+    ({"PASSKEY_ORIGINS": "id.example.com"}, "PASSKEY_ORIGINS"),
+])
+def test_passkey_settings_a_browser_would_refuse_fail_fast(variables, named):
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env("auth", {**COMPLETE, "PUBLIC_URL": "https://id.example.com",
+                                   **variables})
+
+
+def test_the_gateway_takes_the_passkey_origins_as_its_own_pages():
+    settings = GatewaySettings.from_env({**GATEWAY, "PUBLIC_URL": "http://127.0.0.1:8080"})
+    assert {"http://127.0.0.1:8080", "http://localhost:8080"} <= settings.cors_allowed_origins

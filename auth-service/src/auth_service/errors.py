@@ -57,6 +57,8 @@ LAST_PASSKEY = ErrorId("passkey:cannot_delete_last_credential", 400, "This passk
                        "mails a link) or link a provider first, then remove it.")
 NO_PASSKEYS = ErrorId("passkey:none_registered", 400, "This account has no passkey; finish "
                       "the sign-in with a code from your authenticator app.")
+TOO_MANY_CEREMONIES = ErrorId("rate_limit:exceeded", 429, "Too many passkey requests came "
+                              "from this address; wait a minute, then try again.")
 INVALID_CHALLENGE = ErrorId("passkey:invalid_challenge", 400, "This passkey request is unknown, "
                             "used, expired (it lasts 5 minutes) or was started in another "
                             "browser; ask for new options and try again.")

@@ -70,7 +70,7 @@ from tessera_shared.errors import DomainError, ErrorId, bad_request
 from tessera_shared.ids import uuid7
 from tessera_shared.outbox import emit
 from tessera_shared.sessions import Client, SessionRecord
-from tessera_shared.throttle import PASSKEY, Throttle
+from tessera_shared.throttle import PASSKEY, PASSKEY_CEREMONIES_PER_IP, Throttle
 from tessera_shared.transactions import unit_of_work
 
 RP_NAME = "Tessera"
@@ -115,7 +115,8 @@ class Passkeys:
 
     # --- registering -----------------------------------------------------------------------
 
-    def registration_options(self, record: SessionRecord, *, browser: str) -> dict[str, Any]:
+    def registration_options(self, record: SessionRecord, *, browser: str, ip: str
+                             ) -> dict[str, Any]:
         """Options for `navigator.credentials.create`: a discoverable credential for this
         account (one per authenticator), from a session that signed in recently."""
         require_recent_authentication(record)
@@ -124,7 +125,7 @@ class Passkeys:
         mine = self.of(account.id)
         if len(mine) >= MAX_PER_ACCOUNT:
             raise errors.PASSKEY_LIMIT()
-        challenge = self._challenge("register", browser, user_id=account.id,
+        challenge = self._challenge("register", browser, ip, user_id=account.id,
                                     session_id=record.id)
         return options_to_json_dict(generate_registration_options(
             rp_id=self.settings.rp_id, rp_name=RP_NAME, user_name=account.email,
@@ -211,13 +212,13 @@ class Passkeys:
 
     # --- signing in -----------------------------------------------------------------------
 
-    def sign_in_options(self, *, browser: str, temp_token: str | None = None
+    def sign_in_options(self, *, browser: str, ip: str, temp_token: str | None = None
                         ) -> dict[str, Any]:
         """Options for `navigator.credentials.get`: any passkey of this site (username-less,
         or the browser's autofill), or, with the temp token of a password login that owes a
         second factor, one of that account's."""
         if temp_token is None:
-            challenge = self._challenge("sign_in", browser)
+            challenge = self._challenge("sign_in", browser, ip)
             allowed: list[PublicKeyCredentialDescriptor] = []
         else:
             pending = self.authenticator.two_factor.peek_login(temp_token)
@@ -226,7 +227,7 @@ class Passkeys:
             allowed = _descriptors(self.of(pending.user_id))
             if not allowed:
                 raise errors.NO_PASSKEYS()
-            challenge = self._challenge("second_factor", browser, user_id=pending.user_id)
+            challenge = self._challenge("second_factor", browser, ip, user_id=pending.user_id)
         return options_to_json_dict(generate_authentication_options(
             rp_id=self.settings.rp_id, challenge=challenge,
             timeout=PASSKEY_CHALLENGE.lifetime * 1000, allow_credentials=allowed,
@@ -268,8 +269,11 @@ class Passkeys:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _challenge(self, purpose: Purpose, browser: str, **bound: str) -> bytes:
-        # The token is the challenge: 256 random bits, its text as the bytes signed.
+    def _challenge(self, purpose: Purpose, browser: str, ip: str, **bound: str) -> bytes:
+        """A new challenge for `purpose` in this browser; the token is the challenge (256
+        random bits, its text the bytes signed)."""
+        if not self.throttle.take(PASSKEY_CEREMONIES_PER_IP, ip):
+            raise errors.TOO_MANY_CEREMONIES()
         return self.tokens.issue(PASSKEY_CHALLENGE, {
             "purpose": purpose, "browser": browser, **bound}).encode()
 

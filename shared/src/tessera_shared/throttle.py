@@ -106,6 +106,10 @@ def sign_ups_per_ip(per_hour: int) -> Rule:
 # social sign-in attempts one address may start (each state waits five minutes in Redis);
 OAUTH_ATTEMPTS_PER_IP = Rule("oauth_attempt:ip", free=100, base_delay=10, max_delay=3600,
                              window=3600)
+# passkey ceremonies one address may start (each challenge waits five minutes in Redis; the
+# sign-in page starts one each time it opens, for the browser's autofill);
+PASSKEY_CEREMONIES_PER_IP = Rule("passkey_ceremony:ip", free=300, base_delay=1, max_delay=60,
+                                 window=3600)
 # and tries one address makes at emailed tokens (256 bits: only floods are worth stopping) or
 # at Omikron ids.
 TOKEN_PER_IP = Rule("token:ip", free=20, base_delay=1, max_delay=300, window=3600,

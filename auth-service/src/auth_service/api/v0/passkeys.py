@@ -128,11 +128,13 @@ class RegistrationOptions(MethodView):
     @blp.alt_response(403, schema=ErrorEnvelope,
                       description=f"{REAUTHENTICATE}, email:not_verified")
     @blp.alt_response(409, schema=ErrorEnvelope, description="passkey:limit_reached")
+    @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded")
     @blp.requires("session")
     def post(self) -> dict[str, Any]:
         """Options for `navigator.credentials.create` (a session that signed in within 10
         minutes, with a verified address)."""
-        return passkeys().registration_options(require_session(), browser=browser_id())
+        return passkeys().registration_options(require_session(), browser=browser_id(),
+                                               ip=client_ip())
 
 
 @blp.route("/passkeys/<passkey_id>")
@@ -162,15 +164,16 @@ class OnePasskey(MethodView):
 
 @blp.route("/login/passkey/options")
 class SignInOptions(MethodView):
-    @blp.arguments(PasskeySignInOptionsRequest)
+    @blp.arguments(PasskeySignInOptionsRequest, required=False)
     @blp.response(200, PasskeyRequestOptions)
     @blp.alt_response(400, schema=ErrorEnvelope, description=(
         "totp:temp_token_invalid, passkey:none_registered (the account has none)"))
+    @blp.alt_response(429, schema=ErrorEnvelope, description="rate_limit:exceeded")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Options for `navigator.credentials.get`: any passkey of this site (sign-in without
         a name, or the browser's autofill with `mediation: "conditional"`), or with a temp
         token, that account's."""
-        return passkeys().sign_in_options(browser=browser_id(),
+        return passkeys().sign_in_options(browser=browser_id(), ip=client_ip(),
                                           temp_token=body.get("temp_token"))
 
 
