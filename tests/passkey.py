@@ -48,21 +48,25 @@ class SoftAuthenticator:
     backup_eligible: bool = False
     backed_up: bool = False
     counter_step: int = 1  # 0: an authenticator that keeps no counter
+    credential_id_length: int = 32
     credentials: list[Credential] = field(default_factory=list)
 
     def create(self, options: dict[str, Any], *, origin: str | None = None,
-               rp_id: str | None = None, again: Credential | None = None) -> dict[str, Any]:
+               rp_id: str | None = None, again: Credential | None = None,
+               cose_key: bytes | None = None) -> dict[str, Any]:
         """The answer to `navigator.credentials.create(options)`: a new credential (or,
-        ignoring the options' exclusions, `again` one it holds)."""
+        ignoring the options' exclusions, `again` one it holds); `cose_key` replaces the
+        public key's encoding."""
         rp_id = rp_id or options["rp"]["id"]
         credential = again or Credential(
-            secrets.token_bytes(32), ec.generate_private_key(ec.SECP256R1()), rp_id,
+            secrets.token_bytes(self.credential_id_length),
+            ec.generate_private_key(ec.SECP256R1()), rp_id,
             unb64url(options["user"]["id"]))
         if again is None:
             self.credentials.append(credential)
         numbers = credential.key.public_key().public_numbers()
-        cose = cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"),
-                            -3: numbers.y.to_bytes(32, "big")})
+        cose = cose_key or cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"),
+                                        -3: numbers.y.to_bytes(32, "big")})
         attested = AAGUID + struct.pack(">H", len(credential.id)) + credential.id + cose
         auth_data = self._auth_data(credential, AT) + attested
         client_data = self._client_data("webauthn.create", options["challenge"], origin)

@@ -15,7 +15,7 @@ from auth_service.passkeys import MAX_PER_ACCOUNT
 from tessera_shared.outbox import outbox
 from tessera_shared.throttle import PASSKEY_CEREMONIES_PER_IP
 from tests.integration.test_views_reauthentication import age_session, signed_in, with_totp
-from tests.passkey import SoftAuthenticator, b64url
+from tests.passkey import SoftAuthenticator, b64url, unb64url
 
 ORIGIN = "http://localhost:8080"
 
@@ -253,6 +253,7 @@ def _client_data(**fields) -> str:
     {"authenticatorData": b64url(b"short")},
     {"signature": "!!"},
     {"clientDataJSON": 5},
+    {"clientDataJSON": b64url(b"[" * 5000)},  # deeper than Python's parser recurses
 ])
 def test_a_malformed_assertion_is_a_clean_4xx(services, broken):
     _, _, key, _ = with_passkey(services)
@@ -419,3 +420,70 @@ def test_one_address_starts_a_bounded_number_of_ceremonies(services):
     answers = [browser.post("/v0/auth/login/passkey/options", json={}).status_code
                for _ in range(free + 1)]
     assert answers == [200] * free + [429]
+
+
+def test_a_passkey_cannot_be_both_factors_without_verifying_the_user(services):
+    _, browser, _, _ = with_totp(services)
+    key = SoftAuthenticator(origin=ORIGIN, user_verified=False)
+    assert add_passkey(browser, key).status_code == 201
+    other = services.browser()
+    owed = passkey_login(other, key.get(sign_in_options(other)))
+    assert owed.status_code == 202
+    temp_token = owed.get_json()["temp_token"]
+    assert error_of(other.post("/v0/auth/login/passkey/options", json={
+        "temp_token": temp_token})) == (400, "passkey:first_factor_already")
+    # nor with a sign-in's options and the temp token beside the answer
+    answer = passkey_login(other, key.get(sign_in_options(other)), temp_token=temp_token)
+    assert error_of(answer) == (400, "passkey:invalid_challenge")
+    assert "session_id" not in other.cookies
+
+
+def test_the_second_step_is_spent_by_a_passkey_answer_that_fails(services):
+    user, browser, phone, _ = with_totp(services)
+    key = SoftAuthenticator(origin=ORIGIN)
+    assert add_passkey(browser, key).status_code == 201
+    other = services.browser()
+    temp_token = other.post("/v0/auth/login", json={
+        "email": user["email"], "password": user["password"]}).get_json()["temp_token"]
+    options = sign_in_options(other, temp_token=temp_token)
+    wrong = passkey_login(other, key.get(options, origin="http://evil.example"),
+                          temp_token=temp_token)
+    assert error_of(wrong) == (401, "passkey:invalid_assertion")
+    late = other.post("/v0/auth/totp/verify", json={"temp_token": temp_token,
+                                                    "code": phone.code()})
+    assert error_of(late) == (400, "totp:temp_token_invalid")
+
+
+def test_a_sign_in_without_a_name_needs_the_authenticators_user_handle(services):
+    user, browser, _, _ = with_totp(services)
+    key = SoftAuthenticator(origin=ORIGIN)
+    assert add_passkey(browser, key).status_code == 201
+    other = services.browser()
+    nameless = key.get(sign_in_options(other))
+    del nameless["response"]["userHandle"]
+    assert error_of(passkey_login(other, nameless)) == (401, "passkey:invalid_assertion")
+    # after a password the account is named: an authenticator may leave the handle out
+    temp_token = other.post("/v0/auth/login", json={
+        "email": user["email"], "password": user["password"]}).get_json()["temp_token"]
+    named = key.get(sign_in_options(other, temp_token=temp_token))
+    del named["response"]["userHandle"]
+    assert passkey_login(other, named, temp_token=temp_token).status_code == 204
+
+
+def test_registrations_that_cannot_be_stored_are_refused_cleanly(services):
+    _, browser = signed_in(services, verified=True)
+    long_id = SoftAuthenticator(origin=ORIGIN, credential_id_length=1100)
+    assert error_of(add_passkey(browser, long_id)) == (400, "passkey:invalid_registration")
+    options = browser.post("/v0/auth/passkeys/options").get_json()
+    empty_key = SoftAuthenticator(origin=ORIGIN).create(options, cose_key=b"\x80")
+    assert error_of(browser.post("/v0/auth/passkeys", json={"credential": empty_key})) == (
+        400, "passkey:invalid_registration")
+    options = browser.post("/v0/auth/passkeys/options").get_json()
+    repeated = SoftAuthenticator(origin=ORIGIN).create(options)
+    repeated["response"]["transports"] = ["usb"] * 40 + ["internal"]
+    assert browser.post("/v0/auth/passkeys", json={"credential": repeated}).status_code == 201
+    with services.apps["auth"].app_context():
+        stored = db.session.scalar(sa.select(Passkey.transports).where(
+            Passkey.credential_id == unb64url(repeated["rawId"])))
+    assert stored == "internal,usb"
+

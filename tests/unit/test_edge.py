@@ -43,6 +43,12 @@ def test_a_well_formed_request_id_is_kept_and_anything_else_replaced():
     ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "https://evil.example"}, True),
     ({"HTTP_COOKIE": "session_id=x", "HTTP_SEC_FETCH_SITE": "cross-site"}, True),
     ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "http://127.0.0.1:8080"}, False),
+    # a page of the host it calls, at another name than PUBLIC_URL's (localhost)
+    ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "http://localhost:8080",
+      "HTTP_HOST": "localhost:8080"}, False),
+    ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "http://localhost:8080",
+      "HTTP_HOST": "127.0.0.1:8080"}, True),
+    ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "null", "HTTP_HOST": ""}, True),
     ({"HTTP_COOKIE": "session_id=x"}, False),                     # not a browser
     ({"HTTP_ORIGIN": "https://evil.example"}, False),             # no session to abuse
 ])

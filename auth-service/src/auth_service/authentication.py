@@ -97,7 +97,7 @@ class Authenticator:
         of work."""
         if account.totp_enabled_at is not None:
             return SecondFactorRequired(self.two_factor.start_login(
-                account, remember_me=remember_me))
+                account, remember_me=remember_me, first_factor=method))
         self.end_replaced(replacing)
         return self.open_session(account, client, remember_me=remember_me, method=method)
 

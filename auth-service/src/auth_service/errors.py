@@ -59,6 +59,9 @@ NO_PASSKEYS = ErrorId("passkey:none_registered", 400, "This account has no passk
                       "the sign-in with a code from your authenticator app.")
 TOO_MANY_CEREMONIES = ErrorId("rate_limit:exceeded", 429, "Too many passkey requests came "
                               "from this address; wait a minute, then try again.")
+PASSKEY_ALREADY_USED = ErrorId("passkey:first_factor_already", 400, "A passkey began this "
+                               "sign-in, so it cannot finish it too: type a code from your "
+                               "authenticator app or a backup code.")
 INVALID_CHALLENGE = ErrorId("passkey:invalid_challenge", 400, "This passkey request is unknown, "
                             "used, expired (it lasts 5 minutes) or was started in another "
                             "browser; ask for new options and try again.")

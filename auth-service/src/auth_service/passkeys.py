@@ -41,7 +41,6 @@ from webauthn.helpers import (
     parse_client_data_json,
     parse_registration_credential_json,
 )
-from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
     AuthenticationCredential,
@@ -62,7 +61,7 @@ from auth_service.authentication import (
     SignedIn,
     require_recent_authentication,
 )
-from auth_service.models import Account, Passkey
+from auth_service.models import CREDENTIAL_ID_MAX_LENGTH, Account, Passkey
 from auth_service.tokens import PASSKEY_CHALLENGE, TokenStore
 from tessera_shared.clock import utcnow
 from tessera_shared.config import PasskeySettings
@@ -75,9 +74,11 @@ from tessera_shared.transactions import unit_of_work
 
 RP_NAME = "Tessera"
 MAX_PER_ACCOUNT = 20
-# What a malformed answer makes py_webauthn's parsers raise beside its own errors (base64,
-# JSON, UTF-8 and CBOR decoding are ValueErrors; a field of the wrong type, a TypeError).
-_MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError)
+# py_webauthn's parsers let through whatever malformed bytes provoke beside its own errors
+# (ValueError from base64, JSON and CBOR, TypeError, KeyError, IndexError from a short COSE
+# key, RecursionError from deeply nested client data...): an answer that cannot be read or
+# verified is refused, whatever the reason. The calls touch no database.
+_MALFORMED = Exception
 
 Purpose = Literal["register", "sign_in", "second_factor"]
 _Credential = TypeVar("_Credential", RegistrationCredential, AuthenticationCredential)
@@ -153,6 +154,8 @@ class Passkeys:
                 expected_rp_id=self.settings.rp_id, expected_origin=list(self.settings.origins))
         except _MALFORMED as error:
             raise errors.INVALID_ATTESTATION() from error
+        if len(verified.credential_id) > CREDENTIAL_ID_MAX_LENGTH:
+            raise errors.INVALID_ATTESTATION()
         with unit_of_work(self.session):
             account = _locked(self.session, record.user_id)
             count = len(self.of(account.id))
@@ -164,7 +167,8 @@ class Passkeys:
                 backup_eligible=verified.credential_device_type
                 == CredentialDeviceType.MULTI_DEVICE,
                 backed_up=verified.credential_backed_up,
-                transports=",".join(t.value for t in credential.response.transports or ()),
+                transports=",".join(sorted({t.value for t in credential.response.transports
+                                            or ()})),
                 aaguid=verified.aaguid, name=name or f"Passkey {count + 1}",
                 created_at=utcnow())
             self.session.add(passkey)
@@ -224,6 +228,8 @@ class Passkeys:
             pending = self.authenticator.two_factor.peek_login(temp_token)
             if pending is None:
                 raise errors.TEMP_TOKEN_INVALID()
+            if pending.first_factor == "passkey":
+                raise errors.PASSKEY_ALREADY_USED()  # one security key is one factor
             allowed = _descriptors(self.of(pending.user_id))
             if not allowed:
                 raise errors.NO_PASSKEYS()
@@ -251,15 +257,19 @@ class Passkeys:
                 self.authenticator.record_failed_login(None, client, step="passkey")
                 raise errors.UNKNOWN_PASSKEY()
             account = account_of(self.session, passkey.account_id)
-            user_verified = self._verify(account, passkey, credential, ceremony, client)
             if ceremony.purpose == "second_factor" and temp_token:
+                # spent now, whatever the answer is worth, as by a code at /totp/verify
                 pending = self.authenticator.two_factor.pending_login(temp_token, ip=client.ip)
                 if pending.user_id != account.id:
                     raise errors.TEMP_TOKEN_INVALID()
+                if pending.first_factor == "passkey":
+                    raise errors.PASSKEY_ALREADY_USED()
+                self._verify(account, passkey, credential, ceremony, client)
                 self.authenticator.end_replaced(replacing)
                 return self.authenticator.open_session(
-                    account, client, remember_me=pending.remember_me, method="password+passkey")
-            if user_verified:
+                    account, client, remember_me=pending.remember_me,
+                    method=f"{pending.first_factor}+passkey")
+            if self._verify(account, passkey, credential, ceremony, client):
                 self.authenticator.end_replaced(replacing)
                 return self.authenticator.open_session(
                     account, client, remember_me=login.remember_me, method="passkey")
@@ -305,8 +315,11 @@ class Passkeys:
 
         if not self.throttle.attempt(*checks):
             raise refuse(errors.INVALID_ASSERTION, "throttled")
+        # Without an account named beforehand, the authenticator must say whose passkey it is
+        # (WebAuthn §7.2), and it must be the owner's.
         handle = credential.response.user_handle
-        if handle is not None and handle != account.id.encode():
+        if (handle is None and ceremony.user_id is None) or (
+                handle is not None and handle != account.id.encode()):
             raise refuse(errors.INVALID_ASSERTION, "user_handle")
         try:
             # The counter is checked below, where a clone can be told from a bad signature.

@@ -71,10 +71,17 @@ class Status:
 
 @dataclass(frozen=True)
 class PendingLogin:
-    """A login whose password was right and whose second factor is still owed."""
+    """A login whose first factor was proven and whose second factor is still owed."""
 
     user_id: str
     remember_me: bool
+    first_factor: str = "password"  # how: "password", "passkey", a provider's name
+
+    @classmethod
+    def of(cls, payload: dict[str, object]) -> PendingLogin:
+        return cls(str(payload["user_id"]), bool(payload["remember_me"]),
+                   # a token issued before passkeys came names none: it was a password's
+                   str(payload.get("first_factor", "password")))
 
 
 class TwoFactor:
@@ -179,23 +186,23 @@ class TwoFactor:
             return "backup_code"
         raise errors.INVALID_CODE()
 
-    def start_login(self, account: Account, *, remember_me: bool) -> str:
+    def start_login(self, account: Account, *, remember_me: bool, first_factor: str) -> str:
         """The temp token a client trades, with a code, for a session (120 s, single use)."""
-        return self.tokens.issue(TOTP_LOGIN, {"user_id": account.id, "remember_me": remember_me})
+        return self.tokens.issue(TOTP_LOGIN, {"user_id": account.id, "remember_me": remember_me,
+                                              "first_factor": first_factor})
 
     def peek_login(self, temp_token: str) -> PendingLogin | None:
         """The login a temp token stands for, leaving the token unspent (a passkey's options
         for the second step are asked for before the step itself)."""
         payload = self.tokens.read(TOTP_LOGIN, temp_token)
-        return None if payload is None else PendingLogin(payload["user_id"],
-                                                         bool(payload["remember_me"]))
+        return None if payload is None else PendingLogin.of(payload)
 
     def pending_login(self, temp_token: str, *, ip: str) -> PendingLogin:
         """Redeem a temp token: it is spent even if the code that comes with it is wrong."""
         payload = self.tokens.redeem(TOTP_LOGIN, temp_token, ip=ip)
         if payload is None:
             raise errors.TEMP_TOKEN_INVALID()
-        return PendingLogin(payload["user_id"], bool(payload["remember_me"]))
+        return PendingLogin.of(payload)
 
     # --- internals -----------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from tessera_shared.config import (
     SERVICES,
     ConfigError,
     Network,
-    PasskeySettings,
     RedisLocation,
     parse_networks,
     public_url_of,
@@ -74,8 +73,6 @@ class GatewaySettings:
                    if o.strip()}
         public = urlsplit(public_url)
         origins.add(f"{public.scheme}://{public.netloc}")
-        # Pages there are the platform's own: passkeys are made and used on them.
-        origins.update(PasskeySettings.from_env(env, public_url).origins)
         return cls(
             upstreams=upstreams, public_url=public_url, redis=redis,
             trusted_proxies=parse_networks(env.get("TRUSTED_PROXIES", "")),

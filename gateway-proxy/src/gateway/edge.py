@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from gateway.config import GatewaySettings
 from tessera_shared import ids
@@ -17,6 +18,14 @@ SESSION_COOKIES = ("session_id=", "TOKEN=")  # v0, the user API
 ALLOWED_REQUEST_HEADERS = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 Headers = list[tuple[str, str]]
+
+
+def _same_origin(environ: dict) -> bool:
+    """A page of the very host it calls (the console opened at `localhost` rather than at
+    PUBLIC_URL's `127.0.0.1`, where its passkeys work): a browser names the page's origin, so
+    no other site's page can claim it, and the session cookie is that host's own."""
+    origin = urlsplit(environ["HTTP_ORIGIN"])
+    return bool(origin.netloc) and origin.netloc == environ.get("HTTP_HOST")
 
 
 class Edge:
@@ -80,7 +89,7 @@ class Edge:
         if not cookies or not any(name in cookies for name in SESSION_COOKIES):
             return False
         if "HTTP_ORIGIN" in environ:
-            return self.is_foreign(environ)
+            return self.is_foreign(environ) and not _same_origin(environ)
         return environ.get("HTTP_SEC_FETCH_SITE") == "cross-site"
 
     def response_headers(self, environ: dict, request_id: str) -> Headers:

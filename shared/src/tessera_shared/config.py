@@ -203,14 +203,18 @@ class PasskeySettings:
         if _is_ip_address(rp_id) or not all(rp_id.split(".")) or "/" in rp_id:
             raise ConfigError(f"PASSKEY_RP_ID must be a domain name (the platform's or one it "
                               f"belongs to), not {rp_id!r}.")
-        origins = tuple(origin.strip().rstrip("/") for origin
-                        in env.get("PASSKEY_ORIGINS", "").split(",") if origin.strip())
-        origins = origins or (f"{public.scheme}://{public.netloc}",)
+        chosen = tuple(origin.strip().rstrip("/") for origin
+                       in env.get("PASSKEY_ORIGINS", "").split(",") if origin.strip())
+        origins = chosen or (f"{public.scheme}://{public.netloc}",)
         for origin in origins:
             parts = urlsplit(origin)
             if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
                 raise ConfigError(f"PASSKEY_ORIGINS must be origins (scheme://host[:port]) "
                                   f"separated by commas, not {origin!r}.")
+            local = parts.hostname == "localhost" or parts.hostname.endswith(".localhost")
+            if chosen and parts.scheme == "http" and not local:
+                raise ConfigError(f"The origin {origin!r} is plain http: browsers make and use "
+                                  "passkeys on https pages only (and on localhost).")
             if not (parts.hostname == rp_id or parts.hostname.endswith(f".{rp_id}")):
                 raise ConfigError(f"The origin {origin!r} is not on PASSKEY_RP_ID {rp_id!r} "
                                   "(or a subdomain of it); browsers would refuse it.")

@@ -261,9 +261,12 @@ function completeSignUp(pending) {
   });
 }
 
-function secondFactor(tempToken) {
+// The second step of a sign-in; `byPasskey`: a passkey was its first step, so only a code
+// can be the second.
+function secondFactor(tempToken, { byPasskey = false } = {}) {
+  leaveView();  // the sign-in view's requests, the autofill's passkey request among them
   show("second-factor", "Two-factor authentication");
-  offerPasskeyStep(view.querySelector("form"), tempToken);
+  if (!byPasskey) offerPasskeyStep(view.querySelector("form"), tempToken);
   onSubmit(view.querySelector("form"), async (fields) => {
     try {
       await call("POST", "/v0/auth/totp/verify", { temp_token: tempToken, code: fields.code });
@@ -700,7 +703,8 @@ async function upload(input) {
 
 // Passkeys: the browser makes and uses them (WebAuthn), and reads and writes the JSON form
 // of their options and answers itself (parse...OptionsFromJSON, toJSON).
-const passkeysWork = Boolean(window.PublicKeyCredential?.parseRequestOptionsFromJSON);
+const passkeysWork = Boolean(window.PublicKeyCredential?.parseRequestOptionsFromJSON &&
+  AbortSignal.any);
 
 // What the browser's refusal of a passkey request means to a person; null when the console
 // withdrew the request itself (the view changed, or the button replaced the autofill's).
@@ -715,30 +719,44 @@ function passkeyTrouble(error, rpId) {
   return "No passkey was used. Try again when you are ready, or sign in another way.";
 }
 
-// Sign in with a passkey: from the button, or picked in the email field's autofill (the
-// conditional request waits there until the person picks one, or the view changes).
+// Sign in with a passkey: from the button, or picked in the email field's autofill. The
+// autofill's request waits until the person picks one, the view changes or the button
+// replaces it; its challenge does not wait as long, so it is renewed before it runs out.
 async function offerPasskeys(form) {
   if (!passkeysWork) return;
   const button = view.querySelector("#passkey-signin");
   const error = form.querySelector(".form-error");
+  const autofill = await PublicKeyCredential.isConditionalMediationAvailable?.();
   button.hidden = false;
   let waiting = null;
+  let renewal = 0;
+  const left = viewSignal();
+  left.addEventListener("abort", () => clearTimeout(renewal));
   const signInWith = async (mediation) => {
-    waiting?.abort();  // one request at a time: the button's replaces the autofill's
+    waiting?.abort();  // one request at a time
+    clearTimeout(renewal);
     waiting = new AbortController();
-    const signal = AbortSignal.any([viewSignal(), waiting.signal]);
+    const signal = AbortSignal.any([left, waiting.signal]);
     const { data: options } = await call("POST", "/v0/auth/login/passkey/options", {});
+    if (mediation === "conditional") {
+      renewal = setTimeout(() => signInWith(mediation).catch(failed), options.timeout * 0.9);
+    }
     let credential;
     try {
       credential = await navigator.credentials.get({
         mediation, signal, publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
     } catch (refused) {
       error.textContent = passkeyTrouble(refused, options.rpId) ?? error.textContent;
+      // after the button's request, the autofill offers passkeys again
+      if (mediation !== "conditional" && autofill && !left.aborted) {
+        signInWith("conditional").catch(failed);
+      }
       return;
     }
+    clearTimeout(renewal);
     const answer = await call("POST", "/v0/auth/login/passkey", {
       credential: credential.toJSON(), remember_me: form.elements.remember_me.checked });
-    if (answer.status === 202) return secondFactor(answer.data.temp_token);
+    if (answer.status === 202) return secondFactor(answer.data.temp_token, { byPasskey: true });
     await go("/account", { replace: true });
   };
   const failed = (refusal) => {
@@ -749,9 +767,7 @@ async function offerPasskeys(form) {
     clearErrors(form);
     signInWith("optional").catch(failed);
   });
-  if (await PublicKeyCredential.isConditionalMediationAvailable?.()) {
-    signInWith("conditional").catch(failed);
-  }
+  if (autofill) signInWith("conditional").catch(failed);
 }
 
 // A passkey of the account finishes a password sign-in instead of the code.
