@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from auth_service.accounts import erase
 from auth_service.models import Account, Passkey, db
 from auth_service.passkeys import MAX_PER_ACCOUNT
+from auth_service.tokens import TOTP_LOGIN
 from tessera_shared.outbox import outbox
 from tessera_shared.throttle import PASSKEY_CEREMONIES_PER_IP
 from tests.integration.test_views_reauthentication import age_session, signed_in, with_totp
@@ -434,7 +435,7 @@ def test_a_passkey_cannot_be_both_factors_without_verifying_the_user(services):
         "temp_token": temp_token})) == (400, "passkey:first_factor_already")
     # nor with a sign-in's options and the temp token beside the answer
     answer = passkey_login(other, key.get(sign_in_options(other)), temp_token=temp_token)
-    assert error_of(answer) == (400, "passkey:invalid_challenge")
+    assert error_of(answer) == (400, "passkey:first_factor_already")
     assert "session_id" not in other.cookies
 
 
@@ -487,3 +488,14 @@ def test_registrations_that_cannot_be_stored_are_refused_cleanly(services):
             Passkey.credential_id == unb64url(repeated["rawId"])))
     assert stored == "internal,usb"
 
+
+
+def test_a_second_step_from_a_process_that_predates_passkeys_takes_no_passkey(services):
+    user, browser, _, _ = with_totp(services)
+    assert add_passkey(browser, SoftAuthenticator(origin=ORIGIN)).status_code == 201
+    with services.apps["auth"].app_context():
+        account = db.session.scalar(sa.select(Account).where(Account.email == user["email"]))
+        tokens = services.apps["auth"].extensions["auth"].two_factor.tokens
+        old = tokens.issue(TOTP_LOGIN, {"user_id": account.id, "remember_me": False})
+    answer = services.browser().post("/v0/auth/login/passkey/options", json={"temp_token": old})
+    assert error_of(answer) == (400, "passkey:first_factor_already")

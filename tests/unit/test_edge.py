@@ -49,6 +49,9 @@ def test_a_well_formed_request_id_is_kept_and_anything_else_replaced():
     ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "http://localhost:8080",
       "HTTP_HOST": "127.0.0.1:8080"}, True),
     ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "null", "HTTP_HOST": ""}, True),
+    ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "http://[", "HTTP_HOST": "localhost"}, True),
+    ({"HTTP_COOKIE": "session_id=x", "HTTP_ORIGIN": "https://localhost:8080",
+      "HTTP_HOST": "localhost:8080"}, True),  # another scheme is another origin
     ({"HTTP_COOKIE": "session_id=x"}, False),                     # not a browser
     ({"HTTP_ORIGIN": "https://evil.example"}, False),             # no session to abuse
 ])

@@ -81,6 +81,9 @@ MAX_PER_ACCOUNT = 20
 _MALFORMED = Exception
 
 Purpose = Literal["register", "sign_in", "second_factor"]
+# First steps a passkey cannot be the second factor of: a passkey (one security key is one
+# factor), and a step whose kind its token does not say.
+NOT_SECOND_TO = {"passkey", "unknown"}
 _Credential = TypeVar("_Credential", RegistrationCredential, AuthenticationCredential)
 
 
@@ -228,8 +231,8 @@ class Passkeys:
             pending = self.authenticator.two_factor.peek_login(temp_token)
             if pending is None:
                 raise errors.TEMP_TOKEN_INVALID()
-            if pending.first_factor == "passkey":
-                raise errors.PASSKEY_ALREADY_USED()  # one security key is one factor
+            if pending.first_factor in NOT_SECOND_TO:
+                raise errors.PASSKEY_ALREADY_USED()
             allowed = _descriptors(self.of(pending.user_id))
             if not allowed:
                 raise errors.NO_PASSKEYS()
@@ -244,11 +247,16 @@ class Passkeys:
         """Verify the authenticator's answer to `sign_in_options`: a session, or, for a
         passkey without user verification on an account with TOTP on, the temp token
         `/totp/verify` takes with a code. `replacing`: the session the client held, ended."""
+        # A second step is spent first, whatever the answer is worth, as by a code at
+        # /totp/verify.
+        pending = (self.authenticator.two_factor.pending_login(login.temp_token, ip=client.ip)
+                   if login.temp_token else None)
+        if pending is not None and pending.first_factor in NOT_SECOND_TO:
+            raise errors.PASSKEY_ALREADY_USED()
         credential = _parsed(parse_authentication_credential_json, login.answer)
         ceremony = self._ceremony(credential.response.client_data_json, browser, ip=client.ip)
-        temp_token = login.temp_token
         if ceremony.purpose == "register" or (ceremony.purpose == "second_factor") != bool(
-                temp_token):
+                pending):
             raise errors.INVALID_CHALLENGE()
         with unit_of_work(self.session):
             passkey = self.session.scalar(sa.select(Passkey).where(
@@ -257,13 +265,9 @@ class Passkeys:
                 self.authenticator.record_failed_login(None, client, step="passkey")
                 raise errors.UNKNOWN_PASSKEY()
             account = account_of(self.session, passkey.account_id)
-            if ceremony.purpose == "second_factor" and temp_token:
-                # spent now, whatever the answer is worth, as by a code at /totp/verify
-                pending = self.authenticator.two_factor.pending_login(temp_token, ip=client.ip)
+            if pending is not None:
                 if pending.user_id != account.id:
                     raise errors.TEMP_TOKEN_INVALID()
-                if pending.first_factor == "passkey":
-                    raise errors.PASSKEY_ALREADY_USED()
                 self._verify(account, passkey, credential, ceremony, client)
                 self.authenticator.end_replaced(replacing)
                 return self.authenticator.open_session(

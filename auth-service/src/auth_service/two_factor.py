@@ -75,13 +75,13 @@ class PendingLogin:
 
     user_id: str
     remember_me: bool
-    first_factor: str = "password"  # how: "password", "passkey", a provider's name
+    first_factor: str  # how: "password", "passkey", a provider's name; "unknown"
 
     @classmethod
     def of(cls, payload: dict[str, object]) -> PendingLogin:
         return cls(str(payload["user_id"]), bool(payload["remember_me"]),
-                   # a token issued before passkeys came names none: it was a password's
-                   str(payload.get("first_factor", "password")))
+                   # a token from a process that predates passkeys names none
+                   str(payload.get("first_factor", "unknown")))
 
 
 class TwoFactor:

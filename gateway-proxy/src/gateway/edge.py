@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from gateway.config import GatewaySettings
 from tessera_shared import ids
@@ -18,14 +17,6 @@ SESSION_COOKIES = ("session_id=", "TOKEN=")  # v0, the user API
 ALLOWED_REQUEST_HEADERS = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 Headers = list[tuple[str, str]]
-
-
-def _same_origin(environ: dict) -> bool:
-    """A page of the very host it calls (the console opened at `localhost` rather than at
-    PUBLIC_URL's `127.0.0.1`, where its passkeys work): a browser names the page's origin, so
-    no other site's page can claim it, and the session cookie is that host's own."""
-    origin = urlsplit(environ["HTTP_ORIGIN"])
-    return bool(origin.netloc) and origin.netloc == environ.get("HTTP_HOST")
 
 
 class Edge:
@@ -89,8 +80,18 @@ class Edge:
         if not cookies or not any(name in cookies for name in SESSION_COOKIES):
             return False
         if "HTTP_ORIGIN" in environ:
-            return self.is_foreign(environ) and not _same_origin(environ)
+            return self.is_foreign(environ) and not self._same_origin(environ)
         return environ.get("HTTP_SEC_FETCH_SITE") == "cross-site"
+
+    def _same_origin(self, environ: dict) -> bool:
+        """A page of the very host it calls, by the platform's scheme (the console opened at
+        `localhost` rather than at PUBLIC_URL's `127.0.0.1`, where its passkeys work): a
+        browser names the page's origin, so no other site's page can claim it, and the
+        session cookie is that host's own. The scheme counts: an http page forged on an
+        https platform's name is another origin."""
+        scheme = "https" if self.settings.https else "http"
+        host = environ.get("HTTP_HOST", "")
+        return bool(host) and environ["HTTP_ORIGIN"] == f"{scheme}://{host}"
 
     def response_headers(self, environ: dict, request_id: str) -> Headers:
         headers = [*self.security_headers, ("X-Request-ID", request_id)]

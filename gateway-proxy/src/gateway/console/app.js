@@ -172,14 +172,15 @@ async function home() {
 async function signIn() {
   showNav(null);
   show("signin", "Sign in");
-  await offerProviders("[data-provider]", "provider", "login");
-  await offerPasskeys(view.querySelector("form"));
+  // The form is ours before anything is awaited: never a native submit of the password.
   onSubmit(view.querySelector("form"), async (fields) => {
     const answer = await call("POST", "/v0/auth/login", {
       email: fields.email, password: fields.password, remember_me: fields.remember_me });
     if (answer.status === 202) return secondFactor(answer.data.temp_token);
     await go("/account", { replace: true });
   });
+  await offerProviders("[data-provider]", "provider", "login");
+  await offerPasskeys(view.querySelector("form"));
 }
 
 // Show the buttons (`selector`, naming their provider in `data-<attribute>`) of the providers
@@ -738,6 +739,7 @@ async function offerPasskeys(form) {
     waiting = new AbortController();
     const signal = AbortSignal.any([left, waiting.signal]);
     const { data: options } = await call("POST", "/v0/auth/login/passkey/options", {});
+    if (signal.aborted) return;  // replaced while its options were on their way
     if (mediation === "conditional") {
       renewal = setTimeout(() => signInWith(mediation).catch(failed), options.timeout * 0.9);
     }
@@ -746,6 +748,7 @@ async function offerPasskeys(form) {
       credential = await navigator.credentials.get({
         mediation, signal, publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
     } catch (refused) {
+      clearTimeout(renewal);  // a request the browser refused is not renewed
       error.textContent = passkeyTrouble(refused, options.rpId) ?? error.textContent;
       // after the button's request, the autofill offers passkeys again
       if (mediation !== "conditional" && autofill && !left.aborted) {
@@ -789,8 +792,16 @@ function offerPasskeyStep(form, tempToken) {
         error.textContent = passkeyTrouble(refused, options.rpId) ?? "";
         return;
       }
-      await call("POST", "/v0/auth/login/passkey",
-        { credential: credential.toJSON(), temp_token: tempToken });
+      try {
+        await call("POST", "/v0/auth/login/passkey",
+          { credential: credential.toJSON(), temp_token: tempToken });
+      } catch (refusal) {
+        if (!(refusal instanceof Refusal)) throw refusal;
+        // The answer spent the step: it starts again from the password.
+        await go("/signin", { replace: true });
+        say(`${words(refusal)} Sign in again to get a new try.`);
+        return;
+      }
       await go("/account", { replace: true });
     } catch (refusal) {
       if (!abandoned(refusal)) {
@@ -828,7 +839,7 @@ async function passkeys() {
       { credential: credential.toJSON(), ...named })).data;
     form.reset();
     say(`The passkey “${added.name}” is added: it signs you in from now on.`);
-    await listPasskeys();
+    await listPasskeys().catch(sayFailure);
   });
   await listPasskeys();
 }
@@ -854,7 +865,7 @@ async function listPasskeys() {
     item.querySelector("[data-slot=remove]").addEventListener("click", async () => {
       await act(() => call("DELETE", `/v0/auth/passkeys/${passkey.id}`),
         `The passkey “${passkey.name}” is removed.`);
-      await listPasskeys();
+      await listPasskeys().catch(sayFailure);
     });
     return item;
   }));
@@ -867,7 +878,7 @@ async function act(change, done) {
   } catch (error) {
     sayFailure(error);
   }
-  await listSessions();
+  await listSessions().catch(sayFailure);
 }
 
 async function listConnections() {
@@ -882,7 +893,7 @@ async function listConnections() {
     item.querySelector("[data-slot=unlink]").addEventListener("click", async () => {
       await act(() => call("POST", "/v0/auth/oauth/connections/unlink",
         { provider: connection.provider }), `${label} is unlinked.`);
-      await listConnections();
+      await listConnections().catch(sayFailure);
     });
     return item;
   }));
