@@ -90,7 +90,9 @@ class Field:
             metadata = {"format": "uri", "pattern": WEB_ADDRESS_PATTERN, **metadata}
         elif self.single_word and not self.handle:
             metadata = {"pattern": ONE_WORD_PATTERN, **metadata}
-        return Text(required=self.required, validate=rules, metadata=metadata)
+        # `check` takes null for an optional field left out: the document says so too.
+        return Text(required=self.required, allow_none=not self.required, validate=rules,
+                    metadata=metadata)
 
 
 def schema(name: str, fields_: tuple[Field, ...]) -> type[Schema]:
