@@ -461,10 +461,11 @@ async function account() {
     await listSessions();
   });
 
+  offerPasskeyAdding(view.querySelector("#passkey-add"));  // before any wait: a click is ours
   await offerProviders("[data-link]", "link", "link");
   await listConnections();
   await twoFactor();
-  await passkeys();
+  await listPasskeys();
   await showLog("#security-log", `user_id=${user.id}`, { addresses: true });
   const deletion = view.querySelector("#delete");
   onSubmit(deletion, async ({ secret }) => {
@@ -811,9 +812,8 @@ function offerPasskeyStep(form, tempToken) {
   });
 }
 
-// The passkeys section: the account's passkeys (renamed in place, removed), and adding one.
-async function passkeys() {
-  const form = view.querySelector("#passkey-add");
+// Adding a passkey, in the account's passkeys section.
+function offerPasskeyAdding(form) {
   if (!passkeysWork) {
     form.querySelector("button").disabled = true;
     form.querySelector(".form-error").textContent =
@@ -841,9 +841,9 @@ async function passkeys() {
     say(`The passkey “${added.name}” is added: it signs you in from now on.`);
     await listPasskeys().catch(sayFailure);
   });
-  await listPasskeys();
 }
 
+// The account's passkeys, each renamed in place or removed.
 async function listPasskeys() {
   const list = view.querySelector("#passkeys");
   const { passkeys: mine } = (await call("GET", "/v0/auth/passkeys")).data;
