@@ -40,6 +40,14 @@ def with_passkey(services, **knobs):
     return user, browser, key, added.get_json()
 
 
+def with_totp_and_passkey(services, **knobs):
+    """A user with TOTP on and a passkey: user, their phone, their authenticator."""
+    user, browser, phone, _ = with_totp(services)
+    key = SoftAuthenticator(origin=ORIGIN, **knobs)
+    assert add_passkey(browser, key).status_code == 201
+    return user, phone, key
+
+
 def sign_in_options(browser, **body):
     answer = browser.post("/v0/auth/login/passkey/options", json=body)
     assert answer.status_code == 200, answer.text
@@ -302,9 +310,7 @@ def test_assertions_that_fail_are_throttled_per_account(services):
 
 
 def test_with_totp_on_a_verified_user_needs_no_code_and_an_unverified_one_does(services):
-    _user, browser, phone, _ = with_totp(services)
-    key = SoftAuthenticator(origin=ORIGIN)
-    assert add_passkey(browser, key).status_code == 201
+    _user, phone, key = with_totp_and_passkey(services)
     verified = services.browser()
     assert passkey_login(verified, key.get(sign_in_options(verified))).status_code == 204
 
@@ -320,9 +326,7 @@ def test_with_totp_on_a_verified_user_needs_no_code_and_an_unverified_one_does(s
 
 
 def test_a_passkey_stands_in_for_the_code_after_a_password(services):
-    user, browser, _, _ = with_totp(services)
-    key = SoftAuthenticator(origin=ORIGIN, user_verified=False)
-    assert add_passkey(browser, key).status_code == 201
+    user, _, key = with_totp_and_passkey(services, user_verified=False)
     other = services.browser()
     login = other.post("/v0/auth/login", json={"email": user["email"],
                                                "password": user["password"]})
@@ -424,9 +428,7 @@ def test_one_address_starts_a_bounded_number_of_ceremonies(services):
 
 
 def test_a_passkey_cannot_be_both_factors_without_verifying_the_user(services):
-    _, browser, _, _ = with_totp(services)
-    key = SoftAuthenticator(origin=ORIGIN, user_verified=False)
-    assert add_passkey(browser, key).status_code == 201
+    _, _, key = with_totp_and_passkey(services, user_verified=False)
     other = services.browser()
     owed = passkey_login(other, key.get(sign_in_options(other)))
     assert owed.status_code == 202
@@ -440,9 +442,7 @@ def test_a_passkey_cannot_be_both_factors_without_verifying_the_user(services):
 
 
 def test_the_second_step_is_spent_by_a_passkey_answer_that_fails(services):
-    user, browser, phone, _ = with_totp(services)
-    key = SoftAuthenticator(origin=ORIGIN)
-    assert add_passkey(browser, key).status_code == 201
+    user, phone, key = with_totp_and_passkey(services)
     other = services.browser()
     temp_token = other.post("/v0/auth/login", json={
         "email": user["email"], "password": user["password"]}).get_json()["temp_token"]
@@ -456,9 +456,7 @@ def test_the_second_step_is_spent_by_a_passkey_answer_that_fails(services):
 
 
 def test_a_sign_in_without_a_name_needs_the_authenticators_user_handle(services):
-    user, browser, _, _ = with_totp(services)
-    key = SoftAuthenticator(origin=ORIGIN)
-    assert add_passkey(browser, key).status_code == 201
+    user, _, key = with_totp_and_passkey(services)
     other = services.browser()
     nameless = key.get(sign_in_options(other))
     del nameless["response"]["userHandle"]

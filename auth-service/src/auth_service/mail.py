@@ -208,12 +208,25 @@ def password_changed_mail(ip: str) -> tuple[str, str]:
 def sign_in_provider_mail(provider: str, ip: str, *, linked: bool) -> tuple[str, str]:
     """Told to the owner whenever a provider account is linked to or unlinked from theirs."""
     change = "linked to" if linked else "unlinked from"
-    return f"A {provider} account was {change} your Tessera account", (
-        f"A {provider} account was {change} your Tessera account just now, from the address "
+    return _way_in_mail(f"A {provider} account", f"A {provider} account", change, ip,
+                        "the linked accounts")
+
+
+def passkey_mail(name: str, ip: str, *, added: bool) -> tuple[str, str]:
+    """Told to the owner whenever a passkey is added to or removed from the account."""
+    change = "added to" if added else "removed from"
+    return _way_in_mail("A passkey", f"The passkey \"{name}\"", change, ip, "the passkeys")
+
+
+def _way_in_mail(subject: str, what: str, change: str, ip: str,
+                 settings: str) -> tuple[str, str]:
+    """A way to sign in came or went: what to do if it was not the owner."""
+    return f"{subject} was {change} your Tessera account", (
+        f"{what} was {change} your Tessera account just now, from the address "
         f"{ip or 'unknown'}.\n\n"
         "If that was you, there is nothing to do. If it was not, reset your password now "
         "(\"Forgot password\" on the sign-in page), which ends every session, then look at "
-        "the linked accounts in your settings.\n")
+        f"{settings} in your settings.\n")
 
 
 def second_factor_mail(change: str, ip: str) -> tuple[str, str]:
@@ -224,17 +237,6 @@ def second_factor_mail(change: str, ip: str) -> tuple[str, str]:
         "If that was you, there is nothing to do. If it was not, someone has your session "
         "and password: reset your password now (\"Forgot password\" on the sign-in page); "
         "that ends every session.\n")
-
-
-def passkey_mail(name: str, ip: str, *, added: bool) -> tuple[str, str]:
-    """Told to the owner whenever a passkey is added to or removed from the account."""
-    change = "added to" if added else "removed from"
-    return f"A passkey was {change} your Tessera account", (
-        f"The passkey \"{name}\" was {change} your Tessera account just now, from the "
-        f"address {ip or 'unknown'}.\n\n"
-        "If that was you, there is nothing to do. If it was not, someone has your session: "
-        "reset your password now (\"Forgot password\" on the sign-in page), which ends every "
-        "session, then look at the passkeys in your settings.\n")
 
 
 def reset_code_mail(code: str) -> tuple[str, str]:

@@ -268,18 +268,22 @@ function secondFactor(tempToken, { byPasskey = false } = {}) {
   leaveView();  // the sign-in view's requests, the autofill's passkey request among them
   show("second-factor", "Two-factor authentication");
   if (!byPasskey) offerPasskeyStep(view.querySelector("form"), tempToken);
-  onSubmit(view.querySelector("form"), async (fields) => {
-    try {
-      await call("POST", "/v0/auth/totp/verify", { temp_token: tempToken, code: fields.code });
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      // The step is spent even by a wrong code: it starts again from the password.
-      await go("/signin", { replace: true });
-      say(`${words(error)} Sign in again to get a new try.`);
-      return;
-    }
-    await go("/account", { replace: true });
-  });
+  onSubmit(view.querySelector("form"), (fields) => finishSecondStep(
+    () => call("POST", "/v0/auth/totp/verify", { temp_token: tempToken, code: fields.code })));
+}
+
+// Send the second step's answer. The step is spent by any answer, a wrong code too: refused,
+// the sign-in starts again from the password.
+async function finishSecondStep(send) {
+  try {
+    await send();
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    await go("/signin", { replace: true });
+    say(`${words(error)} Sign in again to get a new try.`);
+    return;
+  }
+  await go("/account", { replace: true });
 }
 
 // The links Tessera mails carry a single-use token for one v0 call, made as the page opens.
@@ -793,17 +797,8 @@ function offerPasskeyStep(form, tempToken) {
         error.textContent = passkeyTrouble(refused, options.rpId) ?? "";
         return;
       }
-      try {
-        await call("POST", "/v0/auth/login/passkey",
-          { credential: credential.toJSON(), temp_token: tempToken });
-      } catch (refusal) {
-        if (!(refusal instanceof Refusal)) throw refusal;
-        // The answer spent the step: it starts again from the password.
-        await go("/signin", { replace: true });
-        say(`${words(refusal)} Sign in again to get a new try.`);
-        return;
-      }
-      await go("/account", { replace: true });
+      await finishSecondStep(() => call("POST", "/v0/auth/login/passkey",
+        { credential: credential.toJSON(), temp_token: tempToken }));
     } catch (refusal) {
       if (!abandoned(refusal)) {
         error.textContent = refusal instanceof Refusal ? words(refusal) : UNREACHABLE;
