@@ -61,10 +61,13 @@ def test_an_unsigned_call_is_refused(redis_client):
 
 
 class Instance(http.server.ThreadingHTTPServer):
-    """One instance of a service on loopback: it answers every call with `{}`, or, when
-    `drops`, goes down with it (closes the connection without answering)."""
+    """One instance of a service on loopback: it checks each call's signature as services
+    do, with the nonces every instance shares in `redis`, and answers `{}` (or 401 for a
+    refused signature); when `drops`, it goes down with each call it has accepted (closes
+    the connection without answering)."""
 
-    def __init__(self, *, drops: bool = False) -> None:
+    def __init__(self, redis, *, drops: bool = False) -> None:
+        self.redis = redis
         self.drops = drops
         self.calls: list[str] = []
         super().__init__(("127.0.0.1", 0), InstanceHandler)
@@ -79,8 +82,16 @@ class InstanceHandler(http.server.BaseHTTPRequestHandler):
     server: Instance
 
     def answer(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.calls.append(self.command)
+        try:
+            internal.verify(SECRET, self.server.redis, internal.Call(
+                self.command, self.path, body), self.headers)
+        except DomainError:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.server.drops:
             self.close_connection = True
             return
@@ -96,16 +107,16 @@ class InstanceHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def live():
-    instance = Instance()
+def live(redis_client):
+    instance = Instance(redis_client)
     yield instance
     instance.shutdown()
     instance.server_close()
 
 
 @pytest.fixture
-def dropping():
-    instance = Instance(drops=True)
+def dropping(redis_client):
+    instance = Instance(redis_client, drops=True)
     yield instance
     instance.shutdown()
     instance.server_close()
@@ -122,7 +133,9 @@ def test_calls_pass_over_an_instance_that_takes_no_connection_whatever_the_metho
 def test_an_instance_that_goes_down_with_a_call_has_it_sent_elsewhere_only_if_idempotent(
         live, dropping):
     client = internal.InternalClient("auth", SECRET, {"user": (dropping.url, live.url)})
-    assert client.call("user", "GET", "/internal/x").ok  # the dropping instance's turn
+    # The dropping instance's turn: it took the call's nonce with it, so the call is signed
+    # anew for the live one, which would refuse it as a replay otherwise.
+    assert client.call("user", "GET", "/internal/x").ok
     assert (dropping.calls, live.calls) == (["GET"], ["GET"])
     client.call("user", "GET", "/internal/x")  # the live one's turn
     with pytest.raises(DomainError) as caught:

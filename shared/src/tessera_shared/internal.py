@@ -123,27 +123,32 @@ class InternalClient:
              *, request_id: str | None = None) -> InternalResponse:
         """One call; a service that cannot be reached raises `system:service_unavailable`."""
         body = b"" if payload is None else json.dumps(payload).encode()
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        headers = {
-            CALLER: self.caller, TIMESTAMP: timestamp, NONCE: nonce,
-            SIGNATURE: sign(self.secret, Call(method, path, body), timestamp, nonce),
-            "Content-Type": "application/json",
-        }
+        headers = {"Content-Type": "application/json", **self.signed(Call(method, path, body))}
         if request_id:
             headers["X-Request-ID"] = request_id
         status, data = self.send(service, method, path, body, headers)
         return InternalResponse(status, json.loads(data) if data else None)
+
+    def signed(self, call: Call) -> dict[str, str]:
+        """The headers that sign `call`, with a nonce of its own."""
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+        return {CALLER: self.caller, TIMESTAMP: timestamp, NONCE: nonce,
+                SIGNATURE: sign(self.secret, call, timestamp, nonce)}
 
     def send(self, service: str, method: str, path: str, body: bytes,
              headers: dict[str, str]) -> tuple[int, bytes]:
         """The transport: one HTTP exchange with the next instance of the service. Another
         instance is tried when this one takes no connection (nothing was sent, so even a
         call that is not idempotent cannot happen twice), or drops an idempotent call
-        before answering it (it went down with the call)."""
+        before answering it (it went down with the call). A call sent again is signed
+        again: the instance that went down may have spent its nonce, and the others share
+        the record of spent nonces."""
         urls = self.service_urls[service]
         first = next(self._turn) % len(urls)
         error: urllib3.exceptions.HTTPError | None = None
         for url in urls[first:] + urls[:first]:
+            if error is not None:
+                headers = {**headers, **self.signed(Call(method, path, body))}
             try:
                 response = self.pool.request(method, url + path, body=body or None,
                                              headers=headers)

@@ -74,13 +74,12 @@ class Profiles:
         return "?" + "&".join(parts) if parts else ""
 
     def get(self, user_id: str, *, image: bool = False) -> Profile | None:
-        answer = self._call("GET", f"/internal/profiles/{user_id}{self._with_image('', image)}")
-        return Profile.from_answer(answer.data) if answer.ok else None
+        return self._found(self._call(
+            "GET", f"/internal/profiles/{user_id}{self._with_image('', image)}"))
 
     def find(self, handle: str, *, image: bool = False) -> Profile | None:
         query = self._with_image(urlencode({"handle": handle}), image)
-        answer = self._call("GET", f"/internal/profiles{query}")
-        return Profile.from_answer(answer.data) if answer.ok else None
+        return self._found(self._call("GET", f"/internal/profiles{query}"))
 
     def any_exist(self) -> bool:
         """Whether the platform has any user at all, of any family (every account and every
@@ -111,6 +110,16 @@ class Profiles:
             return self._call(method, path).ok
         except DomainError:
             return False
+
+    @staticmethod
+    def _found(answer: InternalResponse) -> Profile | None:
+        """The profile an answer holds, None if it says there is none; any other refusal
+        (a signature refused, say) is no answer at all, never "no such user"."""
+        if answer.status == 404:
+            return None
+        if not answer.ok:
+            raise SERVICE_UNAVAILABLE("The profile service could not answer.")
+        return Profile.from_answer(answer.data)
 
     @staticmethod
     def _ensure(answer: InternalResponse) -> InternalResponse:
