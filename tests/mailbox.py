@@ -1,13 +1,16 @@
-"""A real SMTP server (aiosmtpd) on loopback that keeps what it receives, for tests."""
+"""A real SMTP server (aiosmtpd) on loopback that keeps what it receives, for tests; and the
+Maildir of one elsewhere (a mail sink container's), read the same way."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import mailbox
 import re
 import threading
 import time
 from email.message import EmailMessage
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -16,9 +19,34 @@ from tessera_launcher.processes import free_port
 LINK = re.compile(r"(https?://\S+\?token=([A-Za-z0-9_-]+))")
 
 
-class Mailbox:
+class Inbox:
+    """Mail that arrived somewhere, asked for by recipient and subject."""
+
+    def messages(self) -> list[EmailMessage]:
+        raise NotImplementedError
+
+    def received(self, to: str, subject: str | re.Pattern[str]) -> list[EmailMessage]:
+        """Mails to `to` with this subject (or a subject the pattern matches in full)."""
+        def fits(actual: str) -> bool:
+            return (actual == subject if isinstance(subject, str)
+                    else subject.fullmatch(actual) is not None)
+
+        return [m for m in self.messages() if m["To"] == to and fits(m["Subject"])]
+
+    def wait_for(self, to: str, subject: str | re.Pattern[str], *, count: int = 1,
+                 timeout: float = 20) -> EmailMessage:
+        """The `count`-th mail to `to` with this subject, once it has arrived."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.received(to, subject)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no mail {subject!r} for {to} within {timeout} s")
+            time.sleep(0.05)
+        return found[count - 1]
+
+
+class Mailbox(Inbox):
     def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
+        self._messages: list[EmailMessage] = []
         self._lock = threading.Lock()
         self.port = free_port()  # aiosmtpd cannot bind port 0 itself (stack-notes G7)
         self.controller: Controller | None = None
@@ -30,7 +58,7 @@ class Mailbox:
     async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
-            self.messages.append(message)
+            self._messages.append(message)
         return "250 OK"
 
     def start(self) -> Mailbox:
@@ -45,24 +73,23 @@ class Mailbox:
             self.controller.stop()
             self.controller = None
 
-    def received(self, to: str, subject: str | re.Pattern[str]) -> list[EmailMessage]:
-        """Mails to `to` with this subject (or a subject the pattern matches in full)."""
-        def fits(actual: str) -> bool:
-            return (actual == subject if isinstance(subject, str)
-                    else subject.fullmatch(actual) is not None)
-
+    def messages(self) -> list[EmailMessage]:
         with self._lock:
-            return [m for m in self.messages if m["To"] == to and fits(m["Subject"])]
+            return list(self._messages)
 
-    def wait_for(self, to: str, subject: str | re.Pattern[str], *, count: int = 1,
-                 timeout: float = 20) -> EmailMessage:
-        """The `count`-th mail to `to` with this subject, once it has arrived."""
-        deadline = time.monotonic() + timeout
-        while len(found := self.received(to, subject)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no mail {subject!r} for {to} within {timeout} s")
-            time.sleep(0.05)
-        return found[count - 1]
+
+class MaildirInbox(Inbox):
+    """A Maildir an SMTP server writes into (aiosmtpd's `Mailbox` handler), made empty here
+    (the server makes one only where no folder is, and a mounted folder is one)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        for part in ("tmp", "new", "cur"):
+            (folder / part).mkdir(parents=True, exist_ok=True)
+
+    def messages(self) -> list[EmailMessage]:
+        return [email.message_from_bytes(data, policy=email.policy.default)
+                for data in (message.as_bytes() for message in mailbox.Maildir(self.folder))]
 
 
 def link_in(message: EmailMessage) -> tuple[str, str]:

@@ -43,11 +43,11 @@ def test_mail_queued_while_the_mail_server_is_down_for_a_minute_arrives_once(tmp
             for user in users:
                 mailbox.wait_for(user["email"], VERIFY, timeout=90)
             eventually(lambda: any(m["To"] == users[0]["email"] and "password" in m["Subject"]
-                                   for m in mailbox.messages), timeout=30)
+                                   for m in mailbox.messages()), timeout=30)
             time.sleep(6)  # past the next retry: a mail sent already must not go again
             for user in users:
                 assert len(mailbox.received(user["email"], VERIFY)) == 1
-            assert len([m for m in mailbox.messages if m["To"] == users[0]["email"]]) == 2
+            assert len([m for m in mailbox.messages() if m["To"] == users[0]["email"]]) == 2
     finally:
         mailbox.stop()
 

@@ -1,5 +1,6 @@
-"""docker-compose.yml: no Docker engine runs here, so check it against the Compose schema and
-check what the schema cannot (references, commands, health-gated start order)."""
+"""docker-compose.yml against the Compose schema, and what the schema cannot check
+(references, commands, health-gated start order, images, the published port), in
+milliseconds; tests/containers runs it under Podman."""
 
 import subprocess
 import sys
@@ -49,3 +50,21 @@ def test_each_process_is_configured_by_the_design_contract(name):
     for variable in ("DATABASE_URL", "REDIS_URL", "INTERNAL_SECRET", "SECRET_KEY",
                      "PUBLIC_URL", *(service_url_variable(s) for s in SERVICES)):
         assert variable in environment
+
+
+def test_every_image_can_be_chosen_and_defaults_to_the_official_one():
+    services = COMPOSE["services"]
+    assert services["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:16-alpine}"
+    assert services["redis"]["image"] == "${REDIS_IMAGE:-redis:7-alpine}"
+    assert {services[name]["image"] for name in TESSERA} == {"${TESSERA_IMAGE:-tessera:latest}"}
+
+
+def test_only_the_gateway_is_published_and_on_the_loopback_unless_told_otherwise():
+    published = {name: service["ports"] for name, service in COMPOSE["services"].items()
+                 if "ports" in service}
+    assert published == {"gateway": ["${BIND_ADDRESS:-127.0.0.1}:${PORT:-8080}:8000"]}
+
+
+@pytest.mark.parametrize("name", TESSERA)
+def test_each_process_is_checked_by_the_images_own_health_command(name):
+    assert COMPOSE["services"][name]["healthcheck"]["test"] == ["CMD", "tessera", "healthcheck"]

@@ -1,31 +1,40 @@
-"""The launcher's own logic: `./tessera test` brings the browser the browser tests need (an
-apt-get that only records what it was asked stands in for Debian's), bench's help, the
-gunicorn hooks, and the secrets it keeps in var/."""
+"""The launcher's own logic: `./tessera test` brings the browser and Podman that parts of the
+suite need (an apt-get that only records what it was asked stands in for Debian's), bench's
+help, the gunicorn hooks, and the secrets it keeps in var/."""
 
 from __future__ import annotations
 
 import gc
+import http.server
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bench.run import NOT_CASES
-from tessera_launcher import cli
+from tessera_launcher import cli, launch
 from tessera_launcher.launch import load_secrets, stored_secrets, without_password
+from tessera_launcher.processes import free_port
 from tessera_shared import gunicorn_conf
 
-# Records its arguments; `install` leaves a `chromium` beside it, as the real one would, or
-# fails when the folder has a `broken` file. PATH holds nothing else, so the commands it uses
-# are named by their full paths.
+# Records its arguments; `install` leaves a command named after each package beside it, as
+# the real one would for these, or fails when the folder has a `broken` file. PATH holds
+# nothing else, so the commands it uses are named by their full paths.
 FAKE_APT_GET = """#!/bin/sh
 echo "$@" >> "{log}"
 [ -e "{bin}/broken" ] && exit 100
-case "$1" in
-  install) echo '#!/bin/sh' > "{bin}/chromium" && /bin/chmod +x "{bin}/chromium";;
-esac
+if [ "$1" = install ]; then
+  shift 4  # -y -qq --no-install-recommends
+  for package in "$@"; do
+    echo '#!/bin/sh' > "{bin}/$package" && /bin/chmod +x "{bin}/$package"
+  done
+fi
 """
+EVERYTHING = ("install -y -qq --no-install-recommends aardvark-dns chromium debootstrap "
+              "iptables netavark podman runc")
 
 
 @pytest.fixture
@@ -44,42 +53,58 @@ def fake_apt_get(bin_dir: Path) -> Path:
     return log
 
 
-def test_a_missing_chromium_is_installed_as_root(bin_dir, monkeypatch, capsys):
+def present(bin_dir: Path, *commands: str) -> None:
+    for command in commands:
+        (bin_dir / command).write_text("#!/bin/sh\n")
+        (bin_dir / command).chmod(0o755)
+
+
+def test_what_the_suite_needs_is_installed_as_root(bin_dir, monkeypatch, capsys):
     log = fake_apt_get(bin_dir)
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    cli.ensure_chromium()
-    assert log.read_text().splitlines() == [
-        "update -qq", "install -y -qq --no-install-recommends chromium"]
-    assert (bin_dir / "chromium").exists()
+    cli.ensure_test_packages()
+    assert log.read_text().splitlines() == ["update -qq", EVERYTHING]
+    assert all((bin_dir / command).exists() for command in cli.TEST_PACKAGES)
     said = capsys.readouterr().out
-    assert "Installing Chromium" in said
+    assert "Installing chromium debootstrap podman runc for the browser tests, the container " \
+           "test" in said
     assert "could not be installed" not in said
 
 
-def test_a_failed_install_says_the_browser_tests_will_be_skipped(bin_dir, monkeypatch, capsys):
+def test_only_what_is_missing_is_installed(bin_dir, monkeypatch):
     log = fake_apt_get(bin_dir)
-    (bin_dir / "broken").touch()
+    present(bin_dir, "podman", "runc", "debootstrap")
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    cli.ensure_chromium()
+    cli.ensure_test_packages()
+    assert log.read_text().splitlines() == [
+        "update -qq", "install -y -qq --no-install-recommends chromium"]
+
+
+def test_a_failed_install_says_what_will_be_skipped(bin_dir, monkeypatch, capsys):
+    log = fake_apt_get(bin_dir)
+    present(bin_dir, "chromium", "broken")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    cli.ensure_test_packages()
     assert log.read_text().splitlines() == ["update -qq"]  # it stops at the first failure
-    assert "could not be installed" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "could not be installed" in said
+    assert "the container test will be skipped" in said
 
 
-def test_a_present_chromium_is_left_alone(bin_dir, monkeypatch):
+def test_what_is_present_is_left_alone(bin_dir, monkeypatch):
     log = fake_apt_get(bin_dir)
-    (bin_dir / "chromium").write_text("#!/bin/sh\n")
-    (bin_dir / "chromium").chmod(0o755)
+    present(bin_dir, *cli.TEST_PACKAGES)
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    cli.ensure_chromium()
+    cli.ensure_test_packages()
     assert not log.exists()
 
 
 def test_without_root_it_says_how_instead(bin_dir, monkeypatch, capsys):
     log = fake_apt_get(bin_dir)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    cli.ensure_chromium()
+    cli.ensure_test_packages()
     assert not log.exists()
-    assert "apt-get install chromium" in capsys.readouterr().out
+    assert "apt-get install chromium debootstrap podman runc" in capsys.readouterr().out
 
 
 CASES = sorted(path.stem for path in (Path(__file__).parents[2] / "bench").glob("*.py")
@@ -125,3 +150,57 @@ def test_secrets_are_made_once_kept_private_and_the_environment_wins(tmp_path):
     assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
     loaded = load_secrets(tmp_path, {"SECRET_KEY": "from-env"})
     assert loaded == {"INTERNAL_SECRET": first["INTERNAL_SECRET"], "SECRET_KEY": "from-env"}
+
+
+class Ready(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:  # the name http.server calls
+        self.send_response(self.status if self.path == "/health/ready" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("status", "code"), [(200, 0), (503, 1)])
+def test_the_health_command_passes_only_for_a_ready_process(status, code):
+    handler = type("Answering", (Ready,), {"status": status})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert cli.main(["healthcheck", "--port", str(server.server_address[1])]) == code
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_health_command_fails_where_nothing_listens():
+    assert cli.main(["healthcheck", "--port", str(free_port())]) == 1
+
+
+def refused() -> OperationalError:
+    return OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+
+def test_serving_waits_for_a_database_that_is_not_up_yet(monkeypatch, capsys):
+    monkeypatch.setattr(launch.time, "sleep", lambda _seconds: None)
+    attempts = iter([refused(), refused(), None])
+
+    def migrate() -> None:
+        if error := next(attempts):
+            raise error
+
+    launch.when_reachable(migrate, "its database")
+    assert capsys.readouterr().out.count("waiting for its database: connection refused") == 2
+
+
+def test_serving_gives_up_on_a_database_that_never_answers_and_says_what_to_check(monkeypatch):
+    monkeypatch.setattr(launch, "DATABASE_PATIENCE", 0.0)
+
+    def migrate() -> None:
+        raise refused()
+
+    with pytest.raises(SystemExit, match="check DATABASE_URL"):
+        launch.when_reachable(migrate, "its database")

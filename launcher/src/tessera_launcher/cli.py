@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tessera_launcher.launch import admin, migrate, serve, up
+from tessera_launcher.launch import admin, healthcheck, migrate, serve, up
 from tessera_shared.config import SERVICES
 
 
@@ -23,30 +23,47 @@ def checkout() -> Path:
     return here
 
 
-def ensure_chromium() -> None:
-    """The browser tests drive Debian's Chromium (Playwright never downloads a browser):
-    install it when it is missing and this machine can, else say how (those tests skip)."""
-    if shutil.which("chromium"):
+# What parts of the suite need from Debian's packages, and what goes without each.
+TEST_PACKAGES = {
+    "chromium": ("chromium", "the browser tests"),
+    "podman": ("podman", "the container test"),
+    "runc": ("runc", "the container test"),
+    "debootstrap": ("debootstrap", "the container test"),
+}
+PODMAN_NETWORKS = {"netavark", "aardvark-dns", "iptables"}
+
+
+def ensure_test_packages() -> None:
+    """The browser tests drive Debian's Chromium (Playwright never downloads a browser) and
+    the container test Podman: install what is missing when this machine can, else say how
+    (the tests that need it skip)."""
+    missing = {command: package for command, (package, _) in TEST_PACKAGES.items()
+               if shutil.which(command) is None}
+    if not missing:
         return
+    packages = " ".join(sorted(set(missing.values())))
+    skipped = ", ".join(sorted({TEST_PACKAGES[command][1] for command in missing}))
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        print("Chromium is missing, so the browser tests will be skipped; install it "
-              "(`apt-get install chromium` as root on Debian) to run them.", flush=True)
+        print(f"{packages} missing, so {skipped} will be skipped; install them "
+              f"(`apt-get install {packages}` as root on Debian) to run them.", flush=True)
         return
-    print("Installing Chromium for the browser tests (apt-get, about 15 s) ...", flush=True)
+    print(f"Installing {packages} for {skipped} (apt-get, about a minute) ...", flush=True)
     quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    # Podman's networks need netavark, aardvark-dns and iptables, which it only recommends.
+    wanted = sorted(set(missing.values()) | (PODMAN_NETWORKS if "podman" in missing else set()))
     for step in (["apt-get", "update", "-qq"],
-                 ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+                 ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *wanted]):
         if subprocess.run(step, stdout=subprocess.DEVNULL, env=quiet, check=False).returncode:
             break
-    if shutil.which("chromium") is None:
-        print("Chromium could not be installed (apt-get's words are above); the browser "
-              "tests will be skipped.", flush=True)
+    if still := [command for command in missing if shutil.which(command) is None]:
+        print(f"{' '.join(still)} could not be installed (apt-get's words are above); "
+              f"{skipped} will be skipped.", flush=True)
 
 
 def run_tests(pytest_args: list[str]) -> int:
     """Lint, then the whole suite (unit, integration, end-to-end)."""
     root = checkout()
-    ensure_chromium()
+    ensure_test_packages()
     print("ruff: checking the code ...", flush=True)
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", str(root)],
                           check=False).returncode
@@ -101,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_command.add_argument("service", choices=["gateway", "user", "auth", "registry",
                                                    "events"])
     serve_command.add_argument("--port", type=int, default=8000)
+    health_command = commands.add_parser(
+        "healthcheck", help="exit 0 if the process serving --port here is ready (the image's "
+                            "HEALTHCHECK), else 1")
+    health_command.add_argument("--port", type=int, default=8000)
     migrate_command = commands.add_parser(
         "migrate", help="bring the services' databases to their newest revision (a cluster's "
                         "migration job); `serve` does it for its own service too")
@@ -127,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         return up(args.replicas)
     if args.command == "serve":
         serve(args.service, args.port)
+    if args.command == "healthcheck":
+        return healthcheck(args.port)
     if args.command == "migrate":
         return migrate(args.services)
     if args.command == "admin":

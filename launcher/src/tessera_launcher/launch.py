@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -474,9 +476,44 @@ def serve(name: str, port: int) -> NoReturn:
 
     spec = {spec.name: spec for spec in service_specs(dict(os.environ))}[name]
     if name in SERVICES:
-        upgrade(Settings.from_env(name))
+        when_reachable(partial(upgrade, Settings.from_env(name)), "its database")
     argv = spec.argv(f"0.0.0.0:{port}")  # every interface of the container
     os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
+
+
+DATABASE_PATIENCE = 60.0  # seconds
+
+
+def when_reachable(work: Callable[[], None], what: str) -> None:
+    """Do `work`, waiting up to a minute for `what` to take connections: containers start
+    together, and a database container takes a few seconds to listen (compose without
+    health-gated start, a cluster)."""
+    from sqlalchemy.exc import OperationalError  # noqa: PLC0415  # see serve()
+
+    deadline = time.monotonic() + DATABASE_PATIENCE
+    while True:
+        try:
+            return work()
+        except OperationalError as refused:
+            reason = str(refused.orig).strip().splitlines()[0]
+            if time.monotonic() > deadline:
+                raise SystemExit(f"tessera: gave up after {DATABASE_PATIENCE:.0f} s waiting "
+                                 f"for {what} ({reason}); check DATABASE_URL and that the "
+                                 "server is up.") from refused
+            say(f"waiting for {what}: {reason}")
+            time.sleep(2)
+
+
+def healthcheck(port: int) -> int:
+    """`tessera healthcheck`: 0 when the process serving `port` here is ready (every process
+    answers `/health/ready`; the gateway for the whole platform), 1 otherwise: a container's
+    HEALTHCHECK."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=4):
+            return 0
+    except (urllib.error.URLError, OSError) as failed:
+        say(f"not ready: {failed}")
+        return 1
 
 
 def migrate(services: list[str]) -> int:
