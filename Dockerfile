@@ -6,12 +6,15 @@
 # Offline, as CI builds it (docs/deploy.md): the wheels fetched beforehand into wheels/, a base
 # image of your own with Python 3.11 or newer, and pip told not to look elsewhere:
 #
-#   pip download -r requirements.txt -d wheels/
-#   podman build --build-arg BASE_IMAGE=localhost/debian-python --build-arg PIP_NO_INDEX=1 .
+#   pip download -r requirements.txt -d wheels/      # with the base image's Python version
+#   podman build --format docker --build-arg BASE_IMAGE=localhost/debian-python \
+#     --build-arg PIP_NO_INDEX=1 -t tessera .
+#
+# (Podman's own format, OCI, has no HEALTHCHECK: `--format docker` keeps it.)
 ARG BASE_IMAGE=python:3.12-slim
 
 FROM ${BASE_IMAGE} AS build
-# Empty: pip reads the package index as usual; 1: only wheels/.
+# Empty: pip reads the package index and wheels/ as usual; 1: wheels/ alone.
 ARG PIP_NO_INDEX=
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_FIND_LINKS=/wheels
 RUN python3 -m venv /opt/tessera
@@ -41,7 +44,7 @@ WORKDIR /app
 # Numeric, so a cluster can check it is not root before it starts the container.
 USER 10001
 EXPOSE 8000
-# Every process answers /health/ready on the port it serves (the gateway for the platform).
+# Every process answers /health/ready on port 8000 (the gateway for the whole platform).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["tessera", "healthcheck"]
 ENTRYPOINT ["tessera", "serve"]

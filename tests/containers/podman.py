@@ -43,6 +43,17 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
+def copy_of_checkout(into: Path) -> Path:
+    """What a build of the checkout reads (all but what `.dockerignore` names), with an
+    empty `wheels/`: the test's wheels never land in the checkout, nor its own in the test."""
+    ignored = [line.strip().removeprefix("**/")
+               for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    shutil.copytree(ROOT, into, ignore=shutil.ignore_patterns(*ignored, "wheels"))
+    (into / "wheels").mkdir()
+    return into
+
+
 @dataclass
 class Podman:
     """`podman` and `podman-compose` with this machine's configuration; `say` reports what
@@ -63,8 +74,11 @@ class Podman:
 
     def _run(self, command: list[str], *, timeout: float, check: bool = True,
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(command, cwd=ROOT, env=env or self.env, capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        try:
+            done = subprocess.run(command, cwd=ROOT, env=env or self.env, capture_output=True,
+                                  text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as late:
+            raise PodmanError(f"{' '.join(command[:4])} ... took over {timeout:.0f} s") from late
         if check and done.returncode != 0:
             raise PodmanError(f"{' '.join(command[:4])} ... failed ({done.returncode}):\n"
                                f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
@@ -87,21 +101,21 @@ class Podman:
         self.run("import", str(archive), tag, timeout=300)
         archive.unlink()
 
-    def fetch_wheels(self, image: str, folder: Path, *requirements: str) -> None:
-        """Wheels of `requirements` (pip's arguments; the checkout is at /src) into `folder`,
-        fetched by `image`'s own pip, so they fit its Python and C library and its
-        environment markers hold (redis needs async-timeout below Python 3.11.3). It runs
-        outside any build, with this machine's certificate bundle, which pip inside a
-        build has not."""
-        self.say(f"pip download, in a container of {image}, into {folder} ...")
-        folder.mkdir(exist_ok=True)
-        mounts = [f"--volume={folder}:/wheels", f"--volume={ROOT}:/src:ro"]
+    def fetch_wheels(self, image: str, context: Path, *requirements: str) -> None:
+        """Wheels of `requirements` (pip's arguments, paths relative to `context`) into
+        `context`/wheels, fetched by `image`'s own pip, so they fit its Python and C library
+        and its environment markers hold (redis needs async-timeout below Python 3.11.3).
+        It runs outside any build, with this machine's certificate bundle, which pip inside
+        a build has not."""
+        self.say(f"pip download, in a container of the base, into {context.name}/wheels ...")
+        (context / "wheels").mkdir(exist_ok=True)
+        mounts = [f"--volume={context}:/context", "--workdir=/context"]
         if CERTIFICATES.is_file():
             mounts += [f"--volume={CERTIFICATES}:/etc/ssl/host-ca.pem:ro",
                        "--env=PIP_CERT=/etc/ssl/host-ca.pem"]
         self.run("run", "--rm", *mounts, image, "sh", "-c",
                  'python3 -m venv /tmp/pip && /tmp/pip/bin/pip download --quiet '
-                 '--disable-pip-version-check --only-binary=:all: --dest /wheels "$@"',
+                 '--disable-pip-version-check --only-binary=:all: --dest wheels "$@"',
                  "fetch", *requirements, timeout=600)
 
     def build(self, tag: str, context: Path, *, base: str,
@@ -118,7 +132,8 @@ class Podman:
         return int(json.loads(self.run("image", "inspect", image).stdout)[0]["Size"])
 
     def compressed_size_of(self, image: str) -> int:
-        """About what a registry stores and a pull fetches: the image's layers, gzipped."""
+        """About what a registry stores and a pull fetches: the image's layers, gzipped
+        (bounded by the test's own time limit)."""
         packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip format
         size = 0
         with subprocess.Popen(["podman", "save", image], env=self.env,
@@ -126,16 +141,25 @@ class Podman:
             assert saving.stdout is not None
             while chunk := saving.stdout.read(1 << 20):
                 size += len(packer.compress(chunk))
+        if saving.returncode != 0:
+            raise PodmanError(f"podman save {image} failed ({saving.returncode})")
         return size + len(packer.flush())
 
     def remove_images(self, *tags: str) -> None:
-        self.run("rmi", "--force", "--ignore", *tags, check=False, timeout=120)
+        self.run("rmi", "--force", "--ignore", *tags, timeout=120)
+        left = [tag for tag in tags
+                if self.run("image", "exists", tag, check=False).returncode == 0]
+        if left:
+            raise PodmanError(f"images left behind: {', '.join(left)}")
 
     # Containers of one compose project.
 
-    def containers(self, project: str) -> list[str]:
-        return self.run("ps", "--all", f"--filter=label=io.podman.compose.project={project}",
-                        "--format={{.Names}}").stdout.split()
+    def containers(self, project: str, service: str | None = None) -> list[str]:
+        """The containers of `project` (of its `service` only, if named)."""
+        labels = [f"--filter=label=io.podman.compose.project={project}"]
+        if service:
+            labels.append(f"--filter=label=io.podman.compose.service={service}")
+        return self.run("ps", "--all", *labels, "--format={{.Names}}").stdout.split()
 
     def left_behind(self, project: str) -> dict[str, list[str]]:
         """The containers, networks and volumes of `project` that still exist."""
@@ -154,7 +178,7 @@ class Podman:
 
     def wait_until_healthy(self, containers: list[str], *, timeout: float) -> None:
         """Run each container's health check until every one has passed once."""
-        waiting = [name for name in containers if self.has_healthcheck(name)]
+        waiting = list(containers)
         deadline = time.monotonic() + timeout
         while waiting:
             waiting = [name for name in waiting if not self.healthy(name)]

@@ -18,23 +18,26 @@ from bench.run import NOT_CASES
 from tessera_launcher import cli, launch
 from tessera_launcher.launch import load_secrets, stored_secrets, without_password
 from tessera_launcher.processes import free_port
-from tessera_shared import gunicorn_conf
+from tessera_shared import gunicorn_conf, migrations
+from tessera_shared.config import Settings
 
 # Records its arguments; `install` leaves a command named after each package beside it, as
-# the real one would for these, or fails when the folder has a `broken` file. PATH holds
-# nothing else, so the commands it uses are named by their full paths.
+# the real one would for these, except a package it refuses (the whole install then fails).
+# PATH holds nothing else, so the commands it uses are named by their full paths.
 FAKE_APT_GET = """#!/bin/sh
 echo "$@" >> "{log}"
-[ -e "{bin}/broken" ] && exit 100
 if [ "$1" = install ]; then
   shift 4  # -y -qq --no-install-recommends
+  for package in "$@"; do [ "$package" = "{refused}" ] && exit 100; done
   for package in "$@"; do
     echo '#!/bin/sh' > "{bin}/$package" && /bin/chmod +x "{bin}/$package"
   done
 fi
 """
-EVERYTHING = ("install -y -qq --no-install-recommends aardvark-dns chromium debootstrap "
-              "iptables netavark podman runc")
+BROWSER = "install -y -qq --no-install-recommends chromium"
+CONTAINERS = ("install -y -qq --no-install-recommends podman runc debootstrap netavark "
+              "aardvark-dns iptables")
+EVERY_COMMAND = ("chromium", "podman", "runc", "debootstrap")
 
 
 @pytest.fixture
@@ -45,10 +48,10 @@ def bin_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-def fake_apt_get(bin_dir: Path) -> Path:
+def fake_apt_get(bin_dir: Path, refused: str = "") -> Path:
     log = bin_dir.parent / "apt-get.log"
     script = bin_dir / "apt-get"
-    script.write_text(FAKE_APT_GET.format(log=log, bin=bin_dir))
+    script.write_text(FAKE_APT_GET.format(log=log, bin=bin_dir, refused=refused))
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return log
 
@@ -59,41 +62,41 @@ def present(bin_dir: Path, *commands: str) -> None:
         (bin_dir / command).chmod(0o755)
 
 
-def test_what_the_suite_needs_is_installed_as_root(bin_dir, monkeypatch, capsys):
+def test_what_the_suite_needs_is_installed_as_root_one_part_at_a_time(bin_dir, monkeypatch,
+                                                                      capsys):
     log = fake_apt_get(bin_dir)
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     cli.ensure_test_packages()
-    assert log.read_text().splitlines() == ["update -qq", EVERYTHING]
-    assert all((bin_dir / command).exists() for command in cli.TEST_PACKAGES)
+    assert log.read_text().splitlines() == ["update -qq", BROWSER, CONTAINERS]
+    assert all((bin_dir / command).exists() for command in EVERY_COMMAND)
     said = capsys.readouterr().out
-    assert "Installing chromium debootstrap podman runc for the browser tests, the container " \
-           "test" in said
+    assert "for the browser tests and the container test" in said
     assert "could not be installed" not in said
 
 
-def test_only_what_is_missing_is_installed(bin_dir, monkeypatch):
+def test_only_the_part_that_is_missing_is_installed(bin_dir, monkeypatch):
     log = fake_apt_get(bin_dir)
     present(bin_dir, "podman", "runc", "debootstrap")
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     cli.ensure_test_packages()
-    assert log.read_text().splitlines() == [
-        "update -qq", "install -y -qq --no-install-recommends chromium"]
+    assert log.read_text().splitlines() == ["update -qq", BROWSER]
 
 
-def test_a_failed_install_says_what_will_be_skipped(bin_dir, monkeypatch, capsys):
-    log = fake_apt_get(bin_dir)
-    present(bin_dir, "chromium", "broken")
+def test_a_part_that_cannot_be_installed_says_it_will_be_skipped(bin_dir, monkeypatch, capsys):
+    log = fake_apt_get(bin_dir, refused="podman")
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     cli.ensure_test_packages()
-    assert log.read_text().splitlines() == ["update -qq"]  # it stops at the first failure
+    assert log.read_text().splitlines() == ["update -qq", BROWSER, CONTAINERS]
+    assert (bin_dir / "chromium").exists()  # the other part is installed all the same
     said = capsys.readouterr().out
-    assert "could not be installed" in said
+    assert "podman runc debootstrap could not be installed" in said
     assert "the container test will be skipped" in said
+    assert "the browser tests will be skipped" not in said
 
 
 def test_what_is_present_is_left_alone(bin_dir, monkeypatch):
     log = fake_apt_get(bin_dir)
-    present(bin_dir, *cli.TEST_PACKAGES)
+    present(bin_dir, *EVERY_COMMAND)
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     cli.ensure_test_packages()
     assert not log.exists()
@@ -101,10 +104,13 @@ def test_what_is_present_is_left_alone(bin_dir, monkeypatch):
 
 def test_without_root_it_says_how_instead(bin_dir, monkeypatch, capsys):
     log = fake_apt_get(bin_dir)
+    present(bin_dir, "runc")
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     cli.ensure_test_packages()
     assert not log.exists()
-    assert "apt-get install chromium debootstrap podman runc" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "apt-get install chromium`" in said
+    assert "podman debootstrap missing, so the container test will be skipped" in said
 
 
 CASES = sorted(path.stem for path in (Path(__file__).parents[2] / "bench").glob("*.py")
@@ -180,6 +186,10 @@ def test_the_health_command_fails_where_nothing_listens():
     assert cli.main(["healthcheck", "--port", str(free_port())]) == 1
 
 
+AUTH = Settings.from_env("auth", {"REDIS_URL": "redis://127.0.0.1:9/0",
+                                  "INTERNAL_SECRET": "i" * 40, "SECRET_KEY": "s" * 40})
+
+
 def refused() -> OperationalError:
     return OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
 
@@ -188,19 +198,22 @@ def test_serving_waits_for_a_database_that_is_not_up_yet(monkeypatch, capsys):
     monkeypatch.setattr(launch.time, "sleep", lambda _seconds: None)
     attempts = iter([refused(), refused(), None])
 
-    def migrate() -> None:
+    def upgrade(_settings: object) -> None:
         if error := next(attempts):
             raise error
 
-    launch.when_reachable(migrate, "its database")
-    assert capsys.readouterr().out.count("waiting for its database: connection refused") == 2
+    monkeypatch.setattr(migrations, "upgrade", upgrade)
+    launch.migrate_when_reachable(AUTH)
+    said = capsys.readouterr().out
+    assert said.count("waiting for the auth database: connection refused") == 2
 
 
 def test_serving_gives_up_on_a_database_that_never_answers_and_says_what_to_check(monkeypatch):
     monkeypatch.setattr(launch, "DATABASE_PATIENCE", 0.0)
 
-    def migrate() -> None:
+    def upgrade(_settings: object) -> None:
         raise refused()
 
-    with pytest.raises(SystemExit, match="check DATABASE_URL"):
-        launch.when_reachable(migrate, "its database")
+    monkeypatch.setattr(migrations, "upgrade", upgrade)
+    with pytest.raises(SystemExit, match=r"the auth database .* check DATABASE_URL"):
+        launch.migrate_when_reachable(AUTH)

@@ -28,12 +28,22 @@ def test_only_a_not_found_answer_means_there_is_no_such_user():
     assert profiles.get("3f1e3a56-6c1b-4d0b-9d39-1b1bb8f0e8a1") is None
 
 
-@pytest.mark.parametrize("status", [400, 401, 403])
-def test_a_refused_call_is_no_answer_rather_than_no_such_user(status):
+@pytest.mark.parametrize(("status", "code"), [
+    (400, "system:validation_failed"), (401, "system:unauthorized_internal_call"),
+    (403, "system:forbidden"), (404, "system:not_found")])  # the last: a path not served
+def test_a_refused_call_is_no_answer_rather_than_no_such_user(status, code):
     # A signature refused as a replay once made a registry lookup say "UUID not found".
-    profiles = Profiles(Answering(status, {"code": "system:x", "details": {}}))
+    profiles = Profiles(Answering(status, {"code": code, "details": {}}))
     for look_up in (lambda: profiles.find("someone"),
                     lambda: profiles.get("3f1e3a56-6c1b-4d0b-9d39-1b1bb8f0e8a1")):
         with pytest.raises(DomainError) as caught:
             look_up()
         assert caught.value.status == 503
+
+
+def test_a_refused_signature_is_never_passed_on_as_the_clients_own_refusal():
+    profiles = Profiles(Answering(401, {"code": "system:unauthorized_internal_call",
+                                        "details": {}}))
+    with pytest.raises(DomainError) as caught:
+        profiles.edit("3f1e3a56-6c1b-4d0b-9d39-1b1bb8f0e8a1", {"bio": "x"})
+    assert caught.value.status == 503

@@ -23,41 +23,49 @@ def checkout() -> Path:
     return here
 
 
-# What parts of the suite need from Debian's packages, and what goes without each.
+# What parts of the suite need from Debian's packages: the commands that must be there, and
+# the packages that bring them. Podman's networks need netavark, aardvark-dns and iptables,
+# which it only recommends.
 TEST_PACKAGES = {
-    "chromium": ("chromium", "the browser tests"),
-    "podman": ("podman", "the container test"),
-    "runc": ("runc", "the container test"),
-    "debootstrap": ("debootstrap", "the container test"),
+    "the browser tests": (("chromium",), ("chromium",)),
+    "the container test": (("podman", "runc", "debootstrap"),
+                           ("podman", "runc", "debootstrap", "netavark", "aardvark-dns",
+                            "iptables")),
 }
-PODMAN_NETWORKS = {"netavark", "aardvark-dns", "iptables"}
+
+
+def lacking(commands: tuple[str, ...]) -> list[str]:
+    return [command for command in commands if shutil.which(command) is None]
 
 
 def ensure_test_packages() -> None:
     """The browser tests drive Debian's Chromium (Playwright never downloads a browser) and
     the container test Podman: install what is missing when this machine can, else say how
-    (the tests that need it skip)."""
-    missing = {command: package for command, (package, _) in TEST_PACKAGES.items()
-               if shutil.which(command) is None}
+    (the tests that need it skip). Each part is installed on its own, so one that cannot be
+    installed here leaves the other be."""
+    missing = {part: packages for part, (commands, packages) in TEST_PACKAGES.items()
+               if lacking(commands)}
     if not missing:
         return
-    packages = " ".join(sorted(set(missing.values())))
-    skipped = ", ".join(sorted({TEST_PACKAGES[command][1] for command in missing}))
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        print(f"{packages} missing, so {skipped} will be skipped; install them "
-              f"(`apt-get install {packages}` as root on Debian) to run them.", flush=True)
+    apt_get = shutil.which("apt-get")
+    if apt_get is None or os.geteuid() != 0:
+        for part, packages in missing.items():
+            print(f"{' '.join(lacking(TEST_PACKAGES[part][0]))} missing, so {part} will be "
+                  f"skipped; install them (`apt-get install {' '.join(packages)}` as root on "
+                  "Debian) to run them.", flush=True)
         return
-    print(f"Installing {packages} for {skipped} (apt-get, about a minute) ...", flush=True)
     quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # Podman's networks need netavark, aardvark-dns and iptables, which it only recommends.
-    wanted = sorted(set(missing.values()) | (PODMAN_NETWORKS if "podman" in missing else set()))
-    for step in (["apt-get", "update", "-qq"],
-                 ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *wanted]):
-        if subprocess.run(step, stdout=subprocess.DEVNULL, env=quiet, check=False).returncode:
-            break
-    if still := [command for command in missing if shutil.which(command) is None]:
-        print(f"{' '.join(still)} could not be installed (apt-get's words are above); "
-              f"{skipped} will be skipped.", flush=True)
+    print(f"Installing {' / '.join(' '.join(p) for p in missing.values())} for "
+          f"{' and '.join(missing)} (apt-get, about a minute) ...", flush=True)
+    if subprocess.run([apt_get, "update", "-qq"], stdout=subprocess.DEVNULL, env=quiet,
+                      check=False).returncode == 0:
+        for packages in missing.values():
+            subprocess.run([apt_get, "install", "-y", "-qq", "--no-install-recommends",
+                            *packages], stdout=subprocess.DEVNULL, env=quiet, check=False)
+    for part in missing:
+        if still := lacking(TEST_PACKAGES[part][0]):
+            print(f"{' '.join(still)} could not be installed (apt-get's words are above); "
+                  f"{part} will be skipped.", flush=True)
 
 
 def run_tests(pytest_args: list[str]) -> int:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
@@ -470,13 +469,9 @@ def up(replicas: int = 1) -> int:
 def serve(name: str, port: int) -> NoReturn:
     """One process of the platform in the foreground (a container's command): migrate its
     database if it has one, then become its gunicorn."""
-    # Not imported at the top: `up` supervises for as long as the platform runs, and holds
-    # neither Alembic nor an ORM (about 45 MiB).
-    from tessera_shared.migrations import upgrade  # noqa: PLC0415
-
     spec = {spec.name: spec for spec in service_specs(dict(os.environ))}[name]
     if name in SERVICES:
-        when_reachable(partial(upgrade, Settings.from_env(name)), "its database")
+        migrate_when_reachable(Settings.from_env(name))
     argv = spec.argv(f"0.0.0.0:{port}")  # every interface of the container
     os.execv(argv[0], argv)  # noqa: S606  # the container's process becomes gunicorn
 
@@ -484,23 +479,27 @@ def serve(name: str, port: int) -> NoReturn:
 DATABASE_PATIENCE = 60.0  # seconds
 
 
-def when_reachable(work: Callable[[], None], what: str) -> None:
-    """Do `work`, waiting up to a minute for `what` to take connections: containers start
-    together, and a database container takes a few seconds to listen (compose without
-    health-gated start, a cluster)."""
-    from sqlalchemy.exc import OperationalError  # noqa: PLC0415  # see serve()
+def migrate_when_reachable(settings: Settings) -> None:
+    """Migrate the service's database, waiting up to a minute for it to take connections:
+    containers start together, and a database container takes a few seconds to listen
+    (compose without health-gated start, a cluster)."""
+    # Not imported at the top: `up` supervises for as long as the platform runs, and holds
+    # neither Alembic nor an ORM (about 45 MiB).
+    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
+
+    from tessera_shared.migrations import upgrade  # noqa: PLC0415
 
     deadline = time.monotonic() + DATABASE_PATIENCE
     while True:
         try:
-            return work()
+            return upgrade(settings)
         except OperationalError as refused:
-            reason = str(refused.orig).strip().splitlines()[0]
+            reason = " ".join(str(refused.orig).split()) or type(refused.orig).__name__
             if time.monotonic() > deadline:
                 raise SystemExit(f"tessera: gave up after {DATABASE_PATIENCE:.0f} s waiting "
-                                 f"for {what} ({reason}); check DATABASE_URL and that the "
-                                 "server is up.") from refused
-            say(f"waiting for {what}: {reason}")
+                                 f"for the {settings.service} database ({reason}); check "
+                                 "DATABASE_URL and that the server is up.") from refused
+            say(f"waiting for the {settings.service} database: {reason}")
             time.sleep(2)
 
 
@@ -511,7 +510,7 @@ def healthcheck(port: int) -> int:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=4):
             return 0
-    except (urllib.error.URLError, OSError) as failed:
+    except OSError as failed:  # refused, timed out, or an HTTP error (503: not ready)
         say(f"not ready: {failed}")
         return 1
 
@@ -520,7 +519,7 @@ def migrate(services: list[str]) -> int:
     """`tessera migrate`: bring these services' databases (all, by default) to their newest
     revision, as a cluster's migration job does before the services start. Safe beside
     instances that migrate as they start: on PostgreSQL one migrates at a time."""
-    from tessera_shared.migrations import upgrade  # noqa: PLC0415  # see serve()
+    from tessera_shared.migrations import upgrade  # noqa: PLC0415  # see migrate_when_reachable()
 
     for service in services or SERVICES:
         upgrade(Settings.from_env(service))

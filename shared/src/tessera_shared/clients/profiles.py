@@ -46,6 +46,13 @@ class NewProfile:
     website: str | None = None
 
 
+NOT_FOUND = "user:not_found"  # user-service's PROFILE_NOT_FOUND
+
+
+def no_answer() -> DomainError:
+    return SERVICE_UNAVAILABLE("The profile service could not answer.")
+
+
 def no_request() -> str | None:
     return None
 
@@ -64,9 +71,11 @@ class Profiles:
             {"image_side": image_fit[0], "image_quality": image_fit[1]})
 
     def _call(self, method: str, path: str, payload: Any = None) -> InternalResponse:
+        """An answer of user-service's own; a failure, or a refusal of the call itself (its
+        signature), is no answer at all and never passes for one about a profile."""
         answer = self.internal.call("user", method, path, payload, request_id=self.request_id())
-        if answer.status >= 500:
-            raise SERVICE_UNAVAILABLE("The profile service could not answer.")
+        if answer.status >= 500 or answer.status == 401:
+            raise no_answer()
         return answer
 
     def _with_image(self, query: str, image: bool) -> str:
@@ -114,11 +123,11 @@ class Profiles:
     @staticmethod
     def _found(answer: InternalResponse) -> Profile | None:
         """The profile an answer holds, None if it says there is none; any other refusal
-        (a signature refused, say) is no answer at all, never "no such user"."""
-        if answer.status == 404:
+        (a path this version of user-service does not serve, say) is no answer either."""
+        if answer.status == 404 and answer.data and answer.data.get("code") == NOT_FOUND:
             return None
         if not answer.ok:
-            raise SERVICE_UNAVAILABLE("The profile service could not answer.")
+            raise no_answer()
         return Profile.from_answer(answer.data)
 
     @staticmethod

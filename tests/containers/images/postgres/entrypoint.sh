@@ -6,17 +6,22 @@ set -eu
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 user=${POSTGRES_USER:-postgres}
 database=${POSTGRES_DB:-$user}
-if [ "${1:-}" = postgres ]; then
+# No command, or options alone (`-c name=value`), is the server, as in the official image.
+case "${1:-}" in -* | "") set -- postgres "$@" ;; esac
+if [ "$1" = postgres ]; then
   shift
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     password=$(mktemp)
+    trap 'rm -f "$password"' EXIT
     printf '%s' "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}" > "$password"
     "$bin/initdb" --pgdata="$PGDATA" --username="$user" --pwfile="$password" \
       --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 >/dev/null
     rm -f "$password"
     echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
     if [ "$database" != postgres ]; then
-      echo "CREATE DATABASE \"$database\"" | "$bin/postgres" --single -D "$PGDATA" postgres >/dev/null
+      quoted=$(printf '%s' "$database" | sed 's/"/""/g')
+      echo "CREATE DATABASE \"$quoted\"" | "$bin/postgres" --single -D "$PGDATA" postgres \
+        >/dev/null
     fi
   fi
   exec "$bin/postgres" -D "$PGDATA" -c listen_addresses='*' "$@"
