@@ -23,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tessera_launcher.cli import TEST_PACKAGES, lacking
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-TOOLS = ("podman", "runc", "debootstrap")
 SUITE = "bookworm"  # its python3 is 3.11
 # The certificate bundle this machine trusts (pip is told of it here, see `pip config list`).
 CERTIFICATES = Path(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt")
@@ -39,8 +40,12 @@ class PodmanError(AssertionError):
     """A podman command that failed, with what it printed."""
 
 
+# What `./tessera test` installs for this test, and the commands that show it is there.
+TOOLS, PACKAGES = TEST_PACKAGES["the container test"]
+
+
 def missing_tools() -> list[str]:
-    return [tool for tool in TOOLS if shutil.which(tool) is None]
+    return lacking(TOOLS)
 
 
 def copy_of_checkout(into: Path) -> Path:

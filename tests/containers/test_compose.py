@@ -19,7 +19,14 @@ import requests
 from tessera_launcher.processes import free_port
 from tessera_shared.config import SERVICES
 from tests.authenticator import Authenticator
-from tests.containers.podman import ROOT, Podman, PodmanError, copy_of_checkout, missing_tools
+from tests.containers.podman import (
+    PACKAGES,
+    ROOT,
+    Podman,
+    PodmanError,
+    copy_of_checkout,
+    missing_tools,
+)
 from tests.e2e.conftest import unique
 from tests.e2e.test_users_api import registered, ssid_of
 from tests.e2e.test_v0_action_logs import read_until_someone_signs_up
@@ -37,7 +44,7 @@ if MISSING and os.environ.get("CI"):
                             "its output above.")
 if MISSING:
     pytest.skip(f"needs {', '.join(MISSING)}: `./tessera test` as root installs the tools, "
-                "else apt-get install podman runc debootstrap", allow_module_level=True)
+                f"else apt-get install {' '.join(PACKAGES)}", allow_module_level=True)
 
 RUN = secrets.token_hex(4)  # this run's images and project, apart from any other's
 BASE, TESSERA, POSTGRES, REDIS, MAILSINK = (

@@ -43,27 +43,26 @@ def ensure_test_packages() -> None:
     the container test Podman: install what is missing when this machine can, else say how
     (the tests that need it skip). Each part is installed on its own, so one that cannot be
     installed here leaves the other be."""
-    missing = {part: packages for part, (commands, packages) in TEST_PACKAGES.items()
-               if lacking(commands)}
+    missing = {part: needs for part, needs in TEST_PACKAGES.items() if lacking(needs[0])}
     if not missing:
         return
     apt_get = shutil.which("apt-get")
     if apt_get is None or os.geteuid() != 0:
-        for part, packages in missing.items():
-            print(f"{' '.join(lacking(TEST_PACKAGES[part][0]))} missing, so {part} will be "
+        for part, (commands, packages) in missing.items():
+            print(f"{' '.join(lacking(commands))} missing, so {part} will be "
                   f"skipped; install them (`apt-get install {' '.join(packages)}` as root on "
                   "Debian) to run them.", flush=True)
         return
     quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print(f"Installing {' / '.join(' '.join(p) for p in missing.values())} for "
+    print(f"Installing {' / '.join(' '.join(p) for _, p in missing.values())} for "
           f"{' and '.join(missing)} (apt-get, about a minute) ...", flush=True)
     if subprocess.run([apt_get, "update", "-qq"], stdout=subprocess.DEVNULL, env=quiet,
                       check=False).returncode == 0:
-        for packages in missing.values():
+        for _, packages in missing.values():
             subprocess.run([apt_get, "install", "-y", "-qq", "--no-install-recommends",
                             *packages], stdout=subprocess.DEVNULL, env=quiet, check=False)
-    for part in missing:
-        if still := lacking(TEST_PACKAGES[part][0]):
+    for part, (commands, _) in missing.items():
+        if still := lacking(commands):
             print(f"{' '.join(still)} could not be installed (apt-get's words are above); "
                   f"{part} will be skipped.", flush=True)
 
